@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Install the Debian packages a target needs, only when something is missing.
+#   scripts/system-deps.sh article   TeX Live for the PDF (pdflatex, latexmk, Latin Modern)
+#   scripts/system-deps.sh test      the above, plus Chromium and poppler-utils for tests
+# As root with apt-get it installs; otherwise it prints the exact command and fails.
+set -euo pipefail
+
+target=${1:-article}
+tex_packages=(texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended lmodern latexmk)
+test_packages=(chromium poppler-utils)
+
+missing=()
+have_tex() {
+  command -v latexmk >/dev/null && command -v pdflatex >/dev/null && command -v kpsewhich >/dev/null \
+    && [ -n "$(kpsewhich lmodern.sty)" ] && [ -n "$(kpsewhich natbib.sty)" ]
+}
+have_tex || missing+=("${tex_packages[@]}")
+if [ "$target" = test ]; then
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v pdftotext >/dev/null && command -v pdffonts >/dev/null || missing+=(poppler-utils)
+elif [ "$target" != article ]; then
+  echo "usage: $0 article|test" >&2
+  exit 2
+fi
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+  echo "Installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "Missing system packages for '$target'. Install them with:" >&2
+  echo "  sudo apt-get install --no-install-recommends ${missing[*]}" >&2
+  exit 1
+fi

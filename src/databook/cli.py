@@ -1,0 +1,120 @@
+"""The ``databook`` command: thin wrappers that parse options and call the library once."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from databook import __version__
+
+DATA_OPTION = click.option(
+    "--data",
+    "data_mode",
+    type=click.Choice(["demo", "dandi"]),
+    default="demo",
+    show_default=True,
+    envvar="DATABOOK_DATA",
+    help="Build from the embedded demo dandiset or the real pinned DANDI assets.",
+)
+ROOT_OPTION = click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Project folder (default: the one containing the current directory).",
+)
+
+
+def _project(root: Path | None):
+    from databook.paths import Project, ProjectNotFoundError
+
+    try:
+        return Project.find(root)
+    except ProjectNotFoundError as err:
+        raise click.ClickException(str(err)) from err
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="databook")
+def main() -> None:
+    """Build and check the databook article.
+
+    \b
+    Examples:
+      databook build              # figures, web site and PDF from demo data
+      databook figures --force    # rerun every figure script
+      databook verify             # re-hash figures against their provenance
+    """
+
+
+@main.command()
+@DATA_OPTION
+@ROOT_OPTION
+@click.option("--no-pdf", is_flag=True, help="Build only the web site.")
+@click.option("--jobs", "-j", type=int, default=None, help="Figure scripts run in parallel.")
+def build(data_mode: str, root: Path | None, no_pdf: bool, jobs: int | None) -> None:
+    """Rebuild stale figures, then the web site (_build/html) and PDF (_build/exports)."""
+    from databook.article import ArticleError
+    from databook.article import build as build_article
+    from databook.figures import FigureError, summarize
+
+    project = _project(root)
+    try:
+        report = build_article(project, data_mode=data_mode, pdf=not no_pdf, jobs=jobs)
+    except (ArticleError, FigureError) as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(summarize(report.figures))
+    click.echo(f"web site: {report.html / 'index.html'}")
+    if not no_pdf:
+        click.echo(f"PDF:      {report.pdf}")
+    click.echo(f"built in {report.seconds:.1f} s")
+
+
+@main.command()
+@DATA_OPTION
+@ROOT_OPTION
+@click.option("--force", is_flag=True, help="Rerun scripts even if their cache key is unchanged.")
+@click.option("--jobs", "-j", type=int, default=None, help="Scripts run in parallel.")
+@click.argument("names", nargs=-1)
+def figures(
+    data_mode: str, root: Path | None, force: bool, jobs: int | None, names: tuple[str, ...]
+) -> None:
+    """Run the figure scripts whose inputs changed (all, or only NAMES like fig_psth_primer)."""
+    from databook.figures import FigureError, run_figures, summarize
+
+    project = _project(root)
+    try:
+        results = run_figures(
+            project.figures_src,
+            project.figures,
+            environment_lock=project.environment_lock,
+            data_mode=data_mode,
+            only=names or None,
+            force=force,
+            jobs=jobs,
+        )
+    except FigureError as err:
+        raise click.ClickException(str(err)) from err
+    for result in results:
+        click.echo(f"{result.status:>6}  {result.name}  {result.seconds:.1f} s")
+    click.echo(summarize(results))
+
+
+@main.command()
+@ROOT_OPTION
+def verify(root: Path | None) -> None:
+    """Re-hash every figure against its provenance record; exit 1 on any mismatch."""
+    from databook.figures import verify as verify_figures
+
+    project = _project(root)
+    problems = verify_figures(project.figures, project.figures_src)
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        sys.exit(1)
+    click.echo(f"all figures in {project.figures} match their provenance records")
+
+
+if __name__ == "__main__":
+    main()

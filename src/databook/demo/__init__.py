@@ -1,0 +1,6 @@
+"""The embedded demo data: seeded, reproducible stand-ins for real recordings.
+
+Submodules are imported on use; ``import databook.demo`` itself is cheap.
+"""
+
+__all__ = ["spiking"]

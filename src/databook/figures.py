@@ -1,0 +1,417 @@
+"""Run the figure scripts in ``figures_src/``: only those whose inputs changed.
+
+A figure script is a plain Python file that runs alone. It declares, as module-level
+literals, ``OUTPUTS`` (file names it writes) and optionally ``INPUTS`` (asset keys of
+``assets.lock``). For each script we compute a cache key from the script, the
+``databook`` modules it imports (transitively), the sha256 of its input assets,
+``environment.lock`` and the data mode; a script runs only when its key changed or an
+output is missing or altered. Outputs are written to a staging folder and moved into
+place only after the script succeeded, then a provenance record is written beside them.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from databook._atomic import atomic_path
+
+__all__ = [
+    "FigureError",
+    "FigureResult",
+    "FigureScript",
+    "discover",
+    "run_figures",
+    "verify",
+]
+
+CACHE_VERSION = "databook-figure-cache-v1"
+DATA_MODES = ("demo", "dandi")
+
+
+class FigureError(RuntimeError):
+    """A figure script is malformed, failed, or did not write what it declared."""
+
+
+@dataclass(frozen=True)
+class FigureScript:
+    """One ``figures_src/fig_<name>.py`` and what it declares."""
+
+    path: Path
+    outputs: tuple[str, ...]
+    inputs: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    @classmethod
+    def read(cls, path: Path) -> FigureScript:
+        """Parse ``OUTPUTS``/``INPUTS`` without importing (so a broken script can't hang us)."""
+        try:
+            tree = ast.parse(path.read_bytes(), filename=str(path))
+        except SyntaxError as err:
+            raise FigureError(f"{path}: cannot parse: {err}") from err
+        declared: dict[str, tuple[str, ...]] = {}
+        for node in tree.body:
+            if isinstance(node, ast.Assign | ast.AnnAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    if isinstance(target, ast.Name) and target.id in ("OUTPUTS", "INPUTS"):
+                        try:
+                            value = ast.literal_eval(node.value)
+                        except ValueError as err:
+                            raise FigureError(
+                                f"{path}: {target.id} must be a literal list of strings"
+                            ) from err
+                        if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+                            raise FigureError(f"{path}: {target.id} must be a list of strings")
+                        declared[target.id] = tuple(value)
+        outputs = declared.get("OUTPUTS", ())
+        if not outputs:
+            raise FigureError(f"{path}: declares no OUTPUTS (e.g. OUTPUTS = ['{path.stem}.png'])")
+        for out in outputs:
+            if Path(out).name != out:
+                raise FigureError(f"{path}: output {out!r} must be a bare file name")
+        return cls(path=path, outputs=outputs, inputs=declared.get("INPUTS", ()))
+
+
+@dataclass
+class FigureResult:
+    """What happened to one script in a run."""
+
+    name: str
+    status: str  # "built", "cached" or "failed"
+    seconds: float = 0.0
+    error: str = ""
+    outputs: list[Path] = field(default_factory=list)
+
+
+def discover(figures_src: Path) -> list[FigureScript]:
+    """All ``fig_*.py`` scripts in ``figures_src``, sorted by name."""
+    return [FigureScript.read(p) for p in sorted(figures_src.glob("fig_*.py"))]
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _package_dir() -> Path:
+    return Path(__file__).resolve().parent
+
+
+def _module_file(module: str, package_dir: Path) -> Path | None:
+    """File of ``databook.<...>`` inside our package, or None if it is not ours."""
+    parts = module.split(".")
+    if parts[0] != "databook":
+        return None
+    base = package_dir.joinpath(*parts[1:])
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imported_modules(path: Path, module: str | None) -> set[str]:
+    """Absolute names of modules imported by a file (relative imports resolved)."""
+    tree = ast.parse(path.read_bytes(), filename=str(path))
+    package = None
+    if module is not None:
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level and package is not None:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+    return names
+
+
+def local_modules(script: Path, package_dir: Path | None = None) -> dict[str, Path]:
+    """``databook`` modules a script depends on, following imports transitively."""
+    package_dir = package_dir or _package_dir()
+    found: dict[str, Path] = {}
+    todo = [(script, None)]
+    while todo:
+        path, module = todo.pop()
+        for name in _imported_modules(path, module):
+            parts = name.split(".")
+            # Importing databook.a.b also runs databook/__init__ and databook/a/__init__.
+            for depth in range(1, len(parts) + 1):
+                sub = ".".join(parts[:depth])
+                file = _module_file(sub, package_dir)
+                if file is not None and sub not in found:
+                    found[sub] = file
+                    todo.append((file, sub))
+    return found
+
+
+def cache_key(
+    script: FigureScript,
+    *,
+    environment_lock: Path,
+    data_mode: str,
+    asset_hashes: dict[str, str],
+    package_dir: Path | None = None,
+) -> str:
+    """Hash of everything that can change a figure's output."""
+    digest = hashlib.sha256(CACHE_VERSION.encode())
+    digest.update(b"script\0" + script.path.read_bytes())
+    for name, file in sorted(local_modules(script.path, package_dir).items()):
+        digest.update(f"\0module\0{name}\0".encode() + file.read_bytes())
+    for key in script.inputs:
+        digest.update(f"\0input\0{key}\0{asset_hashes[key]}".encode())
+    env_hash = sha256_file(environment_lock) if environment_lock.is_file() else "none"
+    digest.update(f"\0environment\0{env_hash}\0data\0{data_mode}".encode())
+    return digest.hexdigest()
+
+
+def _git_commit(root: Path) -> str:
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{head}-dirty" if dirty else head
+
+
+def _record_path(out_dir: Path, script: FigureScript) -> Path:
+    return out_dir / f"{script.name}.provenance.json"
+
+
+def _write_json_atomic(path: Path, data: dict) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _is_current(script: FigureScript, out_dir: Path, key: str) -> bool:
+    record_file = _record_path(out_dir, script)
+    try:
+        record = json.loads(record_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if record.get("cache_key") != key:
+        return False
+    recorded = {o["file"]: o["sha256"] for o in record.get("outputs", [])}
+    for name in script.outputs:
+        path = out_dir / name
+        if not path.is_file() or recorded.get(name) != sha256_file(path):
+            return False
+    return True
+
+
+def _run_one(
+    script: FigureScript,
+    *,
+    out_dir: Path,
+    key: str,
+    data_mode: str,
+    timeout: float,
+    provenance: dict,
+) -> FigureResult:
+    staging = Path(tempfile.mkdtemp(prefix=f".staging-{script.name}-", dir=out_dir))
+    env = {
+        **os.environ,
+        "DATABOOK_FIGURE_DIR": str(staging),
+        "DATABOOK_DATA": data_mode,
+        "MPLBACKEND": "Agg",
+        "PYTHONHASHSEED": "0",
+    }
+    start = time.perf_counter()
+    try:
+        try:
+            proc = subprocess.run(
+                [sys.executable, str(script.path)],
+                cwd=script.path.parent,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return FigureResult(
+                script.name, "failed", time.perf_counter() - start, f"timed out after {timeout} s"
+            )
+        seconds = time.perf_counter() - start
+        if proc.returncode != 0:
+            tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
+            return FigureResult(
+                script.name, "failed", seconds, f"exit code {proc.returncode}\n{tail}"
+            )
+        missing = [name for name in script.outputs if not (staging / name).is_file()]
+        if missing:
+            return FigureResult(
+                script.name,
+                "failed",
+                seconds,
+                f"did not write declared output(s) {', '.join(missing)}",
+            )
+        outputs = []
+        for name in script.outputs:
+            target = out_dir / name
+            os.replace(staging / name, target)
+            outputs.append(target)
+        record = {
+            **provenance,
+            "script": str(script.path.relative_to(script.path.parent.parent)),
+            "script_sha256": sha256_file(script.path),
+            "cache_key": key,
+            "wall_time_s": round(seconds, 3),
+            "outputs": [
+                {"file": p.name, "sha256": sha256_file(p), "bytes": p.stat().st_size}
+                for p in outputs
+            ],
+        }
+        _write_json_atomic(_record_path(out_dir, script), record)
+        return FigureResult(script.name, "built", seconds, outputs=outputs)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def run_figures(
+    figures_src: Path,
+    out_dir: Path,
+    *,
+    environment_lock: Path,
+    data_mode: str = "demo",
+    asset_hashes: dict[str, str] | None = None,
+    asset_records: dict[str, dict] | None = None,
+    only: Iterable[str] | None = None,
+    force: bool = False,
+    jobs: int | None = None,
+    timeout: float = 600.0,
+) -> list[FigureResult]:
+    """Run every stale figure script; return one result per script.
+
+    ``asset_hashes`` maps each input asset key to its sha256 (from ``assets.lock``);
+    ``asset_records`` adds the dandiset/version/path written to provenance records.
+    Raises :class:`FigureError` listing every failed script after all have run.
+    """
+    if data_mode not in DATA_MODES:
+        raise ValueError(f"data mode must be one of {DATA_MODES}, got {data_mode!r}")
+    asset_hashes = asset_hashes or {}
+    asset_records = asset_records or {}
+    scripts = discover(figures_src)
+    if only is not None:
+        wanted = set(only)
+        unknown = wanted - {s.name for s in scripts}
+        if unknown:
+            raise FigureError(f"no figure script named {', '.join(sorted(unknown))}")
+        scripts = [s for s in scripts if s.name in wanted]
+    for script in scripts:
+        missing = [k for k in script.inputs if k not in asset_hashes]
+        if missing:
+            raise FigureError(
+                f"{script.path.name}: input asset(s) {', '.join(missing)} not in assets.lock"
+            )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    env_hash = sha256_file(environment_lock) if environment_lock.is_file() else "none"
+    common = {
+        "git_commit": _git_commit(figures_src.parent),
+        "environment_lock_sha256": env_hash,
+        "python": platform.python_version(),
+        "data_mode": data_mode,
+    }
+
+    def work(script: FigureScript) -> FigureResult:
+        key = cache_key(
+            script,
+            environment_lock=environment_lock,
+            data_mode=data_mode,
+            asset_hashes=asset_hashes,
+        )
+        if not force and _is_current(script, out_dir, key):
+            return FigureResult(
+                script.name, "cached", outputs=[out_dir / n for n in script.outputs]
+            )
+        provenance = {
+            **common,
+            "inputs": [
+                {"key": k, "sha256": asset_hashes[k], **asset_records.get(k, {})}
+                for k in script.inputs
+            ],
+        }
+        return _run_one(
+            script,
+            out_dir=out_dir,
+            key=key,
+            data_mode=data_mode,
+            timeout=timeout,
+            provenance=provenance,
+        )
+
+    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+        results = list(pool.map(work, scripts))
+    failed = [r for r in results if r.status == "failed"]
+    if failed:
+        details = "\n".join(f"- {r.name}: {r.error}" for r in failed)
+        raise FigureError(f"{len(failed)} figure script(s) failed:\n{details}")
+    return results
+
+
+def verify(out_dir: Path, figures_src: Path | None = None) -> list[str]:
+    """Re-hash every output against its provenance record; return the problems found.
+
+    With ``figures_src``, a script that has no record at all is reported too.
+    """
+    problems: list[str] = []
+    records = sorted(out_dir.glob("*.provenance.json"))
+    if figures_src is not None:
+        have = {r.name.removesuffix(".provenance.json") for r in records}
+        problems += [
+            f"{s.name}: no provenance record (figure never built)"
+            for s in discover(figures_src)
+            if s.name not in have
+        ]
+    for record_file in records:
+        try:
+            record = json.loads(record_file.read_text(encoding="utf-8"))
+        except ValueError as err:
+            problems.append(f"{record_file.name}: unreadable record ({err})")
+            continue
+        for out in record.get("outputs", []):
+            path = out_dir / out["file"]
+            if not path.is_file():
+                problems.append(f"{out['file']}: missing (recorded in {record_file.name})")
+            elif (actual := sha256_file(path)) != out["sha256"]:
+                problems.append(
+                    f"{out['file']}: sha256 {actual} differs from recorded {out['sha256']}"
+                )
+    return problems
+
+
+def summarize(results: Sequence[FigureResult]) -> str:
+    built = sum(r.status == "built" for r in results)
+    cached = sum(r.status == "cached" for r in results)
+    return f"{built} figure(s) built, {cached} up to date"

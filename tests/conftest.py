@@ -1,0 +1,45 @@
+"""Shared fixtures: the project root and one article build per test session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@dataclass
+class Build:
+    html: Path
+    pdf: Path
+    log: str
+
+
+@pytest.fixture(scope="session")
+def built_article() -> Build:
+    """Run `databook build` once (as `make article` does) and hand its outputs to tests."""
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "databook.cli", "build"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, f"databook build failed:\n{log[-4000:]}"
+    return Build(
+        html=ROOT / "_build" / "html", pdf=ROOT / "_build" / "exports" / "databook.pdf", log=log
+    )

@@ -1,0 +1,174 @@
+"""The article built end to end: web pages and PDF, checked as a reader would."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.build
+
+CHAPTER_TITLE = "Introduction: from spikes to stimulus-locked responses"
+
+
+def _chapters(root: Path) -> list[Path]:
+    return sorted((root / "chapters").glob("[0-9][0-9]-*.md"))
+
+
+class _Collect(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+        self.links: list[str] = []
+        self.images: list[str] = []
+        self.styles: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.add(attrs["id"])
+        if tag == "a" and attrs.get("href"):
+            self.links.append(attrs["href"])
+        if tag == "img":
+            self.images.append(attrs["src"])
+        if tag == "link" and attrs.get("rel") == "stylesheet":
+            self.styles.append(attrs["href"])
+
+
+def _parse(path: Path) -> _Collect:
+    parser = _Collect()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+def _pdftotext(pdf: Path) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_site_has_index_and_one_page_per_chapter(built_article, root):
+    html = built_article.html
+    assert (html / "index.html").is_file()
+    pages = {p.name for p in html.glob("*.html")} - {"index.html"}
+    assert pages == {f"{c.stem}.html" for c in _chapters(root)}
+    index = (html / "index.html").read_text(encoding="utf-8")
+    assert CHAPTER_TITLE in index
+    assert 'href="00-introduction.html"' in index
+
+
+def test_every_local_link_image_and_stylesheet_resolves(built_article):
+    html = built_article.html
+    for page in html.glob("*.html"):
+        parsed = _parse(page)
+        for href in parsed.links:
+            if href.startswith(("http://", "https://", "mailto:")):
+                continue
+            target, _, fragment = href.partition("#")
+            target_page = html / target if target else page
+            assert target_page.is_file(), f"{page.name}: link to missing {href}"
+            if fragment and target_page.suffix == ".html":
+                assert fragment in _parse(target_page).ids, f"{page.name}: dangling #{fragment}"
+        for src in parsed.images + parsed.styles:
+            assert (html / src).is_file(), f"{page.name}: missing {src}"
+
+
+def test_chapter_page_renders_math_citations_figure_and_computed_values(built_article):
+    page = (built_article.html / "00-introduction.html").read_text(encoding="utf-8")
+    # Equation: KaTeX markup with its number, and the in-text reference to it.
+    assert re.search(r'<div class="math-display" id="eq-psth">.*class="katex', page, re.S)
+    assert '<span class="eq-number">(1)</span>' in page
+    assert 'href="#eq-psth">(1)</a>' in page
+    # Citations resolved to author-year text linking to a reference entry with its DOI.
+    assert re.search(
+        r'<a class="cite" href="#cite-Siegle2021">Siegle <em>et al\.</em>, 2021</a>', page
+    )
+    assert 'id="cite-Siegle2021"' in page and "10.1038/s41586-020-03171-x" in page
+    # Figure with number and caption; the image is the built figure.
+    assert re.search(r'<figure class="figure" id="fig-psth-primer">', page)
+    assert "Figure\u00a01:" in page
+    # Executed cell output and inline computed values agree.
+    out = re.search(r"evoked (\d+\.\d) spikes/s \(planted 40\), baseline (\d+\.\d)", page)
+    assert out, "executed cell output missing"
+    evoked, baseline = map(float, out.groups())
+    assert abs(evoked - 40) < 2 and abs(baseline - 5) < 0.5
+    computed = re.findall(r'<span class="computed">([\d.]+)</span>', page)
+    assert computed == [out.group(1), out.group(2)]
+    assert "??" not in page
+
+
+def test_web_figure_is_the_built_figure(built_article, root):
+    from databook.figures import sha256_file
+
+    parsed = _parse(built_article.html / "00-introduction.html")
+    assert len(parsed.images) == 1
+    assert sha256_file(built_article.html / parsed.images[0]) == sha256_file(
+        root / "figures" / "fig_psth_primer.png"
+    )
+
+
+def test_pdf_has_title_resolved_citation_figure_and_no_unresolved_refs(built_article):
+    text = _pdftotext(built_article.pdf)
+    flat = " ".join(text.split())
+    assert CHAPTER_TITLE in flat
+    assert "(Siegle et al., 2021)" in flat
+    assert "Survey of spiking in the mouse visual system reveals functional hierarchy" in flat
+    assert "??" not in text
+    assert "Figure 1:" in flat and "Equation (1)" in flat
+    images = subprocess.run(
+        ["pdfimages", "-list", str(built_article.pdf)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
+    assert len(images) >= 1, "the figure is not embedded in the PDF"
+    width, height = map(int, images[0].split()[3:5])
+    assert (width, height) == (900, 840), "embedded figure is not the 200-dpi PNG"
+
+
+def test_pdf_fonts_are_embedded_outlines(built_article):
+    fonts = subprocess.run(
+        ["pdffonts", str(built_article.pdf)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
+    assert fonts
+    for line in fonts:
+        assert "Type 3" not in line, f"bitmap font in PDF: {line}"
+        assert " yes " in line, f"font not embedded: {line}"
+
+
+def test_second_build_rebuilds_no_figure(built_article, root):
+    import subprocess as sp
+    import sys
+
+    proc = sp.run(
+        [sys.executable, "-m", "databook.cli", "build"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    assert "0 figure(s) built" in proc.stdout
+    assert "cached notebook outputs" in proc.stdout + proc.stderr
+
+
+def test_citation_cff_is_in_step_with_myst_yml(built_article, root):
+    built = (root / "_build" / "exports" / "CITATION.cff").read_text(encoding="utf-8")
+    committed = (root / "CITATION.cff").read_text(encoding="utf-8")
+    assert committed == built, "CITATION.cff is stale: copy _build/exports/CITATION.cff over it"
+
+
+def test_provenance_records_every_figure(built_article, root):
+    from databook.figures import verify
+
+    assert verify(root / "figures", root / "figures_src") == []
+    record = json.loads((root / "figures" / "fig_psth_primer.provenance.json").read_text())
+    assert record["script"] == "figures_src/fig_psth_primer.py"
+    assert record["data_mode"] == "demo"
+
+
+def test_pdf_tools_are_installed():
+    for tool in ("pdftotext", "pdfimages", "pdffonts"):
+        assert shutil.which(tool), f"{tool} missing: run scripts/system-deps.sh test"

@@ -1,0 +1,182 @@
+"""The figure runner: cache keys, atomic outputs, failures, provenance and verify."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from databook import figures
+from databook.figures import FigureError, FigureScript, run_figures, verify
+
+GOOD = """
+from pathlib import Path
+import os
+OUTPUTS = ["fig_a.txt"]
+INPUTS = {inputs}
+out = Path(os.environ.get("DATABOOK_FIGURE_DIR", Path(__file__).parent))
+(out / "fig_a.txt").write_text("value {value} " + os.environ["DATABOOK_DATA"])
+"""
+
+
+def _project(tmp_path: Path, value: int = 1, inputs: str = "[]") -> tuple[Path, Path, Path]:
+    src = tmp_path / "figures_src"
+    src.mkdir(exist_ok=True)
+    (src / "fig_a.py").write_text(GOOD.format(value=value, inputs=inputs))
+    lock = tmp_path / "environment.lock"
+    if not lock.exists():
+        lock.write_text("numpy==2.0 --hash=sha256:00\n")
+    return src, tmp_path / "figures", lock
+
+
+def _run(src, out, lock, **kwargs):
+    return {r.name: r.status for r in run_figures(src, out, environment_lock=lock, **kwargs)}
+
+
+def test_runs_once_then_cached_until_an_input_changes(tmp_path):
+    src, out, lock = _project(tmp_path)
+    assert _run(src, out, lock) == {"fig_a": "built"}
+    assert (out / "fig_a.txt").read_text() == "value 1 demo"
+    assert _run(src, out, lock) == {"fig_a": "cached"}
+    # Data mode, environment lock, script and input asset hashes each invalidate.
+    assert _run(src, out, lock, data_mode="dandi") == {"fig_a": "built"}
+    assert (out / "fig_a.txt").read_text() == "value 1 dandi"
+    lock.write_text("numpy==2.1 --hash=sha256:11\n")
+    assert _run(src, out, lock, data_mode="dandi") == {"fig_a": "built"}
+    _project(tmp_path, value=2, inputs="['ecephys']")
+    hashes = {"ecephys": "aa" * 32}
+    assert _run(src, out, lock, asset_hashes=hashes) == {"fig_a": "built"}
+    assert _run(src, out, lock, asset_hashes=hashes) == {"fig_a": "cached"}
+    assert _run(src, out, lock, asset_hashes={"ecephys": "bb" * 32}) == {"fig_a": "built"}
+
+
+def test_altered_or_deleted_output_is_rebuilt(tmp_path):
+    src, out, lock = _project(tmp_path)
+    _run(src, out, lock)
+    (out / "fig_a.txt").write_text("edited by hand")
+    assert _run(src, out, lock) == {"fig_a": "built"}
+    (out / "fig_a.txt").unlink()
+    assert _run(src, out, lock) == {"fig_a": "built"}
+
+
+def test_library_module_change_changes_key(tmp_path):
+    pkg = tmp_path / "databook"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "helpers.py").write_text("from .core import x\n")
+    (pkg / "core.py").write_text("x = 1\n")
+    script = tmp_path / "fig_b.py"
+    script.write_text("OUTPUTS = ['b.png']\nfrom databook import helpers\n")
+    fig = FigureScript.read(script)
+    assert set(figures.local_modules(script, pkg)) == {
+        "databook",
+        "databook.helpers",
+        "databook.core",
+    }
+    lock = tmp_path / "environment.lock"
+    lock.write_text("x")
+    key = figures.cache_key(
+        fig, environment_lock=lock, data_mode="demo", asset_hashes={}, package_dir=pkg
+    )
+    (pkg / "core.py").write_text("x = 2\n")  # a transitive import changed
+    assert key != figures.cache_key(
+        fig, environment_lock=lock, data_mode="demo", asset_hashes={}, package_dir=pkg
+    )
+
+
+def test_failed_script_leaves_previous_output_and_no_partial_file(tmp_path):
+    src, out, lock = _project(tmp_path)
+    _run(src, out, lock)
+    (src / "fig_a.py").write_text(
+        textwrap.dedent(
+            """
+            import os, pathlib
+            OUTPUTS = ["fig_a.txt"]
+            out = pathlib.Path(os.environ["DATABOOK_FIGURE_DIR"])
+            (out / "fig_a.txt").write_text("half a fig")
+            raise RuntimeError("boom while drawing")
+            """
+        )
+    )
+    with pytest.raises(FigureError, match=r"fig_a: exit code 1[\s\S]*boom while drawing"):
+        run_figures(src, out, environment_lock=lock)
+    assert (out / "fig_a.txt").read_text() == "value 1 demo"
+    assert not list(out.glob(".staging-*"))
+    assert verify(out) == []
+
+
+def test_missing_declared_output_is_an_error(tmp_path):
+    src, out, lock = _project(tmp_path)
+    (src / "fig_a.py").write_text("OUTPUTS = ['fig_a.png', 'fig_a.pdf']\n")
+    with pytest.raises(
+        FigureError, match=r"did not write declared output\(s\) fig_a.png, fig_a.pdf"
+    ):
+        run_figures(src, out, environment_lock=lock)
+
+
+def test_timeout_is_reported(tmp_path):
+    src, out, lock = _project(tmp_path)
+    (src / "fig_a.py").write_text("import time\nOUTPUTS = ['x.png']\ntime.sleep(30)\n")
+    with pytest.raises(FigureError, match=r"timed out after 0\.5 s"):
+        run_figures(src, out, environment_lock=lock, timeout=0.5)
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("x = 1\n", "declares no OUTPUTS"),
+        ("OUTPUTS = 'a.png'\n", "list of strings"),
+        ("OUTPUTS = [name]\n", "literal list"),
+        ("OUTPUTS = ['../a.png']\n", "bare file name"),
+        ("OUTPUTS = [\n", "cannot parse"),
+    ],
+)
+def test_malformed_declarations_name_the_script(tmp_path, source, message):
+    script = tmp_path / "fig_bad.py"
+    script.write_text(source)
+    with pytest.raises(FigureError, match=message) as err:
+        FigureScript.read(script)
+    assert "fig_bad.py" in str(err.value)
+
+
+def test_unknown_input_asset_is_refused_before_running(tmp_path):
+    src, out, lock = _project(tmp_path, inputs="['ophys-day9']")
+    with pytest.raises(FigureError, match=r"ophys-day9 not in assets\.lock"):
+        run_figures(src, out, environment_lock=lock)
+    assert not out.exists() or not (out / "fig_a.txt").exists()
+
+
+def test_provenance_record_and_verify(tmp_path):
+    src, out, lock = _project(tmp_path, inputs="['ecephys']")
+    run_figures(
+        src,
+        out,
+        environment_lock=lock,
+        asset_hashes={"ecephys": "cd" * 32},
+        asset_records={"ecephys": {"dandiset": "000021", "version": "0.210913.1639"}},
+    )
+    record = json.loads((out / "fig_a.provenance.json").read_text())
+    assert record["script"] == "figures_src/fig_a.py"
+    assert record["inputs"] == [
+        {"key": "ecephys", "sha256": "cd" * 32, "dandiset": "000021", "version": "0.210913.1639"}
+    ]
+    assert record["data_mode"] == "demo"
+    assert record["outputs"][0]["file"] == "fig_a.txt"
+    assert len(record["environment_lock_sha256"]) == 64
+    assert verify(out, src) == []
+    (out / "fig_a.txt").write_text("tampered")
+    problems = verify(out, src)
+    assert len(problems) == 1 and problems[0].startswith("fig_a.txt: sha256")
+
+
+def test_real_figure_rebuilds_byte_identical(root, tmp_path):
+    """The intro figure, rebuilt from scratch twice, gives the same bytes."""
+    env_lock = root / "environment.lock"
+    shas = []
+    for attempt in range(2):
+        out = tmp_path / f"run{attempt}"
+        run_figures(root / "figures_src", out, environment_lock=env_lock, only=["fig_psth_primer"])
+        shas.append(figures.sha256_file(out / "fig_psth_primer.png"))
+    assert shas[0] == shas[1]

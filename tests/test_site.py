@@ -1,0 +1,125 @@
+"""The site renderer on mystmd AST fragments: what a reader sees for each node."""
+
+from __future__ import annotations
+
+import pytest
+
+from databook.site.ast import Renderer, plain_text
+
+
+@pytest.fixture
+def render():
+    renderer = Renderer(
+        asset_url=lambda url: "build/" + url.rsplit("/", 1)[-1], page_url=lambda s: f"{s}.html"
+    )
+    return renderer
+
+
+def text(value):
+    return {"type": "text", "value": value}
+
+
+def test_text_is_escaped(render):
+    node = {"type": "paragraph", "children": [text("a < b & <script>")]}
+    assert render.render(node) == "<p>a &lt; b &amp; &lt;script&gt;</p>"
+
+
+def test_numbered_equation_keeps_katex_html_and_number(render):
+    node = {
+        "type": "math",
+        "identifier": "eq-x",
+        "enumerator": "3",
+        "value": "x",
+        "html": '<span class="katex">x</span>',
+    }
+    html = render.render(node)
+    assert html == (
+        '<div class="math-display" id="eq-x"><span class="katex">x</span>'
+        '<span class="eq-number">(3)</span></div>'
+    )
+
+
+def test_math_without_html_falls_back_to_source(render):
+    assert "x^2" in render.render({"type": "inlineMath", "value": "x^2"})
+
+
+def test_parenthetical_cite_group_and_cited_order(render):
+    group = {
+        "type": "citeGroup",
+        "kind": "parenthetical",
+        "children": [
+            {"type": "cite", "label": "A2020", "children": [text("A, 2020")]},
+            {"type": "cite", "label": "B2021", "children": [text("B, 2021")]},
+        ],
+    }
+    html = render.render(group)
+    assert html == (
+        '<span class="cite-group">(<a class="cite" href="#cite-A2020">A, 2020</a>; '
+        '<a class="cite" href="#cite-B2021">B, 2021</a>)</span>'
+    )
+    assert render.cited == ["A2020", "B2021"]
+
+
+def test_cross_reference_to_other_page(render):
+    node = {
+        "type": "crossReference",
+        "kind": "figure",
+        "identifier": "fig-rf",
+        "url": "/receptive-fields",
+        "children": [text("Figure 4")],
+    }
+    assert (
+        render.render(node)
+        == '<a class="xref figure" href="receptive-fields.html#fig-rf">Figure 4</a>'
+    )
+
+
+def test_figure_image_asset_url_and_caption(render):
+    node = {
+        "type": "container",
+        "kind": "figure",
+        "identifier": "fig-a",
+        "children": [
+            {"type": "image", "url": "/fig_a-123.png", "alt": 'a "quoted" alt'},
+            {"type": "caption", "children": [{"type": "paragraph", "children": [text("Cap")]}]},
+        ],
+    }
+    html = render.render(node)
+    assert '<img src="build/fig_a-123.png" alt="a &quot;quoted&quot; alt"' in html
+    assert "<figcaption><p>Cap</p></figcaption>" in html
+
+
+def test_notebook_outputs(render):
+    stream = {
+        "type": "output",
+        "jupyter_data": {"output_type": "stream", "name": "stdout", "text": "n = 3\n"},
+    }
+    assert render.render(stream) == '<pre class="output stream stdout">n = 3\n</pre>'
+    error = {
+        "type": "output",
+        "jupyter_data": {"output_type": "error", "ename": "KeyError", "evalue": "'x'"},
+    }
+    assert "KeyError" in render.render(error)
+
+
+def test_code_is_highlighted(render):
+    html = render.render(
+        {"type": "code", "lang": "python", "value": "import numpy", "executable": True}
+    )
+    assert html.startswith('<pre class="code executable"><code class="language-python">')
+    assert '<span class="kn">import</span>' in html
+
+
+def test_unknown_node_keeps_its_text_and_is_reported(render, capsys):
+    node = {"type": "fancyNewThing", "children": [text("still readable")]}
+    assert render.render(node) == "still readable"
+    assert "fancyNewThing" in capsys.readouterr().err
+
+
+def test_plain_text():
+    assert (
+        plain_text(
+            {"type": "heading", "children": [text("A "), {"type": "inlineCode", "value": "b"}]}
+        )
+        == "A b"
+    )
