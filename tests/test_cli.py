@@ -58,8 +58,10 @@ def test_outside_a_project_says_where_it_looked(tmp_path, monkeypatch):
 def test_console_script_and_fast_import():
     proc = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", "import databook"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     heavy = [m for m in ("numpy", "matplotlib", "pynwb", "h5py") if f" {m}\n" in proc.stderr]
     assert heavy == [], f"import databook pulled in {heavy}"
     help_text = subprocess.run(

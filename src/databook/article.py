@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from databook.assets import cache_dir, load_lock
+from databook.demo.generate import ensure as ensure_demo
 from databook.figures import FigureResult, run_figures
 from databook.paths import Project
 
@@ -127,11 +129,17 @@ def build(
 ) -> BuildReport:
     """Rebuild stale figures, then the web site and the PDF; return where they are."""
     start = time.perf_counter()
+    lock = load_lock(project.assets_lock)
+    if data_mode == "demo":
+        # Generated once into the data cache; checked against assets.lock every build.
+        ensure_demo(lock, cache_dir())
     figures = run_figures(
         project.figures_src,
         project.figures,
         environment_lock=project.environment_lock,
         data_mode=data_mode,
+        asset_hashes={key: asset.sha256 for key, asset in lock.items() if asset.sha256},
+        asset_records={key: asset.record() for key, asset in lock.items()},
         jobs=jobs,
     )
     formats = []

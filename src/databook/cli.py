@@ -45,6 +45,7 @@ def main() -> None:
       databook build              # figures, web site and PDF from demo data
       databook figures --force    # rerun every figure script
       databook verify             # re-hash figures against their provenance
+      databook demo               # write the demo dandiset into the data cache
     """
 
 
@@ -57,12 +58,14 @@ def build(data_mode: str, root: Path | None, no_pdf: bool, jobs: int | None) -> 
     """Rebuild stale figures, then the web site (_build/html) and PDF (_build/exports)."""
     from databook.article import ArticleError
     from databook.article import build as build_article
+    from databook.assets import LockError
+    from databook.demo.generate import DemoDataError
     from databook.figures import FigureError, summarize
 
     project = _project(root)
     try:
         report = build_article(project, data_mode=data_mode, pdf=not no_pdf, jobs=jobs)
-    except (ArticleError, FigureError) as err:
+    except (ArticleError, FigureError, DemoDataError, LockError) as err:
         raise click.ClickException(str(err)) from err
     click.echo(summarize(report.figures))
     click.echo(f"web site: {report.html / 'index.html'}")
@@ -99,6 +102,35 @@ def figures(
     for result in results:
         click.echo(f"{result.status:>6}  {result.name}  {result.seconds:.1f} s")
     click.echo(summarize(results))
+
+
+@main.command()
+@ROOT_OPTION
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to write into (default: the data cache, $DATABOOK_CACHE).",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--pin", is_flag=True, help="Write the files' sha256 into assets.lock.")
+def demo(root: Path | None, out: Path | None, seed: int, pin: bool) -> None:
+    """Generate the embedded demo dandiset (NWB files + ground_truth.json) and print paths."""
+    from databook.assets import cache_dir, load_lock, write_lock
+    from databook.demo.generate import demo_dir, generate, lock_entries
+
+    folder = out or demo_dir(cache_dir(), seed)
+    paths = generate(folder, seed)
+    for key, path in paths.items():
+        click.echo(f"{key}\t{path}")
+    if pin:
+        if seed != 0:
+            raise click.ClickException("assets.lock pins the demo for seed 0 only")
+        project = _project(root)
+        assets = load_lock(project.assets_lock)
+        assets.update(lock_entries(paths))
+        write_lock(project.assets_lock, assets)
+        click.echo(f"pinned {len(paths)} demo asset(s) in {project.assets_lock}")
 
 
 @main.command()

@@ -1,0 +1,152 @@
+"""Write the demo dandiset: three NWB files and ``ground_truth.json``.
+
+The same ``seed`` and the same ``environment.lock`` give byte-identical files (fixed
+dates and identifiers, seeded object ids, chunk-independent noise); their sha256 are the
+``demo-*`` entries of ``assets.lock``.
+
+nwbinspector messages kept on purpose (none is CRITICAL or BEST_PRACTICE_VIOLATION; a
+test checks): ``check_processing_module_name`` (BEST_PRACTICE_SUGGESTION) for the
+``optotagging``, ``running`` and ``eye_tracking`` modules, because those are the Allen
+and OpenScope files' own module names and code written for the real files must run
+unchanged on the demo.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from databook._atomic import atomic_path
+
+__all__ = [
+    "DEMO_FILES",
+    "GENERATOR_VERSION",
+    "DemoDataError",
+    "ensure",
+    "generate",
+    "lock_entries",
+]
+
+GENERATOR_VERSION = "1"
+#: asset key -> (file name, DANDI-style path recorded in assets.lock)
+DEMO_FILES = {
+    "demo-ecephys": (
+        "ecephys.nwb",
+        "sub-demo-mouse-1/sub-demo-mouse-1_ses-ecephys_ecephys+ogen.nwb",
+    ),
+    "demo-ophys-day1": ("ophys-day1.nwb", "sub-demo-mouse-2/sub-demo-mouse-2_ses-day1_ophys.nwb"),
+    "demo-ophys-day2": ("ophys-day2.nwb", "sub-demo-mouse-2/sub-demo-mouse-2_ses-day2_ophys.nwb"),
+    "demo-ground-truth": ("ground_truth.json", "ground_truth.json"),
+}
+
+
+def _write_nwb(nwb, path: Path) -> None:
+    from pynwb import NWBHDF5IO
+
+    with atomic_path(path) as tmp:
+        with NWBHDF5IO(str(tmp), "w") as io:
+            io.write(nwb)
+
+
+def generate(
+    outdir: str | os.PathLike[str], seed: int = 0, *, only: list[str] | None = None
+) -> dict[str, Path]:
+    """Write the demo files for ``seed`` into ``outdir``; return ``{asset key: path}``.
+
+    ``only`` restricts the NWB files written (keys of :data:`DEMO_FILES`); the ground
+    truth is always written in full.
+    """
+    from databook.demo import ecephys, ophys
+    from databook.demo._ids import seeded_object_ids
+
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    wanted = set(only or DEMO_FILES)
+    unknown = wanted - set(DEMO_FILES)
+    if unknown:
+        raise ValueError(f"unknown demo asset(s) {sorted(unknown)}; known: {sorted(DEMO_FILES)}")
+    paths: dict[str, Path] = {}
+    with seeded_object_ids(seed):
+        ece_nwb, ece_truth = ecephys.build(seed, lfp_seed=seed + 1)
+        if "demo-ecephys" in wanted:
+            paths["demo-ecephys"] = outdir / DEMO_FILES["demo-ecephys"][0]
+            _write_nwb(ece_nwb, paths["demo-ecephys"])
+    with seeded_object_ids(seed + 1_000):
+        (day1, day2), oph_truth = ophys.build(seed)
+        for key, nwb in (("demo-ophys-day1", day1), ("demo-ophys-day2", day2)):
+            if key in wanted:
+                paths[key] = outdir / DEMO_FILES[key][0]
+                _write_nwb(nwb, paths[key])
+    truth = {
+        "generator_version": GENERATOR_VERSION,
+        "seed": seed,
+        "units": "seconds, micrometres, degrees, volts, A/m^3, pixels",
+        "ecephys": ece_truth,
+        "ophys": oph_truth,
+    }
+    paths["demo-ground-truth"] = outdir / DEMO_FILES["demo-ground-truth"][0]
+    with atomic_path(paths["demo-ground-truth"]) as tmp:
+        tmp.write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return paths
+
+
+class DemoDataError(RuntimeError):
+    """The demo files could not be made to match their pins in ``assets.lock``."""
+
+
+def demo_dir(cache: Path, seed: int = 0) -> Path:
+    return cache / "demo" / f"v{GENERATOR_VERSION}-seed{seed}"
+
+
+def lock_entries(paths: dict[str, Path]) -> dict:
+    """``assets.lock`` entries (key -> Asset) for freshly generated demo files."""
+    from databook.assets import Asset, sha256_file
+
+    return {
+        key: Asset(
+            key=key,
+            dandiset="demo",
+            version=f"generator-{GENERATOR_VERSION}",
+            path=DEMO_FILES[key][1],
+            size=path.stat().st_size,
+            sha256=sha256_file(path),
+        )
+        for key, path in paths.items()
+    }
+
+
+def ensure(lock: dict, cache: Path, seed: int = 0) -> dict[str, Path]:
+    """Paths of the pinned demo files in ``cache``, generating them if missing or altered.
+
+    Raises :class:`DemoDataError` naming the asset, expected and actual sha256 when the
+    generated files still differ from ``assets.lock`` (a different environment).
+    """
+    from databook.assets import sha256_file
+
+    pinned = {k: a for k, a in lock.items() if a.is_demo}
+    if not pinned:
+        raise DemoDataError("assets.lock has no demo entries; run `databook demo --pin`")
+    folder = demo_dir(cache, seed)
+    paths = {key: folder / DEMO_FILES[key][0] for key in pinned}
+
+    def mismatches() -> list[str]:
+        bad = []
+        for key, asset in pinned.items():
+            path = paths[key]
+            if not path.is_file():
+                bad.append(f"{key}: missing {path}")
+            elif path.stat().st_size != asset.size or (actual := sha256_file(path)) != asset.sha256:
+                actual = sha256_file(path)
+                bad.append(f"{key}: sha256 {actual} (expected {asset.sha256}) at {path}")
+        return bad
+
+    if mismatches():
+        generate(folder, seed)
+        still = mismatches()
+        if still:
+            raise DemoDataError(
+                "the regenerated demo files differ from assets.lock; this environment is "
+                "not the one in environment.lock (run `make article`):\n" + "\n".join(still)
+            )
+    return paths
