@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 import numpy as np
 from numpy.typing import NDArray
 
+from databook.demo._session import new_nwbfile
+
 N_SITES = 384
 ROW_PITCH_UM = 20.0
 LFP_STEP = 4  # every 4th site, as Allen's probe LFP files
@@ -269,36 +271,29 @@ def build(seed: int, lfp_seed: int):
     """Return (NWBFile, truth dict) of the demo ecephys session for ``seed``."""
     from hdmf.backends.hdf5 import H5DataIO
     from hdmf.data_utils import GenericDataChunkIterator
-    from pynwb import NWBFile, ProcessingModule, TimeSeries
+    from pynwb import ProcessingModule, TimeSeries
     from pynwb.ecephys import LFP, ElectricalSeries
     from pynwb.epoch import TimeIntervals
-    from pynwb.file import Subject
 
     rng = np.random.default_rng(seed)
     schedule = make_schedule(rng)
     spikes, kinds, truth = simulate_units(rng, schedule)
-    nwb = NWBFile(
-        session_description=(
+    nwb = new_nwbfile(
+        description=(
             "databook demo: simulated Neuropixels session with planted flash responses, "
             "Gaussian receptive fields, optotagged units and a known current source density"
         ),
         identifier=f"databook-demo-ecephys-seed{seed}",
-        session_start_time=START,
-        file_create_date=[START],
-        institution="databook (simulated data)",
-        lab="databook",
-        experimenter=["databook, generator"],
-        experiment_description="Simulated; shaped like Allen Visual Coding Neuropixels.",
+        start=START,
         session_id=f"demo-ecephys-{seed}",
-        keywords=["databook", "demo", "simulated", "Neuropixels", "optotagging"],
-        subject=Subject(
-            subject_id="demo-mouse-1",
-            species="Mus musculus",
-            sex="M",
-            age="P90D",
-            description="simulated subject",
-            genotype="Sst-IRES-Cre/wt;Ai32(RCL-ChR2(H134R)_EYFP)/wt",
-        ),
+        shaped_like="Allen Visual Coding Neuropixels",
+        keywords=["Neuropixels", "optotagging"],
+        subject={
+            "subject_id": "demo-mouse-1",
+            "sex": "M",
+            "age": "P90D",
+            "genotype": "Sst-IRES-Cre/wt;Ai32(RCL-ChR2(H134R)_EYFP)/wt",
+        },
     )
     from pynwb.misc import Units
 

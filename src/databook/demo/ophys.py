@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 from numpy.typing import NDArray
 
+from databook.demo._session import add_behavior_series, new_nwbfile
+
 SHAPE = (256, 256)
 FRAME_RATE_HZ = 30.0
 DURATION_S = 300.0
@@ -49,9 +51,12 @@ def transform_points(yx: NDArray[np.float64], angle_deg: float, shift_yx) -> NDA
     """Day-1 (y, x) to day-2 (y, x): rotate by ``angle_deg`` about the image centre
     (counter-clockwise as displayed with y down), then shift by ``shift_yx`` pixels."""
     c = (np.array(SHAPE) - 1) / 2
+    return (yx - c) @ _rotation(angle_deg).T + c + np.asarray(shift_yx)
+
+
+def _rotation(angle_deg: float) -> NDArray[np.float64]:
     a = np.deg2rad(angle_deg)
-    rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
-    return (yx - c) @ rot.T + c + np.asarray(shift_yx)
+    return np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
 
 
 def masks(tissue: Tissue) -> NDArray[np.float32]:
@@ -87,9 +92,7 @@ def projection_images(
     grid = np.stack([yy, xx], axis=-1).reshape(-1, 2)
     # Inverse transform: which day-1 point each day-2 pixel shows.
     c = (np.array(SHAPE) - 1) / 2
-    a = np.deg2rad(angle_deg)
-    rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
-    day1 = (grid - c - np.asarray(shift_yx)) @ rot + c
+    day1 = (grid - c - np.asarray(shift_yx)) @ _rotation(angle_deg) + c
     image = background(seed, day1).reshape(SHAPE)
     moved = Tissue(
         center=transform_points(tissue.center, angle_deg, shift_yx),
@@ -116,37 +119,29 @@ def build_day(
 ):
     """NWBFile of one day showing the cells ``present`` (indices into ``tissue``)."""
     from hdmf.backends.hdf5 import H5DataIO
-    from pynwb import NWBFile, TimeSeries
     from pynwb.base import Images
     from pynwb.epoch import TimeIntervals
-    from pynwb.file import Subject
     from pynwb.image import GrayscaleImage
     from pynwb.ophys import DfOverF, ImageSegmentation, OpticalChannel
 
     rng = np.random.default_rng([seed, day])
     start = START + timedelta(days=day - 1)
-    nwb = NWBFile(
-        session_description=(
+    nwb = new_nwbfile(
+        description=(
             f"databook demo: simulated two-photon session, day {day}, with planted "
             "grating responders and a known day-to-day transform of the field of view"
         ),
         identifier=f"databook-demo-ophys-day{day}-seed{seed}",
-        session_start_time=start,
-        file_create_date=[start],
-        institution="databook (simulated data)",
-        lab="databook",
-        experimenter=["databook, generator"],
-        experiment_description="Simulated; shaped like OpenScope two-photon sessions.",
+        start=start,
         session_id=f"demo-ophys-day{day}-{seed}",
-        keywords=["databook", "demo", "simulated", "two-photon", "cell matching"],
-        subject=Subject(
-            subject_id="demo-mouse-2",
-            species="Mus musculus",
-            sex="F",
-            age="P100D",
-            description="simulated subject",
-            genotype="Slc17a7-IRES2-Cre/wt;Ai93(TITL-GCaMP6f)/wt",
-        ),
+        shaped_like="OpenScope two-photon sessions",
+        keywords=["two-photon", "cell matching"],
+        subject={
+            "subject_id": "demo-mouse-2",
+            "sex": "F",
+            "age": "P100D",
+            "genotype": "Slc17a7-IRES2-Cre/wt;Ai93(TITL-GCaMP6f)/wt",
+        },
     )
     device = nwb.create_device(name="2p_microscope", description="simulated two-photon microscope")
     channel = OpticalChannel(name="green", description="GCaMP6f", emission_lambda=520.0)
@@ -228,27 +223,14 @@ def build_day(
     behavior_t = np.arange(0.0, DURATION_S, 1 / 60.0)
     speed = np.abs(np.convolve(rng.normal(0, 8, behavior_t.size), np.ones(30) / 4, "same"))
     pupil = 800 + np.cumsum(rng.normal(0, 2, behavior_t.size))
-    running = nwb.create_processing_module(name="running", description="running wheel")
-    running.add(
-        TimeSeries(
-            name="running_speed",
-            data=speed.astype(np.float32),
-            unit="cm/s",
-            starting_time=0.0,
-            rate=60.0,
-            description="wheel speed",
-        )
+    add_behavior_series(
+        nwb, "running", "running wheel", {"running_speed": (speed, "cm/s", "wheel speed")}
     )
-    eye = nwb.create_processing_module(name="eye_tracking", description="pupil tracking")
-    eye.add(
-        TimeSeries(
-            name="pupil_area",
-            data=pupil.astype(np.float32),
-            unit="pixels^2",
-            starting_time=0.0,
-            rate=60.0,
-            description="pupil ellipse area",
-        )
+    add_behavior_series(
+        nwb,
+        "eye_tracking",
+        "pupil tracking",
+        {"pupil_area": (pupil, "pixels^2", "pupil ellipse area")},
     )
     return nwb
 
