@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from databook._atomic import atomic_path
+from databook.assets import sha256_file
 
 __all__ = [
     "FigureError",
@@ -102,14 +103,6 @@ class FigureResult:
 def discover(figures_src: Path) -> list[FigureScript]:
     """All ``fig_*.py`` scripts in ``figures_src``, sorted by name."""
     return [FigureScript.read(p) for p in sorted(figures_src.glob("fig_*.py"))]
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _package_dir() -> Path:
