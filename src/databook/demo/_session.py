@@ -53,3 +53,33 @@ def add_behavior_series(nwb, module: str, module_description: str, series: dict)
                 description=description,
             )
         )
+
+
+def stimulus_table(
+    name: str,
+    description: str,
+    start_s,
+    stop_s,
+    columns: dict[str, tuple[str, object]],
+):
+    """A TimeIntervals table (Allen's ``*_presentations`` layout) from column arrays.
+
+    ``columns`` maps a column name to (description, values); a scalar value is repeated
+    for every row. Times in seconds.
+    """
+    from pynwb.epoch import TimeIntervals
+
+    start_s = np.asarray(start_s, dtype=np.float64)
+    stop_s = np.asarray(stop_s, dtype=np.float64)
+    table = TimeIntervals(name=name, description=description)
+    values = {}
+    for column, (column_description, data) in columns.items():
+        table.add_column(name=column, description=column_description)
+        values[column] = np.broadcast_to(np.asarray(data), start_s.shape)
+    for row in range(start_s.size):
+        table.add_interval(
+            start_time=start_s[row].item(),
+            stop_time=stop_s[row].item(),
+            **{column: data[row].item() for column, data in values.items()},
+        )
+    return table

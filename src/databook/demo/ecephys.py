@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import numpy as np
 from numpy.typing import NDArray
 
-from databook.demo._session import new_nwbfile
+from databook.demo._session import new_nwbfile, stimulus_table
 
 N_SITES = 384
 ROW_PITCH_UM = 20.0
@@ -273,7 +273,6 @@ def build(seed: int, lfp_seed: int):
     from hdmf.data_utils import GenericDataChunkIterator
     from pynwb import ProcessingModule, TimeSeries
     from pynwb.ecephys import LFP, ElectricalSeries
-    from pynwb.epoch import TimeIntervals
 
     rng = np.random.default_rng(seed)
     schedule = make_schedule(rng)
@@ -360,60 +359,44 @@ def build(seed: int, lfp_seed: int):
             **{name: values[unit].item() for name, (_, values) in columns.items()},
         )
 
-    flashes = TimeIntervals(name="flashes_presentations", description="full-field flashes")
-    for col, desc in (("stimulus_name", "stimulus"), ("color", "+1 white, -1 black")):
-        flashes.add_column(name=col, description=desc)
-    for onset, color in zip(schedule.flash_onsets, schedule.flash_color, strict=True):
-        flashes.add_interval(
-            start_time=float(onset),
-            stop_time=float(onset + schedule.flash_duration),
-            stimulus_name="flashes",
-            color=float(color),
-        )
-    gabors = TimeIntervals(name="gabors_presentations", description="Gabor patches on a grid")
-    for col, desc in (
-        ("stimulus_name", "stimulus"),
-        ("x_position", "azimuth of the patch centre, degrees"),
-        ("y_position", "elevation of the patch centre, degrees"),
-        ("orientation", "degrees"),
-    ):
-        gabors.add_column(name=col, description=desc)
-    for onset, x, y, ori in zip(
+    flashes = stimulus_table(
+        "flashes_presentations",
+        "full-field flashes",
+        schedule.flash_onsets,
+        schedule.flash_onsets + schedule.flash_duration,
+        {
+            "stimulus_name": ("stimulus", "flashes"),
+            "color": ("+1 white, -1 black", schedule.flash_color),
+        },
+    )
+    gabors = stimulus_table(
+        "gabors_presentations",
+        "Gabor patches on a grid",
         schedule.gabor_onsets,
-        schedule.gabor_x,
-        schedule.gabor_y,
-        schedule.gabor_orientation,
-        strict=True,
-    ):
-        gabors.add_interval(
-            start_time=float(onset),
-            stop_time=float(onset + schedule.gabor_duration),
-            stimulus_name="gabors",
-            x_position=float(x),
-            y_position=float(y),
-            orientation=float(ori),
-        )
+        schedule.gabor_onsets + schedule.gabor_duration,
+        {
+            "stimulus_name": ("stimulus", "gabors"),
+            "x_position": ("azimuth of the patch centre, degrees", schedule.gabor_x),
+            "y_position": ("elevation of the patch centre, degrees", schedule.gabor_y),
+            "orientation": ("degrees", schedule.gabor_orientation),
+        },
+    )
     nwb.add_time_intervals(flashes)
     nwb.add_time_intervals(gabors)
 
     opto = ProcessingModule(name="optotagging", description="optogenetic tagging (Allen layout)")
-    pulses = TimeIntervals(name="optogenetic_stimulation", description="blue light pulses")
-    for col, desc in (
-        ("stimulus_name", "pulse kind"),
-        ("duration", "seconds"),
-        ("level", "light power, relative"),
-        ("condition", "description of the pulse"),
-    ):
-        pulses.add_column(name=col, description=desc)
-    for onset in schedule.pulse_onsets:
-        pulses.add_interval(
-            start_time=float(onset),
-            stop_time=float(onset + schedule.pulse_duration),
-            stimulus_name="pulse",
-            duration=schedule.pulse_duration,
-            level=1.0,
-            condition="a single square pulse",
-        )
+    pulses = stimulus_table(
+        "optogenetic_stimulation",
+        "blue light pulses",
+        schedule.pulse_onsets,
+        schedule.pulse_onsets + schedule.pulse_duration,
+        {
+            "stimulus_name": ("pulse kind", "pulse"),
+            "duration": ("seconds", schedule.pulse_duration),
+            "level": ("light power, relative", 1.0),
+            "condition": ("description of the pulse", "a single square pulse"),
+        },
+    )
     opto.add(pulses)
     nwb.add_processing_module(opto)
 

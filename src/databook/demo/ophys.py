@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 from numpy.typing import NDArray
 
-from databook.demo._session import add_behavior_series, new_nwbfile
+from databook.demo._session import add_behavior_series, new_nwbfile, stimulus_table
 
 SHAPE = (256, 256)
 FRAME_RATE_HZ = 30.0
@@ -120,7 +120,6 @@ def build_day(
     """NWBFile of one day showing the cells ``present`` (indices into ``tissue``)."""
     from hdmf.backends.hdf5 import H5DataIO
     from pynwb.base import Images
-    from pynwb.epoch import TimeIntervals
     from pynwb.image import GrayscaleImage
     from pynwb.ophys import DfOverF, ImageSegmentation, OpticalChannel
 
@@ -209,16 +208,16 @@ def build_day(
             description="projections of the motion-corrected movie",
         )
     )
-    gratings = TimeIntervals(name="grating_presentations", description="drifting gratings")
-    for col, desc in (("stimulus_name", "stimulus"), ("orientation", "degrees")):
-        gratings.add_column(name=col, description=desc)
-    for onset, ori in zip(onsets, orientation, strict=True):
-        gratings.add_interval(
-            start_time=float(onset),
-            stop_time=float(onset + 2.0),
-            stimulus_name="drifting_gratings",
-            orientation=float(ori),
-        )
+    gratings = stimulus_table(
+        "grating_presentations",
+        "drifting gratings",
+        onsets,
+        onsets + 2.0,
+        {
+            "stimulus_name": ("stimulus", "drifting_gratings"),
+            "orientation": ("degrees", orientation),
+        },
+    )
     nwb.add_time_intervals(gratings)
     behavior_t = np.arange(0.0, DURATION_S, 1 / 60.0)
     speed = np.abs(np.convolve(rng.normal(0, 8, behavior_t.size), np.ones(30) / 4, "same"))
