@@ -69,3 +69,15 @@ def test_console_script_and_fast_import():
     ).stdout
     for command in ("build", "figures", "verify"):
         assert command in help_text
+
+
+def test_build_in_dandi_mode_refuses_unpinned_inputs_before_running(tmp_path):
+    root = _project(tmp_path, "OUTPUTS = ['x.txt']\nINPUTS = ['allen']\nraise SystemExit(1)\n")
+    (root / "assets.lock").write_text(
+        '[[asset]]\nkey = "allen"\ndandiset = "000021"\npath = "sub-1/sub-1_ses-2.nwb"\n'
+    )
+    result = CliRunner().invoke(cli.main, ["build", "--root", str(root), "--data", "dandi"])
+    assert result.exit_code == 1
+    assert "allen (000021/?/sub-1/sub-1_ses-2.nwb) is not pinned" in result.output
+    assert "databook pin 000021/VERSION/sub-1/sub-1_ses-2.nwb --key allen" in result.output
+    assert not (root / "figures").exists()

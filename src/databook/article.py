@@ -16,9 +16,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from databook.assets import cache_dir, load_lock
+from databook.assets import cache_dir, load_lock, require_pinned
 from databook.demo.generate import ensure as ensure_demo
-from databook.figures import FigureResult, run_figures
+from databook.figures import FigureResult, discover, run_figures
 from databook.paths import Project
 
 __all__ = ["ArticleError", "BuildReport", "build", "myst_environment"]
@@ -133,6 +133,12 @@ def build(
     if data_mode == "demo":
         # Generated once into the data cache; checked against assets.lock every build.
         ensure_demo(lock, cache_dir())
+    else:
+        # Fail before running anything if a figure needs an asset that is not pinned.
+        for script in discover(project.figures_src):
+            for key in script.inputs:
+                if key in lock:
+                    require_pinned(lock[key])
     figures = run_figures(
         project.figures_src,
         project.figures,

@@ -46,6 +46,8 @@ def main() -> None:
       databook figures --force    # rerun every figure script
       databook verify             # re-hash figures against their provenance
       databook demo               # write the demo dandiset into the data cache
+      databook pin 000021/VERSION/PATH --key K   # pin a DANDI asset in assets.lock
+      databook fetch              # download every pinned DANDI asset, verified
     """
 
 
@@ -58,14 +60,14 @@ def build(data_mode: str, root: Path | None, no_pdf: bool, jobs: int | None) -> 
     """Rebuild stale figures, then the web site (_build/html) and PDF (_build/exports)."""
     from databook.article import ArticleError
     from databook.article import build as build_article
-    from databook.assets import LockError
+    from databook.assets import AssetError, LockError
     from databook.demo.generate import DemoDataError
     from databook.figures import FigureError, summarize
 
     project = _project(root)
     try:
         report = build_article(project, data_mode=data_mode, pdf=not no_pdf, jobs=jobs)
-    except (ArticleError, FigureError, DemoDataError, LockError) as err:
+    except (ArticleError, AssetError, FigureError, DemoDataError, LockError) as err:
         raise click.ClickException(str(err)) from err
     click.echo(summarize(report.figures))
     click.echo(f"web site: {report.html / 'index.html'}")
@@ -131,6 +133,67 @@ def demo(root: Path | None, out: Path | None, seed: int, pin: bool) -> None:
         assets.update(lock_entries(paths))
         write_lock(project.assets_lock, assets)
         click.echo(f"pinned {len(paths)} demo asset(s) in {project.assets_lock}")
+
+
+@main.command()
+@ROOT_OPTION
+@click.argument("spec")
+@click.option("--key", default=None, help="Lock key (default: the file name without suffix).")
+@click.option(
+    "--api-url",
+    envvar="DANDI_API_URL",
+    default=None,
+    help="DANDI API base URL, e.g. a mirror (default: the public archive).",
+)
+def pin(root: Path | None, spec: str, key: str | None, api_url: str | None) -> None:
+    """Pin DANDISET/VERSION/PATH into assets.lock (sha256 and URL from the DANDI API).
+
+    \b
+    Example:
+      databook pin 000021/0.210913.1639/sub-726298249/sub-726298249_ses-754829445.nwb \\
+        --key allen-vc-754829445
+    """
+    from databook.assets import AssetError, load_lock, write_lock
+    from databook.assets import pin as pin_asset
+
+    project = _project(root)
+    try:
+        asset = pin_asset(spec, key=key, url=api_url)
+    except AssetError as err:
+        raise click.ClickException(str(err)) from err
+    assets = load_lock(project.assets_lock)
+    if assets.get(asset.key) == asset:
+        click.echo(f"{asset.key}: unchanged ({asset.sha256})")
+        return
+    assets[asset.key] = asset
+    write_lock(project.assets_lock, assets)
+    click.echo(f"{asset.key}: pinned {asset.spec} sha256 {asset.sha256}")
+
+
+@main.command()
+@ROOT_OPTION
+@click.argument("keys", nargs=-1)
+def fetch(root: Path | None, keys: tuple[str, ...]) -> None:
+    """Download assets (all DANDI ones, or KEYS) into the cache, verified by sha256."""
+    from databook.assets import AssetError, load_lock
+    from databook.assets import fetch as fetch_asset
+
+    project = _project(root)
+    assets = load_lock(project.assets_lock)
+    unknown = sorted(set(keys) - set(assets))
+    if unknown:
+        raise click.ClickException(f"not in {project.assets_lock}: {', '.join(unknown)}")
+    wanted = [assets[k] for k in keys] if keys else [a for a in assets.values() if not a.is_demo]
+    failures = []
+    for asset in wanted:
+        if asset.is_demo:
+            raise click.ClickException(f"{asset.key} is demo data; `databook demo` makes it")
+        try:
+            click.echo(f"{asset.key}\t{fetch_asset(asset)}")
+        except AssetError as err:
+            failures.append(str(err))
+    if failures:
+        raise click.ClickException("\n".join(failures))
 
 
 @main.command()
