@@ -315,6 +315,7 @@ def fetch(asset: Asset, *, cache: Path | None = None, progressbar: bool = True) 
                 "%d of %d bytes); downloading it again",
                 asset.key, path, actual, asset.sha256, path.stat().st_size, asset.size,
             )  # fmt: skip
+            path.unlink()  # worthless, and pooch would otherwise hash it once more
         _download(asset, path, progressbar=progressbar)
         _write_marker(path, asset)
     return path
