@@ -41,6 +41,7 @@ class Archive:
     assets: dict[str, Served] = field(default_factory=dict)
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # method, path, range
     bytes_sent: int = 0
+    bytes_ranged: int = 0  # of 206 (Range) responses only: what a reader asked for
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, path: str, file: Path) -> Served:
@@ -171,6 +172,7 @@ def _handler(archive: Archive, base: list[str]):
                     self.wfile.write(piece)
                     with archive.lock:
                         archive.bytes_sent += len(piece)
+                        archive.bytes_ranged += len(piece) if status == 206 else 0
             except (BrokenPipeError, ConnectionResetError):
                 pass  # remfile aborts its first GET once it has the size
 

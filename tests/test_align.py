@@ -107,3 +107,139 @@ def test_evoked_poisson_is_seeded_and_sorted():
     assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
     assert not all(np.array_equal(x, y) for x, y in zip(a, c, strict=True))
     assert all(np.all(np.diff(x) >= 0) and x.min() >= 0 and x.max() < 3 for x in a if x.size)
+
+
+# Continuous signals --------------------------------------------------------------------
+def test_event_windows_interpolates_linearly_from_each_event():
+    t = np.arange(0.0, 10.0, 0.1) + 3.0  # stream starts at 3 s: must not shift windows
+    values = np.stack([2 * t, -t], axis=1)  # linear, so interpolation is exact
+    events = np.array([4.05, 7.333])
+    out = align.event_windows(t, values, events, window=(-0.5, 0.5), rate=20.0)
+    assert out.shape == (2, 20, 2)
+    expected = events[:, None] + align.window_times((-0.5, 0.5), 20.0)[None, :]
+    np.testing.assert_allclose(out[..., 0], 2 * expected)
+    np.testing.assert_allclose(out[..., 1], -expected)
+
+
+def test_event_windows_nan_outside_the_data():
+    t = np.linspace(0, 1, 11)
+    out = align.event_windows(t, t, [0.05, 0.95], window=(-0.1, 0.1), rate=100.0)
+    assert np.isnan(out[0, :5]).all() and np.isfinite(out[0, 5:]).all()
+    # Second window: 0.85 ... 1.04 s; the data end at 1.0 s (sample 15).
+    assert np.isfinite(out[1, :16]).all() and np.isnan(out[1, 16:]).all()
+
+
+def test_planted_dff_step_is_recovered():
+    rng = np.random.default_rng(4)
+    t = np.sort(rng.uniform(0, 600, 18000))  # irregular ~30 Hz frame times
+    onsets = 5 + 6.0 * np.arange(95)  # non-overlapping trials
+    dff = 0.1 * rng.standard_normal(t.size)
+    since = t - onsets[np.clip(np.searchsorted(onsets, t, side="right") - 1, 0, None)]
+    dff[(since >= 0) & (since < 2) & (t >= onsets[0])] += 0.5
+    w = align.event_windows(t, dff, onsets, window=(-1.0, 2.0), rate=30.0)
+    times = align.window_times((-1.0, 2.0), 30.0)
+    response = w[:, (times >= 0.1) & (times < 1.9)].mean() - w[:, times < 0].mean()
+    assert response == pytest.approx(0.5, abs=0.02)
+
+
+def test_resample_puts_running_onto_frame_clock():
+    t_run = np.arange(0, 10, 1 / 60)
+    speed = 3 * t_run + 1
+    frames = np.array([-1.0, 0.0, 2.51, 9.99, 12.0])
+    out = align.resample(t_run, speed, frames)
+    assert np.isnan(out).tolist() == [True, False, False, True, True]  # 9.99 > last sample
+    np.testing.assert_allclose(out[1:3], 3 * frames[1:3] + 1)
+
+
+def test_continuous_bad_input_is_named():
+    with pytest.raises(ValueError, match=r"values has 3 samples .* timestamps has 4"):
+        align.event_windows([0, 1, 2, 3], [1, 2, 3], [1.0], (0, 1), 10)
+    with pytest.raises(ValueError, match="strictly increasing"):
+        align.resample([0, 2, 1], [1, 2, 3], [0.5])
+    with pytest.raises(ValueError, match="stop > start"):
+        align.window_times((1, 0), 10)
+
+
+def test_select_and_epochs():
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {
+            "start_time": [0.0, 1.0, 2.0, 20.0, 21.0, 22.0],
+            "stop_time": [0.5, 1.5, 2.5, 20.5, 21.5, 22.5],
+            "stimulus_name": ["flash", "flash", "gabor", "gabor", "gabor", "gabor"],
+            "orientation": [np.nan, np.nan, 0.0, 90.0, 0.0, 45.0],
+        }
+    )
+    table.attrs["name"] = "gabors_presentations"
+    assert align.select(table, orientation=[0, 90]).index.tolist() == [2, 3, 4]
+    assert align.select(table, stimulus_name="flash").index.tolist() == [0, 1]
+    with pytest.raises(KeyError, match="gabors_presentations lacks column\\(s\\) x_position"):
+        align.select(table, x_position=0)
+    ep = align.epochs(table, max_gap=5.0)
+    assert ep.stimulus_name.tolist() == ["flash", "gabor", "gabor"]
+    assert ep.n_presentations.tolist() == [2, 1, 3]
+    assert ep.stop_time.tolist() == [1.5, 2.5, 22.5]
+
+
+def test_counts_on_real_human_recording_equal_histogram(root):
+    path = (
+        root.parent
+        / "shared"
+        / "data"
+        / "real"
+        / "rutishauser-human-mtl_sub-4_ses-4_ecephys+image.nwb"
+    )
+    if not path.exists():
+        pytest.skip(f"real recordings not present at {path} (shared data folder absent)")
+    import h5py
+
+    # pynwb 4.2 refuses this NWB 2.4 file (its OpticalSeries fails a newer check), so
+    # read the two datasets directly, as a tolerant reader must.
+    with h5py.File(path, "r") as h5:
+        flat = h5["units/spike_times"][:]
+        ends = h5["units/spike_times_index"][:]
+        onsets = h5["intervals/encoding_table/start_time"][:]
+    spikes = np.split(flat, ends[:-1])
+    edges = np.arange(-1.0, 2.0001, 0.1)
+    counts = align.event_counts(spikes, onsets, edges)
+    assert counts.shape == (35, 90, 30) and counts.sum() > 1000
+    np.testing.assert_array_equal(counts, _histogram_oracle(spikes, onsets, edges))
+
+
+def test_disjoint_and_overlapping_window_paths_agree():
+    rng = np.random.default_rng(12)
+    spikes = [np.sort(rng.uniform(0, 100, n)) for n in (0, 1, 500, 3000)]
+    edges = np.linspace(-0.1, 0.3, 9)
+    disjoint = np.sort(rng.choice(np.arange(0.5, 99, 0.5), 150, replace=False))
+    shuffled = rng.permutation(disjoint)  # events in any order
+    overlapping = np.sort(rng.uniform(0, 100, 150))  # windows overlap: general path
+    for events in (disjoint, shuffled, overlapping):
+        np.testing.assert_array_equal(
+            align.event_counts(spikes, events, edges), _histogram_oracle(spikes, events, edges)
+        )
+    # Spikes exactly on every edge, windows apart (fast path) and touching (general path).
+    for spacing in (0.5, 0.4):
+        events = np.arange(1.0, 5.0, spacing)
+        on_edges = np.unique((events[:, None] + edges[None, :]).ravel())
+        counts = align.event_counts([on_edges], events, edges)
+        np.testing.assert_array_equal(counts, _histogram_oracle([on_edges], events, edges))
+        if spacing == 0.5:  # each bin holds exactly the spike on its left edge
+            assert (counts == 1).all()
+
+
+@pytest.mark.parametrize("aligned_fraction", [0.0, 0.9])
+def test_resample_matches_np_interp_for_int_and_float_signals(aligned_fraction):
+    rng = np.random.default_rng(21)
+    t = np.cumsum(rng.uniform(0.001, 0.003, 2000))  # irregular sample times
+    lfp = rng.integers(-3000, 3000, (t.size, 3)).astype(np.int16)  # e.g. int16 LFP counts
+    queries = rng.uniform(t[0] - 0.05, t[-1] + 0.05, 500)
+    on_samples = rng.random(500) < aligned_fraction
+    queries[on_samples] = t[rng.integers(0, t.size, on_samples.sum())]
+    out = align.resample(t, lfp, queries)
+    assert out.dtype == np.float32
+    inside = (queries >= t[0]) & (queries <= t[-1])
+    for channel in range(3):
+        expected = np.interp(queries, t, lfp[:, channel].astype(float))
+        np.testing.assert_allclose(out[inside, channel], expected[inside], rtol=1e-5, atol=1e-3)
+    assert np.isnan(out[~inside]).all()

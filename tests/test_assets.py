@@ -223,9 +223,13 @@ def test_stream_reads_tables_without_downloading_the_file(server, pinned):
         spikes = nwb.units["spike_times"][:]
         stimulus = nwb.intervals["flashes_presentations"].to_dataframe()
     assert len(spikes) == 120 and len(stimulus) == 60
-    assert server.archive.bytes_sent < 0.5 * pinned.size
-    ranged = [r for r in server.archive.blob_gets(served) if r]
-    assert ranged, "remfile made no range requests"
+    # remfile learns the size from one unranged GET that it aborts; how much of that
+    # response is written before the abort depends on socket buffering, so bound what
+    # was requested by range, and allow only that one unranged GET.
+    gets = server.archive.blob_gets(served)
+    assert sum(1 for r in gets if not r) <= 1
+    assert [r for r in gets if r], "remfile made no range requests"
+    assert server.archive.bytes_ranged < 0.5 * pinned.size
 
 
 def test_dandi_clients_own_download_of_a_pinned_asset(server, pinned, tmp_path):
