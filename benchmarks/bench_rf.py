@@ -21,25 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import best_of
 
 from databook.align import event_counts
+from databook.demo.spiking import grid_rf_session
 from databook.rf import receptive_fields
 
 GRID = np.linspace(-40, 40, 9)
-
-
-def make_session(seed=0, n_rf=100, n_null=100, repeats=45):
-    rng = np.random.default_rng(seed)
-    xx, yy = np.meshgrid(GRID, GRID)
-    pos = np.stack([xx.ravel(), yy.ravel()], 1)
-    order = np.concatenate([rng.permutation(len(pos)) for _ in range(repeats)])
-    x, y = pos[order, 0], pos[order, 1]
-    onsets = 1.0 + 0.25 * np.arange(order.size)
-    centers = rng.uniform(-30, 30, (n_rf, 2))
-    lam = np.full((n_rf + n_null, order.size), 0.5)
-    d2 = (x[None] - centers[:, :1]) ** 2 + (y[None] - centers[:, 1:]) ** 2
-    lam[:n_rf] += 1.0 * np.exp(-d2 / (2 * 10.0**2))
-    n = rng.poisson(lam)
-    spikes = [np.sort(np.repeat(onsets, row) + rng.uniform(0, 0.25, row.sum())) for row in n]
-    return spikes, x, y, onsets
 
 
 def allen_style_p(counts_unit, categories, n_shuffles, rng):
@@ -63,9 +48,10 @@ def allen_style_p(counts_unit, categories, n_shuffles, rng):
 
 
 def main() -> None:
-    spikes, x, y, onsets = make_session()
+    session = grid_rf_session(seed=0, n_rf=100, n_null=100, repeats=45, gain=1.0)
+    spikes, x, y, onsets = session.spikes, session.x, session.y, session.onsets
     print(f"{len(spikes)} units x {onsets.size} presentations, 1000 shuffles")
-    ours_s, rf = best_of(lambda: receptive_fields(spikes, x, y, onsets, n_shuffles=1000), 2)
+    ours_s, rf = best_of(lambda: receptive_fields(spikes, x, y, onsets, n_shuffles=1000), 3)
     print(f"databook.rf.receptive_fields (maps, p-values, Gaussian fits): {ours_s:.2f} s")
 
     counts = event_counts(spikes, onsets, [0.0, 0.25])[:, :, 0]

@@ -7,34 +7,19 @@ import json
 import numpy as np
 import pytest
 
+from databook.demo.spiking import grid_rf_session
 from databook.rf import chi_square_p, fit_gaussian, receptive_fields
 
 STEP = 10.0
 GRID = np.linspace(-40, 40, 9)
 
 
-def _session(rng, n_rf=100, n_null=100, repeats=15, gain=3.0, baseline=0.5, sigma=STEP):
-    xx, yy = np.meshgrid(GRID, GRID)
-    pos = np.stack([xx.ravel(), yy.ravel()], 1)
-    order = np.concatenate([rng.permutation(len(pos)) for _ in range(repeats)])
-    x, y = pos[order, 0], pos[order, 1]
-    onsets = 1.0 + 0.25 * np.arange(order.size)
-    centers = rng.uniform(-30, 30, (n_rf, 2))
-    lam = np.full((n_rf + n_null, order.size), baseline)
-    d2 = (x[None] - centers[:, :1]) ** 2 + (y[None] - centers[:, 1:]) ** 2
-    lam[:n_rf] += gain * np.exp(-d2 / (2 * sigma**2))
-    n = rng.poisson(lam)
-    owner = np.repeat(np.arange(lam.shape[0]), n.sum(axis=1))
-    times = np.concatenate([np.repeat(onsets, row) for row in n])
-    times += rng.uniform(0, 0.25, times.size)
-    order_t = np.lexsort((times, owner))
-    spikes = np.split(times[order_t], np.searchsorted(owner[order_t], np.arange(1, lam.shape[0])))
-    return spikes, x, y, onsets, centers
-
-
 def test_planted_receptive_fields_are_found_centred_and_sized():
-    rng = np.random.default_rng(0)
-    spikes, x, y, onsets, centers = _session(rng)
+    # 100 units with sigma = 1 grid step and +3 spikes over a 0.5/trial baseline, 100 null
+    # units, 9 x 9 grid, 15 repeats (the oracle of issue 5).
+    s = grid_rf_session(seed=0, grid=GRID, n_rf=100, n_null=100, repeats=15, gain=3.0,
+                        baseline=0.5, sigma=STEP)  # fmt: skip
+    spikes, x, y, onsets, centers = s.spikes, s.x, s.y, s.onsets, s.centers
     rf = receptive_fields(spikes, x, y, onsets, window=(0.0, 0.25), n_shuffles=1000, seed=0)
     assert rf.maps.shape == (200, 9, 9)
     assert (rf.n_presentations == 15).all()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["EvokedResponse", "evoked_poisson"]
+__all__ = ["EvokedResponse", "GridRFSession", "evoked_poisson", "grid_rf_session"]
 
 
 @dataclass(frozen=True)
@@ -60,3 +60,54 @@ def evoked_poisson(
     times, owner = times[order], owner[order]
     splits = np.searchsorted(owner, np.arange(1, n_units))
     return np.split(times, splits)
+
+
+@dataclass(frozen=True)
+class GridRFSession:
+    """Spikes of units with planted Gaussian receptive fields, and the stimuli shown.
+
+    ``spikes``: one sorted array per unit (s); ``x``, ``y``: position of each
+    presentation (grid units, e.g. degrees); ``onsets`` (s); ``centers`` (n_rf, 2: x, y)
+    of the first ``n_rf`` units (the rest have no RF).
+    """
+
+    spikes: list[NDArray[np.float64]]
+    x: NDArray[np.float64]
+    y: NDArray[np.float64]
+    onsets: NDArray[np.float64]
+    centers: NDArray[np.float64]
+
+
+def grid_rf_session(
+    *,
+    seed: int = 0,
+    grid: ArrayLike = (-40.0, -30.0, -20.0, -10.0, 0.0, 10.0, 20.0, 30.0, 40.0),
+    n_rf: int = 100,
+    n_null: int = 100,
+    repeats: int = 15,
+    gain: float = 3.0,
+    baseline: float = 0.5,
+    sigma: float = 10.0,
+    duration_s: float = 0.25,
+) -> GridRFSession:
+    """Patches flashed on a square grid in shuffled blocks, ``duration_s`` each.
+
+    Each presentation evokes Poisson(``baseline`` + ``gain`` * Gaussian(distance to the
+    unit's centre, ``sigma``)) spikes spread uniformly over the presentation; centres are
+    uniform over the inner grid. Null units fire at ``baseline`` only.
+    """
+    rng = np.random.default_rng(seed)
+    grid = np.asarray(grid, dtype=np.float64)
+    xx, yy = np.meshgrid(grid, grid)
+    positions = np.stack([xx.ravel(), yy.ravel()], 1)
+    order = np.concatenate([rng.permutation(len(positions)) for _ in range(repeats)])
+    x, y = positions[order, 0], positions[order, 1]
+    onsets = 1.0 + duration_s * np.arange(order.size)
+    inner = 0.75 * np.abs(grid).max()
+    centers = rng.uniform(-inner, inner, (n_rf, 2))
+    lam = np.full((n_rf + n_null, order.size), baseline)
+    d2 = (x[None] - centers[:, :1]) ** 2 + (y[None] - centers[:, 1:]) ** 2
+    lam[:n_rf] += gain * np.exp(-d2 / (2 * sigma**2))
+    n = rng.poisson(lam)
+    spikes = [np.sort(np.repeat(onsets, row) + rng.uniform(0, duration_s, row.sum())) for row in n]
+    return GridRFSession(spikes, x, y, onsets, centers)
