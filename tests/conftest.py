@@ -43,3 +43,21 @@ def built_article() -> Build:
     return Build(
         html=ROOT / "_build" / "html", pdf=ROOT / "_build" / "exports" / "databook.pdf", log=log
     )
+
+
+@dataclass
+class Demo:
+    paths: dict[str, Path]
+    truth: dict
+
+
+@pytest.fixture(scope="session")
+def demo() -> Demo:
+    """The pinned demo dandiset (generated into the data cache if missing) and its truth."""
+    import json
+
+    from databook.assets import cache_dir, load_lock
+    from databook.demo.generate import ensure
+
+    paths = ensure(load_lock(ROOT / "assets.lock"), cache_dir())
+    return Demo(paths, json.loads(paths["demo-ground-truth"].read_text()))

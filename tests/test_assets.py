@@ -37,10 +37,8 @@ OPHYS = "sub-demo-mouse-2/sub-demo-mouse-2_ses-day1_ophys.nwb"
 
 
 @pytest.fixture(scope="module")
-def demo_files(root):
-    from databook.demo.generate import ensure
-
-    return ensure(load_lock(root / "assets.lock"), assets.cache_dir())
+def demo_files(demo):
+    return demo.paths
 
 
 @pytest.fixture

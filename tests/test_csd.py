@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
@@ -94,14 +92,10 @@ def test_bad_input_is_named():
         csd(np.zeros((2, 10)), [0, 20])
 
 
-def test_demo_session_sink_and_source_depths(root):
+def test_demo_session_sink_and_source_depths(demo):
     from pynwb import NWBHDF5IO
 
-    from databook.assets import cache_dir, load_lock
-    from databook.demo.generate import ensure
-
-    paths = ensure(load_lock(root / "assets.lock"), cache_dir())
-    truth = json.loads(paths["demo-ground-truth"].read_text())["ecephys"]["csd"]
+    paths, truth = demo.paths, demo.truth["ecephys"]["csd"]
     with NWBHDF5IO(str(paths["demo-ecephys"]), "r") as io:
         nwb = io.read()
         series = nwb.processing["ecephys"]["LFP"]["probe_A_lfp"]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
@@ -43,14 +41,10 @@ def test_dff_responders_with_fdr_over_cells():
     assert (result.q_value >= result.p_value).all()
 
 
-def test_demo_flash_and_ophys_responders_match_ground_truth(root):
+def test_demo_flash_and_ophys_responders_match_ground_truth(demo):
     from pynwb import NWBHDF5IO
 
-    from databook.assets import cache_dir, load_lock
-    from databook.demo.generate import ensure
-
-    paths = ensure(load_lock(root / "assets.lock"), cache_dir())
-    truth = json.loads(paths["demo-ground-truth"].read_text())
+    paths, truth = demo.paths, demo.truth
     with NWBHDF5IO(str(paths["demo-ecephys"]), "r") as io:
         nwb = io.read()
         spikes = list(nwb.units["spike_times"][:])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
@@ -76,14 +74,10 @@ def test_silent_unit_and_incomplete_grid():
         receptive_fields(spikes, [0.0], [0.0, 1.0], [1.0], n_shuffles=5)
 
 
-def test_demo_session_rf_units_match_ground_truth(root):
+def test_demo_session_rf_units_match_ground_truth(demo):
     from pynwb import NWBHDF5IO
 
-    from databook.assets import cache_dir, load_lock
-    from databook.demo.generate import ensure
-
-    paths = ensure(load_lock(root / "assets.lock"), cache_dir())
-    truth = json.loads(paths["demo-ground-truth"].read_text())["ecephys"]
+    paths, truth = demo.paths, demo.truth["ecephys"]
     with NWBHDF5IO(str(paths["demo-ecephys"]), "r") as io:
         nwb = io.read()
         spikes = list(nwb.units["spike_times"][:])
