@@ -47,6 +47,10 @@ def main() -> None:
     lfp = rng.standard_normal((N_CHANNELS, args.samples), dtype=np.float32) * 1e-4
     gb = lfp.nbytes / 1e9
     print(f"{N_CHANNELS} channels x {args.samples} samples float32 ({gb:.2f} GB input)")
+    start = time.perf_counter()
+    csd(lfp[:, :1000], depths)
+    first_s = time.perf_counter() - start
+    print(f"first call (loads or compiles the numba kernel): {first_s:.2f} s")
     ours_s, ours = best_of(lambda: csd(lfp, depths).csd, 3)
     _, ours_peak, _ = traced(lambda: csd(lfp, depths).csd)  # memory, in a separate run
     out_gb = ours.nbytes / 1e9

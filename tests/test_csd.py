@@ -111,3 +111,37 @@ def test_demo_session_sink_and_source_depths(demo):
     assert np.nanmin(profile) == pytest.approx(-truth["amplitude_a_per_m3"], rel=0.25)
     before = result.csd[:, times < 0]
     assert np.nanmax(np.abs(before)) < 0.2 * truth["amplitude_a_per_m3"]
+
+
+def test_kernel_equals_the_sparse_operator_for_every_option(tmp_path):
+    """The compiled product equals scipy's sparse product on random potentials, for
+    unsorted irregular channels with bad channels, Vaknin edges and smoothing, and for
+    C-ordered, F-ordered (time x channel data transposed), int16 and h5py inputs."""
+    import h5py
+
+    from databook.csd import csd_operator
+
+    rng = np.random.default_rng(4)
+    depths = np.cumsum(rng.uniform(10, 40, 64))
+    shuffle = rng.permutation(64)
+    lfp = rng.standard_normal((64, 5000)) * 1e-4
+    options = dict(vaknin=True, smooth_um=30.0)
+    operator, undefined = csd_operator(depths, 0.3, bad=[5, 40], **options)
+    assert not undefined.any()
+    expected = operator @ lfp
+    bad_in_given_order = [int(np.flatnonzero(shuffle == b)[0]) for b in (5, 40)]
+    given = lfp[shuffle]
+    for variant in (given, np.asfortranarray(given), given.T.copy().T):
+        result = csd(variant, depths[shuffle], bad_channels=bad_in_given_order, **options)
+        np.testing.assert_allclose(result.csd, expected, rtol=1e-10, atol=1e-3)
+    counts = np.round(lfp / 1e-6).astype(np.int16)
+    as_int = csd(counts, depths, chunk_samples=1000)
+    assert as_int.csd.dtype == np.float32
+    reference = csd(counts.astype(np.float64), depths).csd
+    scale = np.nanmax(np.abs(reference))  # float32 rounding of terms of this size
+    np.testing.assert_allclose(as_int.csd, reference, rtol=0, atol=1e-6 * scale, equal_nan=True)
+    with h5py.File(tmp_path / "lfp.h5", "w") as f:
+        f["lfp"] = lfp
+        f.create_dataset("csd", shape=lfp.shape, dtype="f8")
+        csd(f["lfp"], depths, chunk_samples=999, out=f["csd"])
+        np.testing.assert_allclose(f["csd"][:], csd(lfp, depths).csd, equal_nan=True)
