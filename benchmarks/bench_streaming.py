@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from dandi_server import Archive, DandiServer  # noqa: E402
 
 from databook.assets import Asset, cache_dir, load_lock, open_nwb  # noqa: E402
-from databook.demo.generate import ensure  # noqa: E402
+from databook.assets import ensure_demo as ensure  # noqa: E402
 
 LFP = "processing/ecephys/LFP/probe_A_lfp/data"
 ONE_SECOND = slice(0, 500)  # 500 Hz LFP

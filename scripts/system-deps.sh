@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages a target needs, only when something is missing.
 #   scripts/system-deps.sh article   TeX Live for the PDF (pdflatex, latexmk, Latin Modern)
-#   scripts/system-deps.sh test      the above, plus Chromium and poppler-utils for tests
+#   scripts/system-deps.sh test      the above, plus Chromium, poppler-utils and libatomic1
+#                                    (Playwright's node) for the tests
 # As root with apt-get it installs; otherwise it prints the exact command and fails.
 set -euo pipefail
 
@@ -18,6 +19,8 @@ have_tex || missing+=("${tex_packages[@]}")
 if [ "$target" = test ]; then
   command -v chromium >/dev/null || missing+=(chromium)
   command -v pdftotext >/dev/null && command -v pdffonts >/dev/null || missing+=(poppler-utils)
+  # Playwright's bundled node (the browser tests' driver) links libatomic.so.1.
+  /sbin/ldconfig -p 2>/dev/null | grep -q 'libatomic\.so\.1 ' || missing+=(libatomic1)
 elif [ "$target" != article ]; then
   echo "usage: $0 article|test" >&2
   exit 2

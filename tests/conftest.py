@@ -23,12 +23,22 @@ class Build:
     html: Path
     pdf: Path
     log: str
+    survivors: list[str]  # processes the build started that were still alive after it
 
 
 @pytest.fixture(scope="session")
 def built_article() -> Build:
     """Run `databook build` once (as `make article` does) and hand its outputs to tests."""
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    import shutil
+    import uuid
+
+    from databook._process import processes_with_token
+
+    # Without mystmd's execution cache the chapters really run: a Jupyter server and
+    # kernels start, and the orphan check below means something.
+    shutil.rmtree(ROOT / "_build" / "execute", ignore_errors=True)
+    marker = uuid.uuid4().hex  # inherited by every process the build starts
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "DATABOOK_TEST_BUILD": marker}
     proc = subprocess.run(
         [sys.executable, "-m", "databook.cli", "build"],
         cwd=ROOT,
@@ -38,10 +48,21 @@ def built_article() -> Build:
         timeout=900,
         check=False,
     )
+    survivors = []
+    for pid in processes_with_token("DATABOOK_TEST_BUILD", marker):
+        try:
+            survivors.append(
+                Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            )
+        except OSError:
+            continue
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, f"databook build failed:\n{log[-4000:]}"
     return Build(
-        html=ROOT / "_build" / "html", pdf=ROOT / "_build" / "exports" / "databook.pdf", log=log
+        html=ROOT / "_build" / "html",
+        pdf=ROOT / "_build" / "exports" / "databook.pdf",
+        log=log,
+        survivors=survivors,
     )
 
 
@@ -57,7 +78,7 @@ def demo() -> Demo:
     import json
 
     from databook.assets import cache_dir, load_lock
-    from databook.demo.generate import ensure
+    from databook.assets import ensure_demo as ensure
 
     paths = ensure(load_lock(ROOT / "assets.lock"), cache_dir())
     return Demo(paths, json.loads(paths["demo-ground-truth"].read_text()))

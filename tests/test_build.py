@@ -172,3 +172,16 @@ def test_provenance_records_every_figure(built_article, root):
 def test_pdf_tools_are_installed():
     for tool in ("pdftotext", "pdfimages", "pdffonts"):
         assert shutil.which(tool), f"{tool} missing: run scripts/system-deps.sh test"
+
+
+def test_no_process_outlives_the_build(built_article):
+    """mystmd's Jupyter server and kernels used to stay behind with parent 1."""
+    assert built_article.survivors == []
+
+
+def test_build_prints_what_the_user_can_use(built_article):
+    assert "Content server started" not in built_article.log
+    assert "http://127.0.0.1:3100" not in built_article.log
+    assert "web site: " in built_article.log
+    assert "serve it: python3 -m http.server -d " in built_article.log
+    assert "PDF:      " in built_article.log

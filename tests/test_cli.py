@@ -5,16 +5,20 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 from databook import cli
 
+UNPINNED = '[[asset]]\nkey = "allen"\ndandiset = "000021"\npath = "sub-1/sub-1_ses-2.nwb"\n'
 
-def _project(tmp_path, script: str):
+
+def _project(tmp_path, script: str, lock: str = UNPINNED):
     (tmp_path / "myst.yml").write_text("version: 1\n")
     (tmp_path / "figures_src").mkdir()
     (tmp_path / "figures_src" / "fig_x.py").write_text(script)
     (tmp_path / "environment.lock").write_text("")
+    (tmp_path / "assets.lock").write_text(lock)
     return tmp_path
 
 
@@ -64,6 +68,8 @@ def test_console_script_and_fast_import():
     )
     heavy = [m for m in ("numpy", "matplotlib", "pynwb", "h5py") if f" {m}\n" in proc.stderr]
     assert heavy == [], f"import databook pulled in {heavy}"
+    total_us = int(proc.stderr.strip().splitlines()[-1].split("|")[1])
+    assert total_us < 300_000, f"import databook took {total_us / 1e6:.2f} s"
     help_text = subprocess.run(
         [sys.executable, "-m", "databook.cli", "--help"], capture_output=True, text=True, check=True
     ).stdout
@@ -73,11 +79,150 @@ def test_console_script_and_fast_import():
 
 def test_build_in_dandi_mode_refuses_unpinned_inputs_before_running(tmp_path):
     root = _project(tmp_path, "OUTPUTS = ['x.txt']\nINPUTS = ['allen']\nraise SystemExit(1)\n")
-    (root / "assets.lock").write_text(
-        '[[asset]]\nkey = "allen"\ndandiset = "000021"\npath = "sub-1/sub-1_ses-2.nwb"\n'
-    )
     result = CliRunner().invoke(cli.main, ["build", "--root", str(root), "--data", "dandi"])
     assert result.exit_code == 1
-    assert "allen (000021/?/sub-1/sub-1_ses-2.nwb) is not pinned" in result.output
+    assert "allen (000021/?/sub-1/sub-1_ses-2.nwb): not pinned" in result.output
     assert "databook pin 000021/VERSION/sub-1/sub-1_ses-2.nwb --key allen" in result.output
     assert not (root / "figures").exists()
+
+
+def test_dandi_build_fails_even_when_no_figure_declares_the_unpinned_asset(tmp_path):
+    """The simulated article must never come out of a build asked for real data."""
+    root = _project(tmp_path, WRITES)
+    result = CliRunner().invoke(cli.main, ["build", "--root", str(root), "--data", "dandi"])
+    assert result.exit_code == 1
+    assert "--data dandi needs every real asset pinned and downloaded; 1 of 1" in result.output
+    assert "- allen (000021/?/sub-1/sub-1_ses-2.nwb): not pinned" in result.output
+    assert not (root / "figures").exists()
+
+
+def test_dandi_build_names_a_pinned_but_undownloaded_asset(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABOOK_CACHE", str(tmp_path / "cache"))
+    pinned = (
+        '[[asset]]\nkey = "allen"\ndandiset = "000021"\nversion = "0.210913.1639"\n'
+        'path = "sub-1/x.nwb"\nsize = 10\nsha256 = "' + "a" * 64 + '"\n'
+        'url = "https://example.org/x"\n'
+    )
+    (tmp_path / "p").mkdir()
+    root = _project(tmp_path / "p", WRITES, lock=pinned)
+    result = CliRunner().invoke(cli.main, ["build", "--root", str(root), "--data", "dandi"])
+    assert result.exit_code == 1
+    assert "- allen (000021/0.210913.1639/sub-1/x.nwb): not downloaded; run " in result.output
+    assert "`databook fetch allen`" in result.output
+
+
+def test_figures_command_passes_declared_inputs_like_build(tmp_path, monkeypatch):
+    """`databook figures` used to call the runner without the lock's hashes."""
+    monkeypatch.setenv("DATABOOK_CACHE", str(tmp_path / "cache"))
+    lock = UNPINNED + (
+        '\n[[asset]]\nkey = "allen2"\ndandiset = "000021"\nversion = "1.0"\npath = "y.nwb"\n'
+        'size = 3\nsha256 = "' + "b" * 64 + '"\nurl = "https://example.org/y"\n'
+    )
+    root = _project(tmp_path, WRITES.replace("OUTPUTS", "INPUTS = ['allen2']\nOUTPUTS"), lock)
+    from databook import assets
+
+    monkeypatch.setattr(assets, "is_fetched", lambda asset, cache=None: True)
+    result = CliRunner().invoke(cli.main, ["figures", "--root", str(root), "--data", "dandi"])
+    assert result.exit_code == 0, result.output
+    record = (root / "figures" / "fig_x.provenance.json").read_text()
+    assert '"sha256": "' + "b" * 64 in record
+    assert '"version": "1.0"' in record
+
+
+@pytest.mark.parametrize(
+    ("lock", "message"),
+    [
+        ("[[asset]\nkey = 1", "assets.lock: not valid TOML: "),
+        ("", "assets.lock: no [[asset]] entries (an empty lock pins nothing)"),
+        ("version = 2\n" + UNPINNED, "assets.lock: lock format version 2 is not the one"),
+        ('[[asset]]\nkey = "a"\ndandiset = "000021"\n', "[[asset]] #1 (a) lacks path"),
+        (UNPINNED + 'size = "big"\n', "(allen): size must be a whole number of bytes, got 'big'"),
+        (UNPINNED + 'sha256 = "abc"\n', "(allen): sha256 must be 64 lowercase hex digits, got 'ab"),
+        (UNPINNED + 'colour = "red"\n', "[[asset]] #1 (allen): unknown field(s) ['colour']"),
+        (UNPINNED + 'url = "ftp://x"\n', "[[asset]] #1 (allen): url must start with https://"),
+        (UNPINNED + UNPINNED, "[[asset]] #2: duplicate key 'allen'"),
+    ],
+)  # fmt: skip
+def test_malformed_lock_names_file_entry_and_field(tmp_path, lock, message):
+    root = _project(tmp_path, WRITES, lock=lock)
+    result = CliRunner().invoke(cli.main, ["fetch", "--root", str(root)])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert f"Error: {root / 'assets.lock'}" in result.output
+    assert message in result.output
+
+
+def test_missing_lock_is_a_message(tmp_path):
+    root = _project(tmp_path, WRITES)
+    (root / "assets.lock").unlink()
+    result = CliRunner().invoke(cli.main, ["fetch", "--root", str(root)])
+    assert result.exit_code == 1
+    assert f"Error: {root / 'assets.lock'}: no such file" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["figures", "-j", "-3"], "Invalid value for '--jobs' / '-j': -3 is not in the range x>=1"),
+        (["build", "-j", "0"], "Invalid value for '--jobs' / '-j': 0 is not in the range x>=1"),
+        (["demo", "--seed", "-1"], "Invalid value for '--seed': -1 is not in the range"),
+    ],
+)
+def test_bad_option_values_are_refused_with_the_value(tmp_path, args, message):
+    root = _project(tmp_path, WRITES)
+    result = CliRunner().invoke(cli.main, [*args, "--root", str(root)])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_the_error_mapper_is_the_only_one():
+    """One place turns library errors into messages; commands do not catch them again."""
+    import inspect
+
+    source = inspect.getsource(cli)
+    assert source.count("except DatabookError") == 1
+    assert "ClickException(str(err))" in source and source.count("ClickException(str(") == 1
+
+
+def test_import_databook_gives_every_public_module_lazily():
+    code = (
+        "import sys, databook\n"
+        "assert 'numpy' not in sys.modules\n"
+        "for name in databook.__all__[1:]:\n"
+        "    getattr(databook, name)\n"
+        "print(databook.align.event_counts.__name__, databook.demo.generate.__name__)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["event_counts", "generate"]
+
+
+def test_the_package_has_no_import_cycle():
+    """Each module's `databook.*` imports, followed transitively, never come back to it."""
+    import ast
+    from pathlib import Path
+
+    import databook
+
+    package = Path(databook.__file__).parent
+    graph: dict[str, set[str]] = {}
+    for path in package.rglob("*.py"):
+        rel = path.relative_to(package.parent).with_suffix("")
+        name = ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("databook."):
+                deps.add(node.module)
+            elif isinstance(node, ast.Import):
+                deps |= {a.name for a in node.names if a.name.startswith("databook.")}
+        graph[name] = {d for d in deps if d != name and not name.startswith(d + ".")}
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        for dep in graph.get(start, ()):
+            if dep == goal or (dep not in seen and reaches(dep, goal, seen | {dep})):
+                return True
+        return False
+
+    cycles = sorted(name for name in graph if reaches(name, name, {name}))
+    assert cycles == [], f"modules in an import cycle: {cycles}"

@@ -8,8 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from databook.assets import load_lock, sha256_file
-from databook.demo.generate import DEMO_FILES, DemoDataError, ensure, generate
+from databook.assets import DemoDataError, load_lock, sha256_file
+from databook.assets import ensure_demo as ensure
+from databook.demo import DEMO_FILES, generate
 
 
 @pytest.fixture(scope="module")
@@ -206,7 +207,7 @@ def test_nwbinspector_finds_no_violations(demo):
 def test_ensure_regenerates_an_altered_cache_and_names_bad_pins(root, tmp_path, demo):
     import shutil
 
-    from databook.demo.generate import demo_dir
+    from databook.assets import demo_dir
 
     lock = load_lock(root / "assets.lock")
     folder = demo_dir(tmp_path)
@@ -223,3 +224,28 @@ def test_ensure_regenerates_an_altered_cache_and_names_bad_pins(root, tmp_path, 
         DemoDataError, match=r"demo-ecephys: sha256 [0-9a-f]{64} \(expected 0{64}\)"
     ):
         ensure(bad, tmp_path)
+
+
+def test_generate_twice_in_one_interpreter_gives_the_same_files(tmp_path):
+    """`databook.demo.generate` used to be shadowed by its submodule after the first call."""
+    import databook
+
+    first = databook.demo.generate(tmp_path / "a", only=["demo-ophys-day1"])
+    second = databook.demo.generate(tmp_path / "b", only=["demo-ophys-day1"])
+    assert sha256_file(first["demo-ophys-day1"]) == sha256_file(second["demo-ophys-day1"])
+    assert first["demo-ophys-day1"].parent == tmp_path / "a"
+
+
+def test_the_demo_writes_files_and_never_imports_assets():
+    """Data flows one way: assets verifies what demo writes, demo knows nothing of pins."""
+    import ast
+    from pathlib import Path
+
+    import databook.demo
+
+    for path in Path(databook.demo.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)} | {
+            a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names
+        }
+        assert "databook.assets" not in imported, f"{path.name} imports databook.assets"

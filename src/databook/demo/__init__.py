@@ -1,19 +1,11 @@
 """The embedded demo dandiset: seeded, reproducible stand-ins for real recordings.
 
-``generate(outdir, seed=0)`` writes the demo NWB files and ``ground_truth.json``.
-Submodules are imported on use; ``import databook.demo`` itself is cheap.
+``generate(outdir, seed=0)`` writes the demo NWB files and ``ground_truth.json`` and
+returns ``{asset key: path}``; :data:`DEMO_FILES` names each file and its DANDI-style
+path. The demo is a pure writer of files: :mod:`databook.assets` pins and verifies them.
+Importing ``databook.demo`` is cheap (pynwb is imported when ``generate`` runs).
 """
 
-from __future__ import annotations
+from databook.demo.writer import DEMO_FILES, GENERATOR_VERSION, generate
 
-import os
-from pathlib import Path
-
-__all__ = ["generate"]
-
-
-def generate(outdir: str | os.PathLike[str], seed: int = 0) -> dict[str, Path]:
-    """Write the demo dandiset into ``outdir``; return ``{asset key: path}``."""
-    from databook.demo.generate import generate as _generate
-
-    return _generate(outdir, seed)
+__all__ = ["DEMO_FILES", "GENERATOR_VERSION", "generate"]

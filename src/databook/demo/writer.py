@@ -2,7 +2,8 @@
 
 The same ``seed`` and the same ``environment.lock`` give byte-identical files (fixed
 dates and identifiers, seeded object ids, chunk-independent noise); their sha256 are the
-``demo-*`` entries of ``assets.lock``.
+``demo-*`` entries of ``assets.lock``. This module only writes files: pinning them and
+checking them against the lock is :mod:`databook.assets`' job (``ensure_demo``).
 
 nwbinspector messages kept on purpose (none is CRITICAL or BEST_PRACTICE_VIOLATION; a
 test checks): ``check_processing_module_name`` (BEST_PRACTICE_SUGGESTION) for the
@@ -19,14 +20,7 @@ from pathlib import Path
 
 from databook._atomic import atomic_path
 
-__all__ = [
-    "DEMO_FILES",
-    "GENERATOR_VERSION",
-    "DemoDataError",
-    "ensure",
-    "generate",
-    "lock_entries",
-]
+__all__ = ["DEMO_FILES", "GENERATOR_VERSION", "generate"]
 
 GENERATOR_VERSION = "1"
 #: asset key -> (file name, DANDI-style path recorded in assets.lock)
@@ -88,65 +82,4 @@ def generate(
     paths["demo-ground-truth"] = outdir / DEMO_FILES["demo-ground-truth"][0]
     with atomic_path(paths["demo-ground-truth"]) as tmp:
         tmp.write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    return paths
-
-
-class DemoDataError(RuntimeError):
-    """The demo files could not be made to match their pins in ``assets.lock``."""
-
-
-def demo_dir(cache: Path, seed: int = 0) -> Path:
-    return cache / "demo" / f"v{GENERATOR_VERSION}-seed{seed}"
-
-
-def lock_entries(paths: dict[str, Path]) -> dict:
-    """``assets.lock`` entries (key -> Asset) for freshly generated demo files."""
-    from databook.assets import Asset, sha256_file
-
-    return {
-        key: Asset(
-            key=key,
-            dandiset="demo",
-            version=f"generator-{GENERATOR_VERSION}",
-            path=DEMO_FILES[key][1],
-            size=path.stat().st_size,
-            sha256=sha256_file(path),
-        )
-        for key, path in paths.items()
-    }
-
-
-def ensure(lock: dict, cache: Path, seed: int = 0) -> dict[str, Path]:
-    """Paths of the pinned demo files in ``cache``, generating them if missing or altered.
-
-    Raises :class:`DemoDataError` naming the asset, expected and actual sha256 when the
-    generated files still differ from ``assets.lock`` (a different environment).
-    """
-    from databook.assets import sha256_file
-
-    pinned = {k: a for k, a in lock.items() if a.is_demo}
-    if not pinned:
-        raise DemoDataError("assets.lock has no demo entries; run `databook demo --pin`")
-    folder = demo_dir(cache, seed)
-    paths = {key: folder / DEMO_FILES[key][0] for key in pinned}
-
-    def mismatches() -> list[str]:
-        bad = []
-        for key, asset in pinned.items():
-            path = paths[key]
-            if not path.is_file():
-                bad.append(f"{key}: missing {path}")
-            elif path.stat().st_size != asset.size or (actual := sha256_file(path)) != asset.sha256:
-                actual = sha256_file(path)
-                bad.append(f"{key}: sha256 {actual} (expected {asset.sha256}) at {path}")
-        return bad
-
-    if mismatches():
-        generate(folder, seed)
-        still = mismatches()
-        if still:
-            raise DemoDataError(
-                "the regenerated demo files differ from assets.lock; this environment is "
-                "not the one in environment.lock (run `make article`):\n" + "\n".join(still)
-            )
     return paths
