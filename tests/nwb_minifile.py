@@ -25,11 +25,17 @@ LFP_CONVERSION, LFP_OFFSET = 2e-6, 1e-3
 CHANNEL_CONVERSION = np.array([1.0, 2.0, 0.5, 1.0])
 LFP_ROWS = [3, 1, 0, 2]  # electrode rows of the LFP channels
 REL_Y = [0.0, 20.0, 40.0, 60.0]  # micrometres
+ELECTRODE_IDS = [100, 101, 102, 103]
 OPTO_RATE = 1000.0
 OPTO_POWER = np.zeros(100)
 OPTO_POWER[10:15], OPTO_POWER[40:42], OPTO_POWER[97:100] = 0.01, [0.02, 0.03], 0.005
 OPTO_PULSES = [(0.010, 0.015, 0.01), (0.040, 0.042, 0.03), (0.097, 0.100, 0.005)]  # s, s, W
 FLUO_ROWS = [2, 0]
+EPOCHS = [(0.0, 0.05), (0.05, 0.1)]
+EPOCH_TAGS = [["baseline"], ["light", "test"]]
+UNIT_SPIKES = [[0.1, 0.2, 0.3], [0.15]]
+UNIT_ELECTRODE_ROWS = [[0, 1], [2]]
+FLUO_CONVERSION = 0.5
 
 
 def image_masks() -> np.ndarray:
@@ -54,8 +60,8 @@ def write(path: Path) -> Path:
         warnings.simplefilter("ignore")
         device = nwb.create_device(name="probe")
         group = nwb.create_electrode_group("shank", "a shank", "CA1", device)
-        for rel_y in REL_Y:
-            nwb.add_electrode(group=group, location="CA1", rel_x=0.0, rel_y=rel_y)
+        for electrode_id, rel_y in zip(ELECTRODE_IDS, REL_Y, strict=True):
+            nwb.add_electrode(id=electrode_id, group=group, location="CA1", rel_x=0.0, rel_y=rel_y)
         region = nwb.create_electrode_table_region(LFP_ROWS, "lfp channels")
         series = ElectricalSeries(
             name="lfp_series",
@@ -78,6 +84,12 @@ def write(path: Path) -> Path:
                 name="light", data=OPTO_POWER, site=site, rate=OPTO_RATE, starting_time=0.0
             )
         )
+
+        light = nwb.acquisition["light"]
+        for (start, stop), tags in zip(EPOCHS, EPOCH_TAGS, strict=True):
+            nwb.add_epoch(start, stop, tags=tags, timeseries=[light])
+        for spikes, rows in zip(UNIT_SPIKES, UNIT_ELECTRODE_ROWS, strict=True):
+            nwb.add_unit(spike_times=spikes, electrodes=rows, electrode_group=group)
 
         scope = nwb.create_device(name="scope")
         channel = OpticalChannel(name="green", description="green", emission_lambda=520.0)
@@ -108,6 +120,7 @@ def write(path: Path) -> Path:
             data=np.arange(20.0).reshape(10, 2),
             rois=rois,
             unit="a.u.",
+            conversion=FLUO_CONVERSION,
             rate=30.0,
             starting_time=1.0,
         )

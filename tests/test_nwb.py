@@ -189,6 +189,17 @@ def test_units_leaves_heavy_columns_unless_asked():
         nwb.units(path, extra=["waveforms"])
 
 
+def test_units_with_several_electrodes_keep_their_ids_and_group_names(minifile):
+    df = nwb.units(minifile)
+    ids = mini.ELECTRODE_IDS
+    assert [list(e) for e in df["electrodes"]] == [
+        [ids[r] for r in rows] for rows in mini.UNIT_ELECTRODE_ROWS
+    ]
+    assert df.attrs["electrode_join"] is None  # several electrodes per unit: no single depth
+    assert df["electrode_group"].tolist() == ["shank", "shank"]
+    assert [s.tolist() for s in df["spike_times"]] == mini.UNIT_SPIKES
+
+
 # Electrodes and depths --------------------------------------------------------------------
 def test_electrode_depths_come_from_probe_vertical_position(ecephys):
     df = nwb.electrodes(ecephys)
@@ -226,6 +237,30 @@ def test_rel_y_in_microns_per_the_cached_schema(minifile):
     df = nwb.electrodes(minifile)
     assert df.attrs["depth_column"] == "rel_y"
     assert df["depth_um"].tolist() == mini.REL_Y
+
+
+def test_depth_unit_is_read_from_the_column_and_never_guessed(ecephys, tmp_path):
+    path = tmp_path / "depths.nwb"
+    shutil.copy(ecephys, path)
+    column = "general/extracellular_ephys/electrodes/probe_vertical_position"
+    with h5py.File(path, "r+") as h5:
+        microns = h5[column][()]
+        h5[column].attrs["description"] = "distance from the probe tip (mm)"
+    assert nwb.electrodes(path)["depth_um"].tolist() == (microns * 1000.0).tolist()
+    with h5py.File(path, "r+") as h5:
+        h5[column].attrs["description"] = "distance from the probe tip"
+    unstated = nwb.electrodes(path)
+    assert unstated["depth_um"].isna().all() and unstated.attrs["depth_column"] is None
+    assert (
+        "neither the file nor its NWB 2.11.0 schema states their unit"
+        in (unstated.attrs["depth_note"])
+    )
+    assert nwb.electrodes(path, depth_unit="um")["depth_um"].tolist() == microns.tolist()
+    with h5py.File(path, "r+") as h5:
+        h5[column][...] = 0.0
+    zeroed = nwb.electrodes(path)
+    assert zeroed["depth_um"].isna().all()
+    assert zeroed.attrs["depth_note"] == "probe_vertical_position is all zero; depths unknown"
 
 
 def test_location_falls_back_to_the_electrode_group(ecephys, tmp_path):
@@ -279,6 +314,13 @@ def test_task_tables_keep_strings_and_numbers():
     assert set(trials["photo_stim_period"]) == {"N/A", "delay"}
 
 
+def test_ragged_tags_are_read_and_reference_columns_named_as_skipped(minifile):
+    epochs = nwb.stimulus_table(minifile, "epochs")
+    assert [list(t) for t in epochs["tags"]] == mini.EPOCH_TAGS
+    assert epochs[["start_time", "stop_time"]].to_numpy().tolist() == [list(e) for e in mini.EPOCHS]
+    assert epochs.attrs["skipped"] == {"timeseries": "object references"}
+
+
 # LFP ----------------------------------------------------------------------------------------
 def test_lfp_is_lazy_and_converts_to_volts_at_the_right_depths(ecephys, demo, monkeypatch):
     reads: list[str] = []
@@ -318,6 +360,7 @@ def test_lfp_applies_channel_conversion_and_offset_on_timestamps(minifile):
         assert view.index(mini.LFP_TIMES[7]) == 7
         assert view.index(mini.LFP_TIMES[7] + 1e-6) == 8
         assert view.depths_um.tolist() == [mini.REL_Y[r] for r in mini.LFP_ROWS]
+        assert view.electrode_ids.tolist() == [mini.ELECTRODE_IDS[r] for r in mini.LFP_ROWS]
         assert view.rate is None
     expected = mini.LFP_RAW * mini.LFP_CONVERSION * mini.CHANNEL_CONVERSION + mini.LFP_OFFSET
     np.testing.assert_allclose(volts, expected)
@@ -392,6 +435,8 @@ def test_dff_fluorescence_and_images_match_h5py(ophys, minifile):
     raw = nwb.fluorescence(minifile)
     assert raw.ids.tolist() == [mini.ROI_IDS[r] for r in mini.FLUO_ROWS]
     np.testing.assert_allclose(raw.t, 1.0 + np.arange(10) / 30.0)
+    np.testing.assert_allclose(raw.values, np.arange(20.0).reshape(10, 2) * mini.FLUO_CONVERSION)
+    assert raw.unit == "a.u."
     pictures = nwb.images(ophys)
     assert set(pictures) == {"average_image", "max_projection"}
     np.testing.assert_array_equal(pictures["average_image"], mean)

@@ -345,7 +345,12 @@ def _find(
     name: str | None,
     prefer: Sequence[str] = (),
 ) -> str:
-    """Path of the one object of ``types`` (matching ``name`` if given); else a clear error."""
+    """Path of the one object of ``types`` (matching ``name`` if given); else a clear error.
+    A ``prefer``red path of the right type is taken without walking the file."""
+    for path in prefer if name is None else ():
+        group = src.h5.get(path)
+        if isinstance(group, h5py.Group) and _attr(group, "neurodata_type", "") in types:
+            return path
     found = src.typed(*types)
     if name is not None:
         hits = [p for p in found if p == name or p.lstrip("/") == name.lstrip("/")]
