@@ -4,6 +4,7 @@ The public face is a set of modules, one job each, in the order data flows:
 
 - ``assets``: ``assets.lock``, pinning through the DANDI API, verified download, streaming
 - ``demo``: the embedded demo dandiset (a seeded writer of NWB files and their truth)
+- ``nwb``: readers that turn anyone's NWB file into plain arrays and tables
 - ``align``: clocks and events (event-aligned counts and windows, PSTHs, resampling)
 - ``responses``, ``rf``, ``opto``, ``csd``, ``cellmatch``: one analysis each, on arrays
 - ``plots``: shared figure style; ``figures``: the figure runner; ``article``: the build
@@ -29,6 +30,7 @@ _MODULES = (
     "demo",
     "errors",
     "figures",
+    "nwb",
     "opto",
     "paths",
     "plots",

@@ -34,11 +34,13 @@ __all__ = [
     "fetch",
     "is_fetched",
     "load_lock",
+    "local_file",
     "open_nwb",
     "pin",
     "require_real_data",
     "resolve",
     "sha256_file",
+    "stream_h5",
     "write_lock",
 ]
 
@@ -547,25 +549,36 @@ def open_nwb(
     if isinstance(asset, str):
         asset = resolve(asset, lock_path)
     if mode == "download":
-        if asset.is_demo:
-            path = ensure_demo({asset.key: asset}, cache or cache_dir())[asset.key]
-        else:
-            path = fetch(asset, cache=cache)
-        with NWBHDF5IO(str(path), "r") as io:
+        with NWBHDF5IO(str(local_file(asset, cache)), "r") as io:
             yield io.read()
         return
     if mode != "stream":
         raise ValueError(f"mode must be 'download' or 'stream', got {mode!r}")
     require_pinned(asset)
+    with stream_h5(asset.url, asset.key) as h5, NWBHDF5IO(file=h5, mode="r") as io:
+        yield io.read()
+
+
+def local_file(asset: Asset, cache: Path | None = None) -> Path:
+    """The verified local copy of ``asset``: generated (demo) or fetched (DANDI) if needed."""
+    if asset.is_demo:
+        return ensure_demo({asset.key: asset}, cache or cache_dir())[asset.key]
+    return fetch(asset, cache=cache)
+
+
+@contextlib.contextmanager
+def stream_h5(url: str, what: str | None = None) -> Iterator[object]:
+    """Yield the ``h5py.File`` at ``url`` read by HTTP range requests (remfile), never
+    downloading the whole file; close both on exit. ``what`` names it in errors."""
     import h5py
     import remfile
 
     try:
-        remote = remfile.File(asset.url)
+        remote = remfile.File(url)
     except Exception as err:  # remfile raises bare Exceptions for HTTP errors
-        raise AssetNetworkError(f"cannot stream {asset.key} from {asset.url}: {err}") from err
+        raise AssetNetworkError(f"cannot stream {what or url} from {url}: {err}") from err
     try:
-        with h5py.File(remote, "r") as h5, NWBHDF5IO(file=h5, mode="r") as io:
-            yield io.read()
+        with h5py.File(remote, "r") as h5:
+            yield h5
     finally:
         remote.close()
