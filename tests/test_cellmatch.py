@@ -116,7 +116,8 @@ def test_masks_shifted_out_of_the_field_are_cut_not_wrapped():
 
 
 def test_demo_cells_turn_with_the_field_of_view():
-    from databook.demo.ophys import SHAPE as DEMO, make_tissue, masks, seen_through
+    from databook.demo.ophys import SHAPE as DEMO
+    from databook.demo.ophys import make_tissue, masks, seen_through
 
     tissue = make_tissue(np.random.default_rng(0), 40)
     day1 = masks(tissue)
@@ -384,13 +385,19 @@ def test_real_cellreg_sample_five_sessions(root):
           f"{in_all} in all five; rigid model: {len(rigid)} distinct, "
           f"{int((rigid.n_sessions_seen == 5).sum())} in all five")  # fmt: skip
     for k, (t, q) in enumerate(zip(tracks.transforms, tracks.quality, strict=True)):
-        if q is not None:
-            print(f"  session {k + 1} -> 1: shift ({t.dy:+.2f}, {t.dx:+.2f}) px, rotation "
-                  f"{t.angle:+.2f} deg, scale ({t.scale[0]:.3f}, {t.scale[1]:.3f}), shear "
-                  f"{t.shear:+.3f}; rigid: ({rigid.transforms[k].dy:+.2f}, "
-                  f"{rigid.transforms[k].dx:+.2f}) px, {rigid.transforms[k].angle:+.2f} deg; {q}")  # fmt: skip
-            assert q.ok and abs(t.angle) < 2.0 and np.hypot(t.dy, t.dx) < 20.0
-            assert all(abs(s - 1) < 0.02 for s in t.scale)  # CellReg: no zoom at all
+        if q is None:
+            continue
+        r = rigid.transforms[k]
+        print(
+            f"  session {k + 1} -> 1: shift ({t.dy:+.2f}, {t.dx:+.2f}) px, rotation "
+            f"{t.angle:+.2f} deg, scale ({t.scale[0]:.3f}, {t.scale[1]:.3f}), shear "
+            f"{t.shear:+.3f}; rigid: ({r.dy:+.2f}, {r.dx:+.2f}) px, {r.angle:+.2f} deg; {q}"
+        )
+        assert q.ok and abs(t.angle) < 2.0 and np.hypot(t.dy, t.dx) < 20.0
+        assert all(abs(s - 1) < 0.02 for s in t.scale)  # CellReg: no zoom at all
+        # The affine and rigid fits agree within a pixel across the field.
+        corners = np.array([[0, 0], [0, 323], [254, 0], [254, 323]], dtype=float)
+        assert np.max(np.hypot(*(t.apply_to_points(corners) - r.apply_to_points(corners)).T)) < 1.5
     assert abs(distinct - 787) / 787 <= 0.10  # CellReg's own count on the same data
     assert 0.3 < in_all / distinct < 0.6
     for k, masks in enumerate(sessions):  # every ROI in exactly one track

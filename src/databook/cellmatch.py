@@ -477,14 +477,12 @@ def _tiles(ref, mov, matrix, offset, factor, tile, search):
     if xs[-1] + low < w:
         xs = np.append(xs, w - low)
     oy, ox = (g.ravel() for g in np.meshgrid(ys, xs, indexing="ij"))
-    # A tile is usable where the warped reference covers all of it (corners suffice).
-    corners = np.stack(
-        [np.stack([oy, ox], 1), np.stack([oy, ox + low - 1], 1),
-         np.stack([oy + low - 1, ox], 1), np.stack([oy + low - 1, ox + low - 1], 1)], axis=1,
-    ).astype(np.float64)  # fmt: skip
-    inv = np.linalg.inv(lin)
-    source = (corners - off) @ inv.T
-    full = np.all((source >= 0) & (source <= np.array(r_low.shape) - 1), axis=(1, 2))
+    # A tile is usable where the warped reference covers >= 80 % of it (5 x 5 samples).
+    fractions = np.linspace(0, low - 1, 5)
+    samples = np.stack(np.meshgrid(fractions, fractions, indexing="ij"), -1).reshape(-1, 2)
+    points = np.stack([oy, ox], axis=1)[:, None, :] + samples[None]
+    source = (points - off) @ np.linalg.inv(lin).T
+    full = np.all((source >= 0) & (source <= np.array(r_low.shape) - 1), axis=2).mean(1) >= 0.8
     window = np.outer(np.hanning(low), np.hanning(low))
     rows = oy[:, None, None] + np.arange(low)[None, :, None]
     cols = ox[:, None, None] + np.arange(low)[None, None, :]
@@ -628,7 +626,9 @@ def _register_prepared(ref, mov, options: _Options) -> Transform:
         return np.median(np.sqrt(np.sum((there - here) ** 2, axis=-1)), axis=1)
 
     half = max(1, factor // 2)
-    passes = [(half, 128, 40), (1, 64, 6)] if half > 1 else [(1, 128, 40), (1, 64, 6)]
+    # Tiles: a coarse pass (large tiles, wide search), then a fine one at full resolution.
+    big, small = min(128, min(shape) // 3), min(64, min(shape) // 4)
+    passes = [(half, big, min(40, big // 3)), (1, small, 6)]
     order = np.argsort(-scores)
     tried = []
     for start in order[:1].tolist() + [int(i) for i in order[1:]]:
