@@ -265,22 +265,30 @@ IDENTITY_ANGLE = 0.0
 # Image preparation
 
 
+def _upsample(small: NDArray[np.float64], factor: int, shape) -> NDArray[np.float64]:
+    """Linear interpolation of block means (``_shrink`` by ``factor``) back to ``shape``."""
+    out = small
+    for axis, n in enumerate(shape):
+        position = np.clip((np.arange(n) - (factor - 1) / 2) / factor, 0, small.shape[axis] - 1)
+        lo = np.minimum(position.astype(np.int64), small.shape[axis] - 2)
+        weight = position - lo
+        if axis == 0:
+            out = out[lo] * (1 - weight)[:, None] + out[lo + 1] * weight[:, None]
+        else:
+            out = out[:, lo] * (1 - weight) + out[:, lo + 1] * weight
+    return out
+
+
 def _smooth(image: NDArray[np.float64], sigma: float) -> NDArray[np.float64]:
     """Gaussian blur with SD ``sigma`` px, computed at reduced resolution for wide kernels
     (the result is smooth, so linear interpolation back loses nothing that matters)."""
-    from scipy.ndimage import gaussian_filter, zoom
+    from scipy.ndimage import gaussian_filter
 
     factor = max(1, int(sigma // 3))
-    if factor == 1:
+    if factor == 1 or min(image.shape) < 4 * factor:
         return gaussian_filter(image, sigma, mode="nearest")
     small = gaussian_filter(_shrink(image, factor), sigma / factor, mode="nearest")
-    big = zoom(small, factor, order=1, grid_mode=True, mode="nearest")
-    out = np.empty_like(image)
-    h, w = min(big.shape[0], image.shape[0]), min(big.shape[1], image.shape[1])
-    out[:h, :w] = big[:h, :w]
-    out[h:, :] = out[h - 1 : h, :]  # rows/columns cut by the block means: repeat the edge
-    out[:, w:] = out[:, w - 1 : w]
-    return out
+    return _upsample(small, factor, image.shape)
 
 
 def _normalise(image: ArrayLike) -> NDArray[np.float64]:
@@ -343,21 +351,28 @@ def _peaks(surfaces: NDArray[np.float64], radius: float):
 def _warp_batch(image, matrices, offsets, shape) -> NDArray[np.float64]:
     """``image`` resampled by each affine map q = M p + t ((k, 2, 2), (k, 2)) into
     (k, *shape): bilinear, zero outside the image."""
-    h, w = shape
-    padded = np.pad(image, 1)
-    grid = np.stack(np.mgrid[0:h, 0:w].reshape(2, -1))  # (2, h*w) output pixels
     inv = np.linalg.inv(matrices)
-    src = inv @ (grid[None] - offsets[:, :, None]) + 1.0  # (k, 2, h*w) in padded pixels
-    y = np.clip(src[:, 0], 0, padded.shape[0] - 1.001)
-    x = np.clip(src[:, 1], 0, padded.shape[1] - 1.001)
+    start = -np.einsum("kij,kj->ki", inv, offsets)
+    if len(matrices) == 1:  # one image: scipy's compiled resampler
+        from scipy.ndimage import affine_transform
+
+        return affine_transform(image, inv[0], start[0], output_shape=shape, order=1)[None]
+    padded = np.pad(image, 1)
+    ys = np.arange(shape[0], dtype=np.float64)[None, :, None]
+    xs = np.arange(shape[1], dtype=np.float64)[None, None, :]
+    src = [
+        inv[:, a, 0, None, None] * ys + inv[:, a, 1, None, None] * xs + start[:, a, None, None] + 1
+        for a in (0, 1)
+    ]  # source (y, x) of every output pixel, in padded coordinates
+    y = np.clip(src[0], 0, padded.shape[0] - 1.001)
+    x = np.clip(src[1], 0, padded.shape[1] - 1.001)
     y0, x0 = y.astype(np.int64), x.astype(np.int64)
     fy, fx = y - y0, x - x0
-    flat = padded.ravel()
-    i = y0 * padded.shape[1] + x0
-    out = (flat[i] * (1 - fx) + flat[i + 1] * fx) * (1 - fy) + (
-        flat[i + padded.shape[1]] * (1 - fx) + flat[i + padded.shape[1] + 1] * fx
-    ) * fy
-    return out.reshape(-1, h, w)
+    flat, width = padded.ravel(), padded.shape[1]
+    i = y0 * width + x0
+    top = flat[i] * (1 - fx) + flat[i + 1] * fx
+    bottom = flat[i + width] * (1 - fx) + flat[i + width + 1] * fx
+    return top * (1 - fy) + bottom * fy
 
 
 # ----------------------------------------------------------------------------------------
@@ -405,6 +420,7 @@ def _robust_fit(src, dst, model, tolerance, iterations=4):
 
 
 COARSE_SIDE = 56  # smaller side of the coarse-search image (px)
+MAX_COARSE_FACTOR = 8
 
 
 def _probe(shape) -> NDArray[np.float64]:
@@ -484,9 +500,8 @@ def _tiles(ref, mov, matrix, offset, factor, tile, search):
     source = (points - off) @ np.linalg.inv(lin).T
     full = np.all((source >= 0) & (source <= np.array(r_low.shape) - 1), axis=2).mean(1) >= 0.8
     window = np.outer(np.hanning(low), np.hanning(low))
-    rows = oy[:, None, None] + np.arange(low)[None, :, None]
-    cols = ox[:, None, None] + np.arange(low)[None, None, :]
-    a, b = w_low[rows, cols], m_low[rows, cols]
+    a = np.lib.stride_tricks.sliding_window_view(w_low, (low, low))[oy, ox]
+    b = np.lib.stride_tricks.sliding_window_view(m_low, (low, low))[oy, ox]
     a = (a - a.mean(axis=(1, 2), keepdims=True)) * window
     b = (b - b.mean(axis=(1, 2), keepdims=True)) * window
     energy_a, energy_b = np.sqrt((a**2).sum((1, 2))), np.sqrt((b**2).sum((1, 2)))
@@ -599,7 +614,8 @@ def _register_prepared(ref, mov, options: _Options) -> Transform:
     shape = mov.shape
     max_shift = 0.25 * min(shape) if options.max_shift is None else options.max_shift
     center = ((shape[0] - 1) / 2, (shape[1] - 1) / 2)
-    factor = max(1, round(min(shape) / COARSE_SIDE))
+    # Coarse pixels of at most 8 px keep cells (radius >= ~4 px) visible on large fields.
+    factor = max(1, min(MAX_COARSE_FACTOR, round(min(shape) / COARSE_SIDE)))
     # Grid steps: the far corner moves <= ~1.5 coarse px between neighbouring candidates.
     reach = np.hypot(*shape) / 2 / factor
     step = min(2.0, np.degrees(1.5 / reach))
@@ -608,7 +624,7 @@ def _register_prepared(ref, mov, options: _Options) -> Transform:
     if model == "rigid":
         scales = np.ones(1)
     else:
-        scale_step = min(0.05, 3.0 / reach)
+        scale_step = 0.05  # 2.5 % off at most: the tile passes absorb the rest
         n_lo = int(np.ceil((1 - lo_scale) / scale_step - 1e-9))
         n_hi = int(np.ceil((hi_scale - 1) / scale_step - 1e-9))
         scales = np.concatenate(
