@@ -240,6 +240,18 @@ def test_iou_threshold_separates_a_lost_cell_from_its_new_neighbour():
     assert loose.pairs.tolist() == [[0, 0]] and loose.scores[0] == pytest.approx(0.15, abs=0.05)
 
 
+def test_a_transform_given_by_hand_is_judged_on_its_matches_only():
+    a = np.zeros((2, 64, 48), dtype=bool)
+    a[0, 10:16, 10:16] = True
+    a[1, 40:46, 30:36] = True
+    b = np.roll(a, 3, axis=2)
+    with _no_warnings():
+        result = match(a, b, transform=Transform(0.0, 3.0))
+    assert result.pairs.tolist() == [[0, 0], [1, 1]] and result.quality.ok
+    with pytest.warns(RegistrationWarning, match=r"only 0\.00 of ROIs matched"):
+        match(a, b, transform=Transform(0.0, -9.0))
+
+
 def test_sparse_masks_give_the_same_pairs_as_dense():
     from scipy import sparse
 
