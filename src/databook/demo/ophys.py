@@ -59,6 +59,28 @@ def _rotation(angle_deg: float) -> NDArray[np.float64]:
     return np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
 
 
+def subset(tissue: Tissue, cells: NDArray[np.int_]) -> Tissue:
+    """The cells ``cells`` (indices) of ``tissue``."""
+    return Tissue(tissue.center[cells], tissue.axes[cells], tissue.angle[cells],
+                  tissue.brightness[cells])  # fmt: skip
+
+
+def seen_through(tissue: Tissue, angle_deg: float, shift_yx, jitter=0.0) -> Tissue:
+    """The cells of ``tissue`` (day-1 pixels) as a day seeing it rotated by ``angle_deg``
+    and shifted by ``shift_yx`` sees them, centres moved by ``jitter`` (px) more.
+
+    A rotation by +angle in (y, x) turns the (x, y) direction (cos t, sin t) of an
+    ellipse's major axis into (cos(t - angle), sin(t - angle)): each cell turns with the
+    field of view, so its orientation angle decreases by ``angle_deg``.
+    """
+    return Tissue(
+        center=transform_points(tissue.center, angle_deg, shift_yx) + jitter,
+        axes=tissue.axes,
+        angle=tissue.angle - np.deg2rad(angle_deg),
+        brightness=tissue.brightness,
+    )
+
+
 def masks(tissue: Tissue) -> NDArray[np.float32]:
     """Soft elliptical footprints (n, H, W), peak 1, zero outside the ellipse."""
     yy, xx = np.mgrid[0 : SHAPE[0], 0 : SHAPE[1]].astype(np.float64)
@@ -94,12 +116,7 @@ def projection_images(
     c = (np.array(SHAPE) - 1) / 2
     day1 = (grid - c - np.asarray(shift_yx)) @ _rotation(angle_deg) + c
     image = background(seed, day1).reshape(SHAPE)
-    moved = Tissue(
-        center=transform_points(tissue.center, angle_deg, shift_yx),
-        axes=tissue.axes,
-        angle=tissue.angle + np.deg2rad(angle_deg),
-        brightness=tissue.brightness,
-    )
+    moved = seen_through(tissue, angle_deg, shift_yx)
     image = image + np.tensordot(moved.brightness, masks(moved), axes=1)
     rng = np.random.default_rng(noise_seed)
     average = image + rng.normal(0, 0.02, SHAPE)
@@ -156,12 +173,7 @@ def build_day(
         grid_spacing=[0.78, 0.78],
         grid_spacing_unit="micrometers",
     )
-    seen = Tissue(
-        center=transform_points(tissue.center[present], angle_deg, shift_yx) + jitter,
-        axes=tissue.axes[present],
-        angle=tissue.angle[present] + np.deg2rad(angle_deg),
-        brightness=tissue.brightness[present],
-    )
+    seen = seen_through(subset(tissue, present), angle_deg, shift_yx, jitter)
     footprints = masks(seen)
     ophys = nwb.create_processing_module(name="ophys", description="segmentation and dF/F")
     segmentation = ImageSegmentation()
@@ -293,3 +305,171 @@ def build(seed: int):
         },
     }
     return files, truth
+
+
+def affine_matrix(angle_deg: float, scale_yx=(1.0, 1.0), shear: float = 0.0) -> NDArray[np.float64]:
+    """2 x 2 matrix acting on (y, x): scale each axis, shear, then rotate by ``angle_deg``
+    (R(angle) @ [[1, shear], [0, 1]] @ diag(scale_y, scale_x))."""
+    return _rotation(angle_deg) @ np.array([[1.0, shear], [0.0, 1.0]]) @ np.diag(scale_yx)
+
+
+@dataclass(frozen=True)
+class PlantedSessions:
+    """Imaging sessions of one planted tissue, each seen through its own affine transform.
+
+    ``masks[k]``: scipy.sparse CSR (n_rois_k, H * W) soft footprints (peak 1) of session
+    ``k``, as NWB pixel masks store them; ``images[k]`` (H, W) its mean projection, with
+    its own gain, offset and illumination gradient; ``cell_ids[k]`` (n_rois_k,) the tissue
+    cell of each ROI (ids from ``n_tissue`` on are cells seen in one session only).
+    Tissue (y, x) maps to session ``k`` as ``matrices[k] @ (p - center) + center +
+    shifts[k]`` (pixels).
+    """
+
+    shape: tuple[int, int]
+    center: tuple[float, float]
+    matrices: NDArray[np.float64]
+    shifts: NDArray[np.float64]
+    masks: list
+    images: list[NDArray[np.float32]]
+    cell_ids: list[NDArray[np.int_]]
+    n_tissue: int
+
+    def to_session(self, k: int, yx: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Tissue (y, x) points (..., 2) in session ``k`` pixels."""
+        c = np.asarray(self.center)
+        return (np.asarray(yx, dtype=np.float64) - c) @ self.matrices[k].T + c + self.shifts[k]
+
+    def between(self, i: int, j: int, yx: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Session-``i`` (y, x) points (..., 2) in session ``j`` pixels (the true transform)."""
+        c = np.asarray(self.center)
+        tissue = (np.asarray(yx, dtype=np.float64) - c - self.shifts[i]) @ np.linalg.inv(
+            self.matrices[i]
+        ).T + c
+        return self.to_session(j, tissue)
+
+    def true_pairs(self, i: int, j: int) -> set[tuple[int, int]]:
+        """(ROI in session i, ROI in session j) pairs showing the same tissue cell."""
+        index_j = {int(c): r for r, c in enumerate(self.cell_ids[j])}
+        return {(r, index_j[int(c)]) for r, c in enumerate(self.cell_ids[i]) if int(c) in index_j}
+
+    def n_in_all(self) -> int:
+        """Tissue cells with an ROI in every session."""
+        common = set(self.cell_ids[0].tolist())
+        for ids in self.cell_ids[1:]:
+            common &= set(ids.tolist())
+        return len(common)
+
+
+def _ellipse_footprints(centers, forms, shape, reach=9):
+    """Soft footprints exp(-r2) for r2 = d' Q d <= 1, as sparse (n, H * W); ``forms`` (n, 2, 2)."""
+    from scipy import sparse
+
+    offsets = np.arange(-reach, reach + 1)
+    gy, gx = (g.ravel() for g in np.meshgrid(offsets, offsets, indexing="ij"))
+    y = np.rint(centers[:, :1]).astype(np.int64) + gy
+    x = np.rint(centers[:, 1:]).astype(np.int64) + gx
+    dy, dx = y - centers[:, :1], x - centers[:, 1:]
+    r2 = (
+        forms[:, :1, 0] * dy**2 + 2 * forms[:, :1, 1] * dy * dx + forms[:, 1:, 1] * dx**2
+    )  # (n, pixels)
+    inside = (r2 <= 1.0) & (y >= 0) & (y < shape[0]) & (x >= 0) & (x < shape[1])
+    rows = np.nonzero(inside)[0]
+    return sparse.csr_matrix(
+        (np.exp(-r2[inside]), (rows, y[inside] * shape[1] + x[inside])),
+        shape=(len(centers), shape[0] * shape[1]),
+    )
+
+
+def planted_sessions(
+    transforms: list[dict],
+    *,
+    n_cells: int = 300,
+    shape: tuple[int, int] = (512, 447),
+    spacing: float = 15.0,
+    present: float = 0.9,
+    n_new: int = 30,
+    jitter_px: float = 0.5,
+    seed: int = 0,
+) -> PlantedSessions:
+    """Sessions of one tissue of ``n_cells`` elliptical cells (semi-axes 4-6.5 x 3-4.5 px).
+
+    ``transforms[k]`` gives session ``k``'s view of the tissue: ``angle_deg``, ``shift_yx``
+    (px), ``scale_yx`` and ``shear`` (see :func:`affine_matrix`). Each session segments a
+    cell with probability ``present`` if its centre lands at least 10 px inside the
+    field of view, moves each centre by Gaussian ``jitter_px`` and scales each footprint
+    by 0.9-1.1, and adds ``n_new`` cells of its own. Cells are at least ``spacing`` px apart.
+    """
+    from scipy.ndimage import map_coordinates
+    from scipy.spatial import cKDTree
+
+    rng = np.random.default_rng(seed)
+    height, width = shape
+    center = ((height - 1) / 2, (width - 1) / 2)
+    # Tissue slightly larger than the field of view, so shifts bring new tissue in.
+    lo, hi = np.array([-40.0, -40.0]), np.array([height + 40.0, width + 40.0])
+    total = n_cells + n_new * len(transforms)
+    candidates = rng.uniform(lo, hi, (total * 6, 2))
+    neighbours = cKDTree(candidates).query_ball_point(candidates, spacing)
+    taken = np.zeros(len(candidates), dtype=bool)
+    chosen = []
+    for i, near in enumerate(neighbours):  # dart throwing: keep candidates far from kept ones
+        if not taken[near].any():
+            taken[i] = True
+            chosen.append(i)
+            if len(chosen) == total:
+                break
+    else:
+        raise ValueError(f"cannot place {total} cells {spacing} px apart in {shape}")
+    centers = candidates[chosen]
+    axes = np.stack([rng.uniform(4.0, 6.5, total), rng.uniform(3.0, 4.5, total)], axis=1)
+    theta = rng.uniform(0, np.pi, total)
+    u = np.stack([np.cos(theta), np.sin(theta)], axis=1)  # major axis as (y, x)
+    v = np.stack([-np.sin(theta), np.cos(theta)], axis=1)
+    forms = (u[:, :, None] * u[:, None, :]) / axes[:, :1, None] ** 2 + (
+        v[:, :, None] * v[:, None, :]
+    ) / axes[:, 1:, None] ** 2
+    brightness = rng.uniform(0.4, 1.0, total)
+    matrices, shifts, all_masks, images, ids = [], [], [], [], []
+    c = np.asarray(center)
+    # The neuropil texture is smooth: evaluate it every 4 px and interpolate.
+    coarse = np.stack(np.mgrid[0 : height + 7 : 4, 0 : width + 7 : 4], axis=-1).astype(float)
+    pixels = np.stack(np.mgrid[0:height, 0:width], axis=0).reshape(2, -1) / 4.0
+    for k, t in enumerate(transforms):
+        m = affine_matrix(
+            t.get("angle_deg", 0.0), t.get("scale_yx", (1.0, 1.0)), t.get("shear", 0.0)
+        )
+        shift = np.asarray(t.get("shift_yx", (0.0, 0.0)), dtype=np.float64)
+        matrices.append(m)
+        shifts.append(shift)
+        own = np.arange(n_cells + k * n_new, n_cells + (k + 1) * n_new)
+        pool = np.concatenate([np.flatnonzero(rng.random(n_cells) < present), own])
+        moved = (centers[pool] - c) @ m.T + c + shift
+        inside = np.all((moved >= 10) & (moved <= np.array(shape) - 11), axis=1)
+        pool, moved = pool[inside], moved[inside] + rng.normal(0, jitter_px, (inside.sum(), 2))
+        inv = np.linalg.inv(m)
+        size = rng.uniform(0.9, 1.1, pool.size)
+        seen_forms = np.einsum("ji,njk,kl->nil", inv, forms[pool], inv) / size[:, None, None] ** 2
+        all_masks.append(_ellipse_footprints(moved, seen_forms, shape))
+        ids.append(pool)
+        # Mean image: neuropil texture in tissue coordinates, every cell in view (segmented
+        # or not), gain, offset, an illumination gradient and noise.
+        texture = background(seed, (coarse - c - shift) @ inv.T + c)
+        neuropil = map_coordinates(texture, pixels, order=1, mode="nearest")
+        gain = rng.uniform(0.5, 2.0)
+        gradient = 1.0 + 0.4 * (4.0 * pixels[1] / width - 0.5) * rng.choice([-1, 1])
+        view = (centers - c) @ m.T + c + shift
+        cells = _ellipse_footprints(view, np.einsum("ji,njk,kl->nil", inv, forms, inv), shape)
+        cells = cells.T @ brightness
+        image = gain * gradient * (neuropil + cells) + rng.uniform(0, 50)
+        image = image + rng.normal(0, 0.03 * gain, image.size)
+        images.append(image.reshape(shape).astype(np.float32))
+    return PlantedSessions(
+        shape=(height, width),
+        center=center,
+        matrices=np.array(matrices),
+        shifts=np.array(shifts),
+        masks=all_masks,
+        images=images,
+        cell_ids=ids,
+        n_tissue=n_cells,
+    )

@@ -1,0 +1,68 @@
+"""Planted bugs in databook.cellmatch and its demo generator, each caught by fast tests."""
+
+T = "tests/test_cellmatch.py::"
+MUTATIONS = [
+    {
+        "name": "cellmatch-rotation-sign",
+        "file": "src/databook/cellmatch.py",
+        "old": "return np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])",
+        "new": "return np.array([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]])",
+        "tests": [T + "test_transform_matrix_is_the_planted_convention_and_round_trips"],
+    },
+    {
+        "name": "cellmatch-scale-not-applied",
+        "file": "src/databook/cellmatch.py",
+        "old": "return self.rotation @ shear @ np.diag(self.scale)",
+        "new": "return self.rotation @ shear",
+        "tests": [T + "test_warped_mask_lands_where_the_transform_says"],
+    },
+    {
+        "name": "cellmatch-shear-dropped",
+        "file": "src/databook/cellmatch.py",
+        "old": "shear = np.array([[1.0, self.shear], [0.0, 1.0]])",
+        "new": "shear = np.eye(2)",
+        "tests": [T + "test_warped_mask_lands_where_the_transform_says"],
+    },
+    {
+        "name": "cellmatch-iou-threshold-ignored",
+        "file": "src/databook/cellmatch.py",
+        "old": "keep = iou >= min_iou",
+        "new": "keep = iou >= 0.0",
+        "tests": [T + "test_iou_threshold_separates_a_lost_cell_from_its_new_neighbour"],
+    },
+    {
+        "name": "demo-cells-turn-the-wrong-way",
+        "file": "src/databook/demo/ophys.py",
+        "old": "angle=tissue.angle - np.deg2rad(angle_deg),",
+        "new": "angle=tissue.angle + np.deg2rad(angle_deg),",
+        "tests": [T + "test_demo_cells_turn_with_the_field_of_view"],
+    },
+    {
+        "name": "cellmatch-low-quality-silent",
+        "file": "src/databook/cellmatch.py",
+        "old": 'if quality is None or quality.ok or on_low_quality == "ignore":',
+        "new": 'if quality is None or quality.ok or on_low_quality == "ignore" or True:',
+        "tests": [T + "test_unrelated_sessions_are_flagged_not_matched_silently"],
+    },
+    {
+        "name": "cellmatch-edge-of-search-not-flagged",
+        "file": "src/databook/cellmatch.py",
+        "old": "if n_steps and abs(a0) >= max_angle - 1e-9:",
+        "new": "if False:",
+        "tests": [T + "test_rotation_beyond_the_search_range_warns_with_numbers"],
+    },
+    {
+        "name": "cellmatch-stray-match-joins-tracks",
+        "file": "src/databook/cellmatch.py",
+        "old": "if pick is None or best < min_agreement:",
+        "new": "if pick is None:",
+        "tests": [T + "test_a_stray_match_does_not_join_two_cells"],
+    },
+    {
+        "name": "cellmatch-no-chaining",
+        "file": "src/databook/cellmatch.py",
+        "old": "if k == reference or transforms[k].quality.ok:",
+        "new": "if True:",
+        "tests": [T + "test_six_sessions_do_not_hang_on_one_session"],
+    },
+]
