@@ -32,6 +32,16 @@ def _salt_literal(spt_baseline, spt_test, nmbn, tie=TIE):
     non-overlapping spikes fall); any floating-point evaluation, MATLAB's or NumPy's, makes
     them differ in the last bits, and which of them counts as ``>=`` is then noise.
     ``tie=0`` is the transcription without it."""
+    return _makep(*_salt_distances(spt_baseline, spt_test, nmbn), tie)
+
+
+def _makep(null, test, tie=TIE):
+    """salt.m's makep, from the null distances and the test distance."""
+    return np.sum(null >= test - tie) / null.size, test - np.median(null)
+
+
+def _salt_distances(spt_baseline, spt_test, nmbn):
+    """salt.m up to makep: the null distances (baseline window pairs) and the test distance."""
     tno, st = spt_baseline.shape
     nm = st // nmbn
     nhlsi = np.zeros((nmbn + 1, nm + 1))
@@ -56,7 +66,7 @@ def _salt_literal(spt_baseline, spt_test, nmbn, tie=TIE):
     pnhk = jsd[: kn - 1, : kn - 1]
     null = pnhk[~np.isnan(pnhk)]
     test = np.median(jsd[: kn - 1, kn - 1])
-    return np.sum(null >= test - tie) / null.size, test - np.median(null)
+    return null, test
 
 
 def _rasters(times, onsets, nmbn, nm, baseline_onsets=None):
