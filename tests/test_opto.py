@@ -9,7 +9,7 @@ from databook.opto import salt, tag_units
 
 DT, WN, BASELINE = 0.0005, 0.01, 0.5
 # Distances closer than this are equal: salt.m's `nullhypkld >= testkld` in exact arithmetic.
-TIE = 1e-10
+TIE = 1e-11
 
 
 # --- a literal, loop-based transcription of the published salt.m --------------------------
