@@ -85,6 +85,37 @@ def test_mean_rate_floor_of_siegle_et_al():
     assert unit_responses(spikes, onsets, min_rate=0.05).responsive[0]
 
 
+def test_a_lone_spike_is_not_a_response():
+    # One spike in 10 trials, 60 ms after an onset, and none anywhere else: the 5-SD
+    # rule passes (baseline SD 0) and the mean rate (1 / 7.5 s) is above 0.1 spikes/s,
+    # but one spike is no evidence (count test p = 5 x 1/11).
+    onsets = 1.0 + SPACING * np.arange(10)
+    result = unit_responses([onsets[3:4] + 0.06], onsets)
+    assert result.peak_rate[0] > result.baseline_mean[0] + 5 * result.baseline_sd[0]
+    assert result.mean_rate[0] > 0.1
+    assert result.p_value[0] == pytest.approx(5 / 11)
+    assert not result.responsive[0]
+
+
+def test_count_test_is_the_exact_conditional_poisson_test():
+    # 40 trials; baseline (-0.5, 0): 2 spikes per trial (b = 80). Response sub-windows of
+    # 50 ms: unit 0 has 1 spike per trial at 60 ms (k = 40), unit 1 one in every other
+    # trial (k = 20). Given k + b, k ~ Binomial(k + b, 0.05 / 0.55) under equal rates;
+    # p is that upper tail times the 5 sub-windows.
+    from scipy.stats import binom
+
+    onsets = 1.0 + SPACING * np.arange(40)
+    base = np.sort(np.concatenate([onsets - 0.4, onsets - 0.2]))
+    spikes = [np.sort(np.r_[base, onsets + 0.06]), np.sort(np.r_[base, onsets[::2] + 0.06])]
+    result = unit_responses(spikes, onsets)
+    share = 0.05 / (0.05 + 0.5)
+    for unit, k in enumerate([40, 20]):
+        expected = min(1.0, 5 * binom.sf(k - 1, k + 80, share))
+        assert result.p_value[unit] == pytest.approx(expected, rel=1e-9)
+    assert result.p_value[1] == pytest.approx(0.00308, abs=1e-5)  # 0.0099 at share 0.1
+    assert result.mean_rate[0] == pytest.approx(120 / (40 * 0.75))
+
+
 @pytest.mark.parametrize(
     ("bin_size", "offset", "expected"),
     [(0.001, 0.0234, 0.0235), (0.001, 0.0651, 0.0655), (0.01, 0.047, 0.045), (0.005, 0.1, 0.1025)],
