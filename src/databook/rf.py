@@ -117,7 +117,7 @@ def chi_square_p(
     rng = np.random.default_rng(seed)
     exceed = np.zeros(n_units, dtype=np.int64)
     # Shuffles in batches whose (batch, positions, units) sums stay near 4e6 values.
-    batch = max(1, int(4e6 // (n_units * n_positions)))
+    batch = max(1, int(4e6 // (max(n_units, 1) * n_positions)))
     for start in range(0, n_shuffles, batch):
         n = min(batch, n_shuffles - start)
         perms = np.stack([rng.permutation(n_pres) for _ in range(n)])
