@@ -9,6 +9,7 @@ import sys
 import textwrap
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -54,48 +55,51 @@ def test_the_tree_is_ended_when_the_child_fails(tmp_path):
     assert not _alive(_grandchild(proc.stdout))
 
 
-def test_the_tree_is_ended_on_timeout(tmp_path):
+def _mine(mark: str) -> list[int]:
+    """Live processes started by this test (they inherit its marker variable)."""
+    return processes_with_token("DATABOOK_TEST_MARK", mark)
+
+
+@pytest.fixture
+def marked():
+    mark = uuid.uuid4().hex
+    return mark, {**os.environ, "DATABOOK_TEST_MARK": mark}
+
+
+def test_the_tree_is_ended_on_timeout(tmp_path, marked):
+    mark, env = marked
     code = ESCAPING_CHILD.format(after="import time; time.sleep(120)")
     start = time.monotonic()
     with pytest.raises(subprocess.TimeoutExpired):
-        run_tree([sys.executable, "-c", code], cwd=tmp_path, capture=True, timeout=1.0)
+        run_tree([sys.executable, "-c", code], cwd=tmp_path, env=env, capture=True, timeout=2.0)
     assert time.monotonic() - start < 15
-    # the grandchild's pid was printed before the timeout; find it by the token instead
-    assert [p for p in _all_tokened() if p != os.getpid()] == []
+    assert _mine(mark) == []
 
 
-def _all_tokened() -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                env = Path(f"/proc/{entry}/environ").read_bytes()
-            except OSError:
-                continue
-            if f"{TOKEN_VARIABLE}=".encode() in env and _alive(int(entry)):
-                found.append(int(entry))
-    return found
-
-
-def test_ctrl_c_ends_the_tree(tmp_path):
+def test_ctrl_c_ends_the_tree(tmp_path, marked):
     """KeyboardInterrupt while waiting (what Ctrl-C raises in the build) ends everything."""
+    mark, env = marked
     code = ESCAPING_CHILD.format(after="import time; time.sleep(120)")
-    pids: list[int] = []
+    seen: list[int] = []
 
     def interrupt_when_started():
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and len(pids) < 1:
-            pids.extend(p for p in _all_tokened() if p != os.getpid())
+        while time.monotonic() < deadline and len(_mine(mark)) < 2:  # child and grandchild
             time.sleep(0.05)
-        time.sleep(0.5)  # let the grandchild start too
-        pids[:] = _all_tokened()
+        seen.extend(_mine(mark))
         signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
 
-    threading.Thread(target=interrupt_when_started, daemon=True).start()
-    with pytest.raises(KeyboardInterrupt):
-        run_tree([sys.executable, "-c", code], cwd=tmp_path, show=lambda line: True)
-    assert len(pids) >= 2, "the child and its grandchild should have been running"
-    assert [p for p in pids if _alive(p)] == []
+    # A process started in the background by a non-interactive shell (as CI may be)
+    # inherits SIGINT ignored; Ctrl-C in a terminal raises KeyboardInterrupt.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        threading.Thread(target=interrupt_when_started, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            run_tree([sys.executable, "-c", code], cwd=tmp_path, env=env, show=lambda _: True)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert len(seen) == 2, "the child and its grandchild should have been running"
+    assert [p for p in seen if _alive(p)] == []
 
 
 def test_processes_with_token_finds_only_its_own_tree(tmp_path):
