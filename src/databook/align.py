@@ -297,9 +297,9 @@ def _check_timestamps(timestamps: ArrayLike, values: ArrayLike) -> tuple[NDArray
     raw = np.asarray(timestamps)
     timestamps = _as_1d_float(raw, "timestamps")
     low_precision = raw.dtype.kind == "f" and raw.dtype.itemsize < 8
-    if low_precision and timestamps.size > 2:
+    if low_precision:
         note = _resolution_note(raw, "timestamps")
-        rebuilt = _regular_clock(timestamps, raw)
+        rebuilt = _regular_clock(timestamps, raw) if timestamps.size > 2 else None
         if rebuilt is not None:
             timestamps = rebuilt
             warnings.warn(
@@ -473,10 +473,12 @@ def event_windows(
     Parameters
     ----------
     timestamps : (n_samples,) float array, seconds
-        Sample times of ``values``, strictly increasing (may be irregular).
+        Sample times of ``values``, strictly increasing (may be irregular); float64
+        (float32 clocks: see the module notes).
     values : (n_samples, ...) array
         dF/F (samples x ROIs), LFP (samples x channels), running speed, pupil area...
     events : (n_events,) float array, seconds
+        At least one; any order.
     window : (start, stop), seconds relative to each event
     rate : float, Hz
         Output samples are at ``event + window[0] + k / rate``, measured from each
