@@ -370,7 +370,10 @@ def _interp_kernel():
         for q in range(start, stop):
             w = weight[q]
             row = out[q]
-            if w == 0.0:
+            if not (w >= 0.0 and w <= 1.0):  # NaN weight: no data here
+                for j in range(m):
+                    row[j] = np.nan
+            elif w == 0.0:
                 a = values[left[q]]
                 for j in range(m):
                     row[j] = a[j]
@@ -378,14 +381,11 @@ def _interp_kernel():
                 b = values[left[q] + 1]
                 for j in range(m):
                     row[j] = b[j]
-            elif w > 0.0 and w < 1.0:
+            else:
                 a = values[left[q]]
                 b = values[left[q] + 1]
                 for j in range(m):
                     row[j] = a[j] + w * (b[j] - a[j])
-            else:
-                for j in range(m):
-                    row[j] = np.nan
 
     return interpolate
 

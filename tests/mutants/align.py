@@ -28,8 +28,8 @@ MUTATIONS = [
     {
         "name": "align-nan-leaks-from-the-next-sample",
         "file": "src/databook/align.py",
-        "old": "            if w == 0.0:\n",
-        "new": "            if w < 0.0:\n",
+        "old": "            elif w == 0.0:\n",
+        "new": "            elif w == -1.0:\n",
         "tests": [
             "tests/test_align.py::test_resample_does_not_leak_nan_from_the_neighbouring_sample"
         ],
