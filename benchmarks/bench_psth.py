@@ -3,18 +3,20 @@
 500 units x 5000 events x 75 bins of 10 ms (~30 M spikes). pynapple's fastest path for a
 count tensor is ``TsGroup.trial_count`` (single-threaded); the AllenSDK-style loop
 histograms each (unit, event) with np.histogram, on every unit. Ours is timed on one
-thread (like both peers) and on all threads (median of several runs after a warm-up).
+thread (like both peers) and on all threads, in rounds interleaved with pynapple (medians,
+after a warm-up).
 Every bin where pynapple differs is explained: its edges are ``start + bin_size``
 accumulated and rounded to 1 ns, ours (and np.histogram's) are ``event + edges`` in
 float64. Target: >= 5x faster than pynapple with identical counts elsewhere.
 
-Run: .venv/bin/python benchmarks/bench_psth.py [--units 500] [--loop-units 500]
+Run: .venv/bin/python benchmarks/bench_psth.py [--units 500] [--loop-units 500] [--rounds 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -22,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import databook_threads, median_of, peer
+from _common import databook_threads, peer
 
 from databook.align import event_counts
 
@@ -94,7 +96,7 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=500)
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--loop-units", type=int, default=None, help="default: all units")
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     spikes, events = make_data(args.units, args.events)
     edges = -PRE_S + BIN_S * np.arange(N_BINS + 1)
@@ -105,21 +107,37 @@ def main() -> None:
     )
 
     event_counts(spikes[:2], events[:10], edges)  # warm-up
-    with databook_threads(1):
-        one_s, ours = median_of(lambda: event_counts(spikes, events, edges), args.repeats)
-    all_s, ours_all = median_of(lambda: event_counts(spikes, events, edges), args.repeats)
-    assert np.array_equal(ours, ours_all)
-    del ours_all
-    print(f"databook.align.event_counts: {one_s:.2f} s on 1 thread, {all_s:.2f} s on all")
-
     nap = peer("pynapple")
     if nap is not None:
         nap.nap_config.suppress_conversion_warnings = True
         group = nap.TsGroup({i: nap.Ts(t=s) for i, s in enumerate(spikes)})
         windows = nap.IntervalSet(start=events + edges[0], end=events + edges[-1])
         nap.TsGroup({0: nap.Ts(t=spikes[0])}).trial_count(windows[:5], bin_size=BIN_S)
-        nap_s, theirs = median_of(lambda: group.trial_count(windows, bin_size=BIN_S), 2)
-        theirs = np.nan_to_num(np.asarray(theirs), nan=-1).astype(int)
+
+    # Rounds interleave ours (1 thread, all threads) and pynapple, so that a busy spell
+    # on a shared machine slows all of them rather than one.
+    times = {"1 thread": [], "all threads": [], "pynapple": []}
+    theirs = None
+    for _ in range(args.rounds):
+        for label, threads in (("1 thread", 1), ("all threads", None)):
+            with databook_threads(threads):
+                start = time.perf_counter()
+                ours = event_counts(spikes, events, edges)
+                times[label].append(time.perf_counter() - start)
+        if nap is not None:
+            start = time.perf_counter()
+            result = group.trial_count(windows, bin_size=BIN_S)
+            times["pynapple"].append(time.perf_counter() - start)
+            if theirs is None:
+                theirs = np.nan_to_num(np.asarray(result), nan=-1).astype(int)
+            del result
+    one_s, all_s = statistics.median(times["1 thread"]), statistics.median(times["all threads"])
+    print(
+        f"databook.align.event_counts: {one_s:.2f} s on 1 thread, {all_s:.2f} s on all "
+        f"(medians of {args.rounds} rounds)"
+    )
+    if nap is not None:
+        nap_s = statistics.median(times["pynapple"])
         print(f"pynapple TsGroup.trial_count: {nap_s:.2f} s, shape {theirs.shape}")
         if theirs.shape == ours.shape:
             explain(spikes, events, edges, ours, theirs)
