@@ -115,36 +115,50 @@ def main() -> None:
         nap.TsGroup({0: nap.Ts(t=spikes[0])}).trial_count(windows[:5], bin_size=BIN_S)
 
     # Rounds interleave ours (1 thread, all threads) and pynapple, so that a busy spell
-    # on a shared machine slows all of them rather than one.
+    # on a shared machine slows all of them rather than one. Process CPU time is kept
+    # too: for single-threaded runs it is the wall time an idle machine would give.
     times = {"1 thread": [], "all threads": [], "pynapple": []}
-    theirs = None
+    cpu = {"1 thread": [], "pynapple": []}
+    theirs = ours = None
+
+    def clocked(label, fn):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        result = fn()
+        times[label].append(time.perf_counter() - start)
+        if label in cpu:
+            cpu[label].append(time.process_time() - start_cpu)
+        return result
+
     for _ in range(args.rounds):
         for label, threads in (("1 thread", 1), ("all threads", None)):
+            ours = None  # free the last result first, as a caller would
             with databook_threads(threads):
-                start = time.perf_counter()
-                ours = event_counts(spikes, events, edges)
-                times[label].append(time.perf_counter() - start)
+                ours = clocked(label, lambda: event_counts(spikes, events, edges))
         if nap is not None:
-            start = time.perf_counter()
-            result = group.trial_count(windows, bin_size=BIN_S)
-            times["pynapple"].append(time.perf_counter() - start)
+            result = clocked("pynapple", lambda: group.trial_count(windows, bin_size=BIN_S))
             if theirs is None:
                 theirs = np.nan_to_num(np.asarray(result), nan=-1).astype(int)
             del result
-    one_s, all_s = statistics.median(times["1 thread"]), statistics.median(times["all threads"])
+    median = {label: statistics.median(values) for label, values in times.items() if values}
+    one_s, all_s = median["1 thread"], median["all threads"]
+    one_cpu = statistics.median(cpu["1 thread"])
     print(
-        f"databook.align.event_counts: {one_s:.2f} s on 1 thread, {all_s:.2f} s on all "
-        f"(medians of {args.rounds} rounds)"
+        f"databook.align.event_counts: {one_s:.2f} s on 1 thread (CPU {one_cpu:.2f} s), "
+        f"{all_s:.2f} s on all (medians of {args.rounds} rounds; 1/all per round: "
+        + ", ".join(
+            f"{a:.2f}/{b:.2f}" for a, b in zip(times["1 thread"], times["all threads"], strict=True)
+        )
+        + ")"
     )
     if nap is not None:
-        nap_s = statistics.median(times["pynapple"])
-        print(f"pynapple TsGroup.trial_count: {nap_s:.2f} s, shape {theirs.shape}")
+        nap_s, nap_cpu = median["pynapple"], statistics.median(cpu["pynapple"])
+        print(f"pynapple TsGroup.trial_count: {nap_s:.2f} s (CPU {nap_cpu:.2f} s), {theirs.shape}")
         if theirs.shape == ours.shape:
             explain(spikes, events, edges, ours, theirs)
         del theirs
         print(
             f"ratio pynapple/databook: {nap_s / one_s:.1f}x single-thread, "
-            f"{nap_s / all_s:.1f}x all threads"
+            f"{nap_s / all_s:.1f}x all threads; CPU time single-thread {nap_cpu / one_cpu:.1f}x"
         )
 
     n_loop = args.units if args.loop_units is None else min(args.loop_units, args.units)
