@@ -41,6 +41,9 @@ def test_spike_on_shared_edge_is_counted_once_in_later_bin():
     # 1.0 + 0.1 is 1.1 in float64; the spike belongs to [0.1, 0.2) only.
     assert counts.tolist() == [[[0, 1]]]
     assert counts.sum() == 1
+    # Overlapping windows take the general path: the same half-open rule there.
+    counts = align.event_counts([np.array([1.1])], [1.0, 1.05], [0.0, 0.1, 0.2])
+    assert counts.tolist() == [[[0, 1], [1, 0]]]
 
 
 def test_windows_are_measured_from_each_event_not_the_first_sample():
@@ -243,3 +246,109 @@ def test_resample_matches_np_interp_for_int_and_float_signals(aligned_fraction):
         expected = np.interp(queries, t, lfp[:, channel].astype(float))
         np.testing.assert_allclose(out[inside, channel], expected[inside], rtol=1e-5, atol=1e-3)
     assert np.isnan(out[~inside]).all()
+
+
+# Inputs real recordings produce -------------------------------------------------------
+def test_nan_spike_time_is_rejected_naming_the_unit():
+    # NaN compares False with everything, so it slips through a sortedness check.
+    good = np.array([0.05, 0.15])
+    for bad in (np.array([0.05, np.nan, 0.15]), np.array([np.nan]), np.array([0.1, np.inf])):
+        with pytest.raises(ValueError, match=r"spike_times\[1\] contains NaN or infinite"):
+            align.event_counts([good, bad], [0.0], [0.0, 0.1, 0.2])
+
+
+def test_no_events_is_named():
+    spikes = [np.array([0.1, 0.2])]
+    with pytest.raises(ValueError, match="no events"):
+        align.event_counts(spikes, [], [0.0, 0.1])
+    with pytest.raises(ValueError, match="no events"):
+        align.psth(spikes, np.array([]), [0.0, 0.1])
+    t = np.arange(100) / 10
+    with pytest.raises(ValueError, match="no events"):
+        align.event_windows(t, t, [], (0.0, 1.0), 10.0)
+
+
+def test_resample_does_not_leak_nan_from_the_neighbouring_sample():
+    t = np.arange(10.0)
+    values = np.column_stack([np.arange(10.0), 10.0 * np.arange(10.0)])
+    values[5, 0] = np.nan  # a dropped sample on channel 0
+    # Mostly between samples (whole-array path) and mostly on samples (sparse path).
+    for queries in (np.array([4.0, 4.5, 3.5, 2.5, 1.5, 5.0, 6.0]), np.array([4.0, 6.0, 4.5])):
+        out = align.resample(t, values, queries)
+        for q, row in zip(queries, out, strict=True):
+            if q == 4.0 or q == 6.0 or q < 4:
+                assert row[0] == q, (q, row)  # exactly on a valid sample: that sample
+            else:
+                assert np.isnan(row[0]), (q, row)  # touches the NaN sample: NaN
+            assert row[1] == pytest.approx(10 * q)  # the other channel is untouched
+
+
+def test_float32_lfp_clock_at_5000_s_is_rebuilt_with_a_warning():
+    # 2500 Hz at t ~ 5000 s: float32 resolution (0.49 ms) exceeds the 0.4 ms spacing,
+    # so consecutive float32 timestamps collide.
+    rate, t0 = 2500.0, 5000.0
+    exact = t0 + np.arange(50_000) / rate
+    signal = np.sin(2 * np.pi * 7.0 * exact)
+    events = np.array([5003.0001, 5010.5])
+    with pytest.warns(align.ClockPrecisionWarning, match="float32.*regular clock"):
+        out = align.event_windows(exact.astype(np.float32), signal, events, (0, 0.01), rate)
+    expected = align.event_windows(exact, signal, events, (0, 0.01), rate)
+    # Within 1 % of one sample step of the sine's slope (2 pi 7 / 2500 per sample).
+    np.testing.assert_allclose(out, expected, atol=0.01 * 2 * np.pi * 7 / rate)
+
+
+def test_float32_frame_clock_gives_the_frame_value():
+    rate, t0 = 30.0, 5000.0
+    exact = t0 + np.arange(20_000) / rate
+    index = np.arange(exact.size, dtype=np.float64)  # the value is the frame number
+    with pytest.warns(align.ClockPrecisionWarning, match="float32"):
+        out = align.resample(exact.astype(np.float32), index, [t0 + 301 / rate])
+    assert out[0] == pytest.approx(301.0, abs=1e-4)  # not 301.0039
+
+
+def test_irregular_float32_clock_is_upcast_with_its_resolution_named():
+    rng = np.random.default_rng(0)
+    t = np.cumsum(rng.uniform(0.03, 0.04, 1000)) + 100.0
+    with pytest.warns(align.ClockPrecisionWarning, match=r"float32.*resolution"):
+        out = align.resample(t.astype(np.float32), t, t[[10, 500]])
+    np.testing.assert_allclose(out, t[[10, 500]], atol=2e-5)
+    # Collisions that no regular clock explains get a message naming the cause.
+    colliding = np.float32([5000.0, 5000.0004, 5000.0009, 5000.0011, 5001.0, 5003.0])
+    with (
+        pytest.warns(align.ClockPrecisionWarning),
+        pytest.raises(ValueError, match="float32"),
+    ):
+        align.resample(colliding, np.arange(6.0), [5000.0005])
+
+
+def test_float32_spike_and_event_times_warn():
+    with pytest.warns(align.ClockPrecisionWarning, match=r"spike_times\[0\] are float32"):
+        align.event_counts([np.float32([5000.1])], [5000.0], [0.0, 0.2])
+    with pytest.warns(align.ClockPrecisionWarning, match="events are float32"):
+        align.event_counts([np.array([5000.1])], np.float32([5000.0]), [0.0, 0.2])
+
+
+def test_event_windows_is_one_sample_per_step_from_the_event():
+    """A window sample k lies at event + window[0] + k / rate, exactly (values = time)."""
+    t = np.arange(0.0, 100.0, 0.01)
+    for events in (np.array([10.0, 20.0]), np.array([10.003, 20.0071])):
+        out = align.event_windows(t, t, events, (-0.05, 0.05), 100.0)
+        expected = events[:, None] - 0.05 + np.arange(10)[None, :] / 100.0
+        np.testing.assert_allclose(out, expected, rtol=0, atol=1e-9)
+
+
+def test_event_counts_follows_np_histogram_where_pynapple_rounds_edges():
+    """Bins are [event + edges[i], event + edges[i + 1]) computed in float64, exactly as
+    np.histogram(bins=event + edges) does. pynapple's trial_count instead accumulates
+    ``start + bin_size`` and rounds each edge to 1 ns (``np.round(edge, 9)``), so a spike
+    within a nanosecond of an edge can land in the neighbouring bin there."""
+    event = 1234.5678901234567  # not on the nanosecond grid
+    edges = np.array([0.0, 0.01, 0.02])
+    edge = event + edges[1]
+    rounded = np.round(edge, 9)
+    spike = (edge + rounded) / 2 if rounded != edge else np.nextafter(edge, 0)
+    assert (spike < edge) == (rounded < edge)  # between pynapple's and our edge
+    spikes = [np.array([spike])]
+    ours = align.event_counts(spikes, [event], edges)[0, 0]
+    np.testing.assert_array_equal(ours, np.histogram(spikes[0], bins=event + edges)[0])
+    assert ours.tolist() == ([0, 1] if spike >= edge else [1, 0])

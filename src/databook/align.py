@@ -2,11 +2,21 @@
 
 All times are in seconds. Functions here take plain arrays (never NWB objects) so they
 work on any lab's data; :mod:`databook.nwb` is the place that reads files.
+
+Times should be float64. A float32 clock is coarse at recording times: at t ~ 5000 s its
+resolution is 0.49 ms, coarser than the 0.4 ms sample spacing of a 2500 Hz LFP. Float32
+(or float16) times are accepted with a :class:`ClockPrecisionWarning` and upcast; sample
+timestamps that a regular clock explains to within that resolution are rebuilt as that
+clock (``t0 + k * dt`` in float64), which recovers the samples' times.
+
+Threads: ``event_counts`` and ``resample``/``event_windows`` use up to
+``DATABOOK_NUM_THREADS`` threads (default: all CPUs).
 """
 
 from __future__ import annotations
 
-import os
+import functools
+import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -14,7 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from databook._threads import n_threads
+
 __all__ = [
+    "ClockPrecisionWarning",
     "Psth",
     "epochs",
     "event_counts",
@@ -26,12 +39,40 @@ __all__ = [
 ]
 
 
-def _as_1d_float(values: ArrayLike, name: str) -> NDArray[np.float64]:
+class ClockPrecisionWarning(UserWarning):
+    """Times were given in a float type too coarse for a recording clock (float32)."""
+
+
+def _resolution_note(raw: NDArray, name: str) -> str:
+    """'<name> are float32: at 5000 s their resolution is 0.488 ms' (largest |time|)."""
+    finite = raw[np.isfinite(raw)]
+    top = np.abs(finite).max() if finite.size else raw.dtype.type(0)
+    ulp = float(np.spacing(raw.dtype.type(top)))
+    return f"{name} are {raw.dtype}: at {float(top):.6g} s their resolution is {ulp * 1e3:.3g} ms"
+
+
+def _warn_low_precision(values: ArrayLike, name: str, stacklevel: int = 3) -> None:
+    """Warn when times come as float16/float32 (e.g. read from a file that stores them so)."""
+    dtype = getattr(values, "dtype", None)
+    if dtype is not None and dtype.kind == "f" and dtype.itemsize < 8:
+        raw = np.asarray(values)
+        warnings.warn(
+            f"{_resolution_note(raw, name)}, so each time may be off by half that; they "
+            "were upcast to float64, which cannot restore the lost digits: pass float64 times",
+            ClockPrecisionWarning,
+            stacklevel=stacklevel,
+        )
+
+
+def _as_1d_float(values: ArrayLike, name: str, *, clock: bool = False) -> NDArray[np.float64]:
+    if clock:
+        _warn_low_precision(values, name, stacklevel=5)  # the caller of _check_events' caller
     arr = np.asarray(values, dtype=np.float64)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite values")
+        bad = int(np.flatnonzero(~np.isfinite(arr))[0])
+        raise ValueError(f"{name} contains NaN or infinite values (first at index {bad})")
     return arr
 
 
@@ -44,6 +85,13 @@ def _check_edges(edges: ArrayLike) -> NDArray[np.float64]:
     return edges
 
 
+def _check_events(events: ArrayLike) -> NDArray[np.float64]:
+    events = _as_1d_float(events, "events", clock=True)
+    if events.size == 0:
+        raise ValueError("no events: `events` is empty, so there is no window to align to")
+    return events
+
+
 def event_counts(
     spike_times: Sequence[ArrayLike], events: ArrayLike, edges: ArrayLike
 ) -> NDArray[np.int32]:
@@ -52,9 +100,10 @@ def event_counts(
     Parameters
     ----------
     spike_times : sequence of (n_spikes,) float arrays, seconds
-        One sorted array per unit.
+        One sorted array per unit, float64 (float32 is upcast with a
+        :class:`ClockPrecisionWarning`); NaN or infinite times are an error.
     events : (n_events,) float array, seconds
-        Event times (e.g. stimulus onsets); any order.
+        Event times (e.g. stimulus onsets); any order; at least one.
     edges : (n_bins + 1,) float array, seconds
         Strictly increasing offsets relative to each event. Bin ``i`` is the half-open
         interval ``[event + edges[i], event + edges[i + 1])``, so a spike that falls on
@@ -64,14 +113,30 @@ def event_counts(
     -------
     counts : (n_units, n_events, n_bins) int32 array
 
+    Raises
+    ------
+    ValueError
+        No events ("no events"); a unit's spike times unsorted, NaN or infinite (the
+        message names the unit's index); edges not strictly increasing.
+
+    Notes
+    -----
+    The bounds are ``event + edges[i]`` in float64, the same numbers
+    ``np.histogram(times, bins=event + edges)`` compares with, so the counts equal
+    np.histogram's (apart from its closed last bin). pynapple's ``trial_count`` builds
+    its edges by adding ``bin_size`` repeatedly and rounding each edge to 1 ns, so a spike
+    within a nanosecond of an edge can fall in the neighbouring bin there.
+
     Examples
     --------
     >>> event_counts([np.array([0.1, 0.2, 1.05])], [0.0, 1.0], [0.0, 0.1, 0.2])
     array([[[0, 1],
             [1, 0]]], dtype=int32)
     """
-    events = _as_1d_float(events, "events")
+    events = _check_events(events)
     edges = _check_edges(edges)
+    for unit, times in enumerate(spike_times):
+        _warn_low_precision(times, f"spike_times[{unit}]")
     bounds = events[:, None] + edges[None, :]
     n_events, n_bins = events.size, edges.size - 1
     counts = np.zeros((len(spike_times), n_events, n_bins), dtype=np.int32)
@@ -93,7 +158,18 @@ def event_counts(
         times = np.asarray(spike_times[unit], dtype=np.float64)
         if times.ndim != 1:
             raise ValueError(f"spike_times[{unit}] must be 1-D, got shape {times.shape}")
-        if times.size > 1 and np.any(times[1:] < times[:-1]):
+        # One pass: NaN fails every comparison, and +/-inf can only sit at the ends.
+        if times.size and not (
+            np.isfinite(times[0])
+            and np.isfinite(times[-1])
+            and (times.size == 1 or np.all(times[1:] >= times[:-1]))
+        ):
+            nonfinite = np.flatnonzero(~np.isfinite(times))
+            if nonfinite.size:
+                raise ValueError(
+                    f"spike_times[{unit}] contains NaN or infinite times "
+                    f"({nonfinite.size}, first at index {nonfinite[0]}); drop them"
+                )
             raise ValueError(f"spike_times[{unit}] is not sorted; sort each unit's spikes")
         if not disjoint:
             # Number of spikes strictly before each bound; differences give [a, b) counts.
@@ -126,7 +202,7 @@ def event_counts(
             occupied = order[occupied // n_bins] * n_bins + occupied % n_bins
         counts[unit].reshape(-1)[occupied] = runs
 
-    workers = min(len(spike_times), os.cpu_count() or 1, 8)
+    workers = min(len(spike_times), n_threads(), 8)
     if workers > 1:
         with ThreadPoolExecutor(workers) as pool:
             list(pool.map(count_unit, range(len(spike_times))))
@@ -202,21 +278,44 @@ def psth(
     return Psth(rate=mean, sem=sem, edges=edges, n_events=n_events)
 
 
-def _interp_indices(timestamps: NDArray[np.float64], times: NDArray[np.float64]):
-    """Left sample index and weight of the right sample for linear interpolation at
-    ``times``; ``inside`` is False where ``times`` fall outside the sampled span."""
-    right = np.searchsorted(timestamps, times, side="right")
-    left = np.clip(right - 1, 0, timestamps.size - 1)
-    right = np.clip(right, 0, timestamps.size - 1)
-    span = timestamps[right] - timestamps[left]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        weight = np.where(span > 0, (times - timestamps[left]) / span, 0.0)
-    inside = (times >= timestamps[0]) & (times <= timestamps[-1])
-    return left, right, weight, inside
+def _regular_clock(t: NDArray[np.float64], raw: NDArray) -> NDArray[np.float64] | None:
+    """The float64 clock ``t0 + k * dt`` that ``raw`` (low-precision timestamps, upcast
+    to ``t``) rounds, if every timestamp lies within one unit of its last place of it."""
+    k = np.arange(t.size, dtype=np.float64)
+    k -= k.mean()
+    mean = t.mean()
+    dt = np.dot(k, t - mean) / np.dot(k, k)
+    if not dt > 0:
+        return None
+    rebuilt = mean + dt * k
+    if np.all(np.abs(rebuilt - t) <= np.spacing(np.abs(raw)).astype(np.float64)):
+        return rebuilt
+    return None
 
 
 def _check_timestamps(timestamps: ArrayLike, values: ArrayLike) -> tuple[NDArray, NDArray]:
-    timestamps = _as_1d_float(timestamps, "timestamps")
+    raw = np.asarray(timestamps)
+    timestamps = _as_1d_float(raw, "timestamps")
+    low_precision = raw.dtype.kind == "f" and raw.dtype.itemsize < 8
+    if low_precision:
+        note = _resolution_note(raw, "timestamps")
+        rebuilt = _regular_clock(timestamps, raw) if timestamps.size > 2 else None
+        if rebuilt is not None:
+            timestamps = rebuilt
+            warnings.warn(
+                f"{note}; they match a regular clock to within it, so that clock (first "
+                f"sample {rebuilt[0]:.6f} s, {1 / (rebuilt[1] - rebuilt[0]):.6f} Hz) is "
+                "used in float64. Pass float64 timestamps to use your own clock",
+                ClockPrecisionWarning,
+                stacklevel=3,
+            )
+        else:
+            warnings.warn(
+                f"{note} and they are not a regular clock, so they were upcast to float64 "
+                "with that error left in: pass float64 timestamps",
+                ClockPrecisionWarning,
+                stacklevel=3,
+            )
     values = np.asarray(values)
     if values.shape[:1] != timestamps.shape:
         raise ValueError(
@@ -224,38 +323,131 @@ def _check_timestamps(timestamps: ArrayLike, values: ArrayLike) -> tuple[NDArray
             f"axis but timestamps has {timestamps.size}"
         )
     if timestamps.size < 2 or np.any(np.diff(timestamps) <= 0):
-        raise ValueError("timestamps must hold at least 2 strictly increasing times")
+        why = (
+            f" ({_resolution_note(raw, 'timestamps')}: store them as float64)"
+            if low_precision
+            else ""
+        )
+        raise ValueError(f"timestamps must hold at least 2 strictly increasing times{why}")
     return timestamps, values
+
+
+# A query within this fraction of a sample interval of a sample takes that sample exactly.
+_SNAP = 1e-9
+
+
+def _interp_weights(
+    timestamps: NDArray[np.float64], times: NDArray[np.float64]
+) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+    """Left sample index (0 .. n - 2) and the right sample's weight in [0, 1] for linear
+    interpolation at ``times``; the weight is NaN outside the sampled span (and at NaN
+    times), and snapped to exactly 0 or 1 within ``_SNAP`` of a sample."""
+    left = np.searchsorted(timestamps, times, side="right") - 1
+    np.clip(left, 0, timestamps.size - 2, out=left)
+    t_left = timestamps[left]
+    weight = times - t_left
+    weight /= timestamps[left + 1] - t_left
+    weight[weight <= _SNAP] = 0.0
+    weight[weight >= 1 - _SNAP] = 1.0
+    weight[~((times >= timestamps[0]) & (times <= timestamps[-1]))] = np.nan
+    return left, weight
+
+
+@functools.cache
+def _interp_kernel():
+    """Compile (once; cached on disk) the row blend: out[q] = v[i] + w (v[i + 1] - v[i]).
+
+    A weight of exactly 0 or 1 copies one sample, so a NaN in the other sample does not
+    leak in (NaN * 0 is NaN); a weight in between touching a NaN gives NaN; a NaN weight
+    (no data) gives NaN. One read of the two rows and one write per query, and it
+    releases the GIL so blocks of queries run on several threads.
+    """
+    import numba
+
+    @numba.njit(nogil=True, cache=True)
+    def interpolate(values, left, weight, out, start, stop):
+        m = values.shape[1]
+        for q in range(start, stop):
+            w = weight[q]
+            row = out[q]
+            if not (w >= 0.0 and w <= 1.0):  # NaN weight: no data here
+                for j in range(m):
+                    row[j] = np.nan
+            elif w == 0.0:
+                a = values[left[q]]
+                for j in range(m):
+                    row[j] = a[j]
+            elif w == 1.0:
+                b = values[left[q] + 1]
+                for j in range(m):
+                    row[j] = b[j]
+            else:
+                a = values[left[q]]
+                b = values[left[q] + 1]
+                for j in range(m):
+                    row[j] = a[j] + w * (b[j] - a[j])
+
+    return interpolate
+
+
+def _interpolate(
+    timestamps: NDArray[np.float64], values: NDArray, times: NDArray[np.float64]
+) -> NDArray[np.floating]:
+    """``values`` (n, ...) at ``times`` (any shape): (*times.shape, ...), float."""
+    out_dtype = np.result_type(values.dtype, np.float32)
+    left, weight = _interp_weights(timestamps, times.ravel())
+    flat = values.reshape(values.shape[0], -1)
+    if flat.dtype.kind not in "iuf":  # bool and the like: blend in the output type
+        flat = flat.astype(out_dtype)
+    out = np.empty((weight.size, flat.shape[1]), dtype=out_dtype)
+    if out.size:
+        kernel = _interp_kernel()
+        weight = weight.astype(out_dtype if out_dtype.kind == "f" else np.float64)
+        # Blocks of ~1 M output values, on threads when there are several.
+        step = max(1, (1 << 20) // max(flat.shape[1], 1))
+        starts = range(0, weight.size, step)
+        workers = min(len(starts), n_threads())
+
+        def work(begin: int) -> None:
+            kernel(flat, left, weight, out, begin, min(begin + step, weight.size))
+
+        if workers > 1:
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(work, starts))
+        else:
+            for begin in starts:
+                work(begin)
+    return out.reshape(*times.shape, *values.shape[1:])
 
 
 def resample(
     timestamps: ArrayLike, values: ArrayLike, new_timestamps: ArrayLike
 ) -> NDArray[np.floating]:
-    """Linearly interpolate ``values`` (sampled at ``timestamps``, first axis) onto
-    ``new_timestamps`` (seconds); NaN outside the sampled span. Puts modalities on one
-    clock (e.g. running speed at 60 Hz onto two-photon frame times)."""
+    """Linearly interpolate ``values`` onto ``new_timestamps`` (seconds).
+
+    Puts modalities on one clock (e.g. running speed at 60 Hz onto two-photon frame
+    times).
+
+    Parameters
+    ----------
+    timestamps : (n_samples,) float array, seconds
+        Strictly increasing (may be irregular); float64 (see the module notes on
+        float32 clocks).
+    values : (n_samples, ...) array
+        Sampled at ``timestamps`` along the first axis; may contain NaN (dropped samples).
+    new_timestamps : float array of any shape, seconds
+
+    Returns
+    -------
+    (*new_timestamps.shape, ...) float array (float32 for float32 or integer values)
+        NaN outside the sampled span and at NaN times. A time on a sample (within 1e-9
+        of a sample interval) takes that sample's value, whatever its neighbours hold;
+        a time between two samples is NaN if either is NaN.
+    """
     timestamps, values = _check_timestamps(timestamps, values)
+    _warn_low_precision(new_timestamps, "new_timestamps")
     new = np.asarray(new_timestamps, dtype=np.float64)
-    left, right, weight, inside = _interp_indices(timestamps, new.ravel())
-    out_dtype = np.result_type(values.dtype, np.float32)
-    # A time within 1e-9 of a sample interval of a sample takes that sample: one gather
-    # serves grids aligned with the data (e.g. windows on frame times); only the rest
-    # are blended.
-    snap_right = weight >= 1 - 1e-9
-    out = values[np.where(snap_right, right, left)].astype(out_dtype, copy=False)
-    between = (weight > 1e-9) & ~snap_right
-    shape = (-1, *([1] * (values.ndim - 1)))
-    if between.sum() > between.size // 2:  # mostly between samples: whole-array updates
-        upper = values[right].astype(out_dtype, copy=True)
-        upper -= out
-        upper *= np.where(between, weight, 0.0).astype(out_dtype).reshape(shape)
-        out += upper
-    elif between.any():
-        blend = np.flatnonzero(between)
-        upper = values[right[blend]].astype(out_dtype, copy=False)
-        out[blend] += weight[blend].astype(out_dtype).reshape(shape) * (upper - out[blend])
-    out[~inside] = np.nan
-    return out.reshape(*new.shape, *values.shape[1:])
+    return _interpolate(timestamps, values, new)
 
 
 def window_times(window: tuple[float, float], rate: float) -> NDArray[np.float64]:
@@ -281,10 +473,12 @@ def event_windows(
     Parameters
     ----------
     timestamps : (n_samples,) float array, seconds
-        Sample times of ``values``, strictly increasing (may be irregular).
+        Sample times of ``values``, strictly increasing (may be irregular); float64
+        (float32 clocks: see the module notes).
     values : (n_samples, ...) array
         dF/F (samples x ROIs), LFP (samples x channels), running speed, pupil area...
     events : (n_events,) float array, seconds
+        At least one; any order.
     window : (start, stop), seconds relative to each event
     rate : float, Hz
         Output samples are at ``event + window[0] + k / rate``, measured from each
@@ -293,10 +487,20 @@ def event_windows(
     Returns
     -------
     (n_events, n_window_samples, ...) array, float; NaN where there is no data.
+        Sample ``k`` of window ``e`` is ``values`` at ``events[e] + window[0] + k / rate``,
+        interpolated as :func:`resample` does (a NaN sample spoils only the window
+        samples next to it).
+
+    Raises
+    ------
+    ValueError
+        No events ("no events"), NaN event times, a bad window or rate, or timestamps
+        that are not strictly increasing.
     """
-    events = _as_1d_float(events, "events")
+    timestamps, values = _check_timestamps(timestamps, values)
+    events = _check_events(events)
     offsets = window_times(window, rate)
-    return resample(timestamps, values, events[:, None] + offsets[None, :])
+    return _interpolate(timestamps, values, events[:, None] + offsets[None, :])
 
 
 def select(table, **criteria):
