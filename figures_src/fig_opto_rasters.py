@@ -78,8 +78,8 @@ def main() -> None:
         ax.plot(rel * 1e3, trial, "|", color="k", markersize=1.5, mew=0.6)
         row = table.loc[u]
         verdict = "tagged" if row.tagged else "not tagged"
-        ax.set_title(f"{label} (unit {u})\nSALT p = {row.salt_p:.2g}, I = {row.salt_i:.2f}: "
-                     f"{verdict}", loc="left", fontsize=8)  # fmt: skip
+        ax.set_title(f"{label}, unit {u}: {verdict}\nSALT p = {row.salt_p:.2g}, "
+                     f"I = {row.salt_i:.2f}", loc="left", fontsize=8)  # fmt: skip
         ax.set_ylim(-1, onsets.size)
         ax.tick_params(labelbottom=False)
         rate = counts.mean(0) / np.diff(edges)
