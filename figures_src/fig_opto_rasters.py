@@ -54,8 +54,9 @@ def main() -> None:
     for kind in ("flash_responders", "rf_units"):
         planted |= {t["unit"] for t in truth[kind]}
     null_ids = [u for u in range(len(spikes)) if u not in planted]
+    middle = np.argsort(table.salt_i[tagged_ids].to_numpy())[len(tagged_ids) // 2]
     examples = {
-        "tagged": tagged_ids[int(np.argsort(table.salt_i[tagged_ids].to_numpy())[len(tagged_ids) // 2])],
+        "tagged": tagged_ids[int(middle)],
         "untagged": null_ids[int(np.argmin(np.abs(table.salt_i[null_ids].to_numpy())))],
         "late-excited": late_ids[int(np.argmax(table.rate_ratio[late_ids].to_numpy()))],
     }  # fmt: skip

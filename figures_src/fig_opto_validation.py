@@ -38,7 +38,7 @@ def ks_pvalues(spikes, onsets, window):
     counts = align.event_counts(spikes, onsets, np.array([-window, 0.0, window]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return np.array([stats.ks_2samp(c[:, 0], c[:, 1]).pvalue for c in counts])
+        return np.array([stats.ks_2samp(c[:, 0], c[:, 1], method="asymp").pvalue for c in counts])
 
 
 def trains_example():
@@ -125,18 +125,23 @@ def main() -> None:
     u = int(np.flatnonzero(~is_tag & ~is_late)[-1])
     rng = np.random.default_rng(1)
     hit = rng.random(onsets.size) < 0.9
-    artefact = np.concatenate([onsets[hit], onsets[hit] + duration]) + rng.uniform(0, 3e-4, 2 * hit.sum())
+    artefact = np.concatenate([onsets[hit], onsets[hit] + duration]) + rng.uniform(
+        0, 3e-4, 2 * hit.sum()
+    )
     dirty = np.sort(np.concatenate([spikes[u], artefact]))
     edges = np.arange(-0.005, 0.02 + 1e-9, 0.00025)
     rate = align.event_counts([dirty], onsets, edges)[0].mean(0) / np.diff(edges)
     ax.step(edges[:-1] * 1e3, rate, where="post", color=plots.COLORS["response"])
     ax.axvspan(0, 0.5, color="k", alpha=0.15, lw=0, label="blanked (0.5 ms)")
     ax.axvspan(duration * 1e3, duration * 1e3 + 0.5, color="k", alpha=0.15, lw=0)
-    rows = [opto.tag_units([dirty], onsets, duration, artifact=a).iloc[0] for a in (NO_BLANKING, 0.0005)]
+    rows = [
+        opto.tag_units([dirty], onsets, duration, artifact=a).iloc[0] for a in (NO_BLANKING, 0.0005)
+    ]
+    verdict = ["tagged" if r.tagged else "not tagged" for r in rows]
     ax.set_title(f"(d) unit {u} + light artefact: without blanking\n"
                  f"p = {rows[0].salt_p:.2g}, latency {rows[0].latency * 1e3:.2f} ms, "
-                 f"{'tagged' if rows[0].tagged else 'not tagged'}; with: p = {rows[1].salt_p:.2f}, "
-                 f"{'tagged' if rows[1].tagged else 'not tagged'}", loc="left", fontsize=7)  # fmt: skip
+                 f"{verdict[0]}; with: p = {rows[1].salt_p:.2f}, {verdict[1]}",
+                 loc="left", fontsize=7)  # fmt: skip
     ax.set_xlabel("time from light onset (ms)")
     ax.set_ylabel("rate (spikes/s), 0.25 ms bins")
     ax.legend(loc="upper right", fontsize=7)
