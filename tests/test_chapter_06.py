@@ -50,6 +50,8 @@ def test_planted_tagged_found_and_nothing_else(ns):
     assert (ns["hits"], ns["n_planted_tagged"]) == (15, 15)
     assert (ns["false_pos"], ns["late_called"], ns["n_planted_late"]) == (0, 0, 10)
     assert ns["n_others"] == 105  # caption of the validation figure
+    assert ns["salt_only_fp"] == int((ns["table"].salt_p.drop(planted) < 0.01).sum()) == 0
+    assert ns["n_pairs"] == 50 * 49 // 2
     assert ns["latency_error_ms"].median() < 0.1
     assert ns["latency_error_ms"].max() < 0.6
 
