@@ -11,7 +11,13 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["EvokedResponse", "GridRFSession", "evoked_poisson", "grid_rf_session"]
+__all__ = [
+    "EvokedResponse",
+    "GridRFSession",
+    "evoked_poisson",
+    "grid_rf_session",
+    "superposed_poisson",
+]
 
 
 @dataclass(frozen=True)
@@ -111,3 +117,39 @@ def grid_rf_session(
     n = rng.poisson(lam)
     spikes = [np.sort(np.repeat(onsets, row) + rng.uniform(0, duration_s, row.sum())) for row in n]
     return GridRFSession(spikes, x, y, onsets, centers)
+
+
+def superposed_poisson(
+    events: ArrayLike,
+    t_stop: float,
+    n_units: int,
+    *,
+    baseline_hz: float,
+    evoked_hz: float,
+    latency_s: float,
+    duration_s: float,
+    seed: int = 0,
+) -> list[NDArray[np.float64]]:
+    """Poisson spike trains whose responses to close events add up, on ``[0, t_stop)`` s.
+
+    Each unit fires at ``baseline_hz`` throughout, plus ``evoked_hz`` from ``latency_s`` to
+    ``latency_s + duration_s`` after *every* event, so responses to events closer than
+    the response lasts overlap and sum (unlike :class:`EvokedResponse`, where the latest
+    event alone sets the rate). Use it for pulse trains: at 40 Hz a response 20-40 ms after
+    a pulse runs into the first 15 ms after the next one.
+    """
+    events = np.sort(np.asarray(events, dtype=np.float64))
+    if baseline_hz < 0 or evoked_hz < 0 or duration_s < 0 or n_units < 1:
+        raise ValueError(
+            f"need rates >= 0, duration_s >= 0 and n_units >= 1, got {baseline_hz=}, "
+            f"{evoked_hz=}, {duration_s=}, {n_units=}"
+        )
+    rng = np.random.default_rng(seed)
+    trains = []
+    for _ in range(n_units):
+        base = rng.uniform(0.0, t_stop, rng.poisson(baseline_hz * t_stop))
+        n = rng.poisson(evoked_hz * duration_s, events.size)
+        evoked = np.repeat(events + latency_s, n) + rng.uniform(0.0, duration_s, n.sum())
+        t = np.concatenate([base, evoked])
+        trains.append(np.sort(t[t < t_stop]))
+    return trains

@@ -1,0 +1,128 @@
+"""Figure: light-aligned rasters and the latency-distribution picture behind SALT.
+
+Top: spikes of a planted tagged unit, an untagged unit and a "late-excited" unit around
+each of the 200 light pulses of the demo session, with their PSTHs (1 ms bins). Bottom:
+what SALT compares, for the tagged and the untagged unit: the distribution of first-spike
+latencies in the 10 ms test window after light onset against the same distributions in
+the fifty 10 ms windows of the 0.5 s before it.
+
+Run alone: ``python figures_src/fig_opto_rasters.py`` writes ``figures/fig_opto_rasters.png``.
+"""
+
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from databook import align, assets, nwb, opto, plots
+
+OUTPUTS = ["fig_opto_rasters.png", "fig_opto_rasters.pdf", "fig_opto_rasters.json"]
+INPUTS = ["demo-ecephys", "demo-ground-truth"]
+
+HERE = Path(__file__).resolve().parent
+OUT_DIR = plots.figure_dir(HERE.parent / "figures")
+
+DT, WINDOW, BASELINE, ARTIFACT = 0.0005, 0.01, 0.5, 0.0005
+
+
+def first_spike_hist(spikes, onsets, start, n_windows):
+    """Histogram over pulses of the first-spike bin (0: no spike) in each of ``n_windows``
+    windows of WINDOW s starting ``start`` s from each onset: (n_windows, n_bins + 1)."""
+    n_bins = round(WINDOW / DT)
+    edges = start + DT * np.arange(n_windows * n_bins + 1)
+    counts = align.event_counts([spikes], onsets, edges)[0]
+    has = counts.reshape(onsets.size, n_windows, n_bins) > 0
+    first = np.where(has.any(-1), has.argmax(-1) + 1, 0)
+    return np.stack([np.bincount(f, minlength=n_bins + 1) for f in first.T]) / onsets.size
+
+
+def main() -> None:
+    plots.figure_style()
+    truth = json.loads(assets.local_file(assets.resolve("demo-ground-truth")).read_text())
+    truth = truth["ecephys"]
+    units = nwb.units("demo-ecephys")
+    pulses = nwb.optogenetic_pulses("demo-ecephys")
+    spikes = list(units.spike_times)
+    onsets = pulses.start_time.to_numpy()
+    duration = float((pulses.stop_time - pulses.start_time).median())
+    table = opto.tag_units(spikes, onsets, duration, dt=DT, window=WINDOW, baseline=BASELINE,
+                           artifact=ARTIFACT)  # fmt: skip
+    tagged_ids = [t["unit"] for t in truth["tagged_units"]]
+    late_ids = [t["unit"] for t in truth["late_excited"]]
+    planted = set(tagged_ids) | set(late_ids)
+    for kind in ("flash_responders", "rf_units"):
+        planted |= {t["unit"] for t in truth[kind]}
+    null_ids = [u for u in range(len(spikes)) if u not in planted]
+    middle = np.argsort(table.salt_i[tagged_ids].to_numpy())[len(tagged_ids) // 2]
+    examples = {
+        "tagged": tagged_ids[int(middle)],
+        "untagged": null_ids[int(np.argmin(np.abs(table.salt_i[null_ids].to_numpy())))],
+        "late-excited": late_ids[int(np.argmax(table.rate_ratio[late_ids].to_numpy()))],
+    }  # fmt: skip
+
+    fig = plt.figure(figsize=(7.2, 6.4), layout="constrained")
+    grid = fig.add_gridspec(3, 3, height_ratios=[1.3, 0.8, 1.1])
+    edges = np.arange(-0.02, 0.05 + 1e-9, 0.002)
+    for col, (label, u) in enumerate(examples.items()):
+        ax = fig.add_subplot(grid[0, col])
+        ax_psth = fig.add_subplot(grid[1, col], sharex=ax)
+        counts = align.event_counts([spikes[u]], onsets, edges)[0]
+        t = spikes[u]
+        lo = np.searchsorted(t, onsets + edges[0])
+        hi = np.searchsorted(t, onsets + edges[-1])
+        rel = np.concatenate([t[a:b] - o for a, b, o in zip(lo, hi, onsets, strict=True)])
+        trial = np.repeat(np.arange(onsets.size), hi - lo)
+        for a in (ax, ax_psth):
+            a.axvspan(0, duration * 1e3, color=plots.COLORS["stimulus"], alpha=0.25, lw=0)
+            a.axvspan(0, WINDOW * 1e3, ymax=0.03, color=plots.COLORS["tagged"], lw=0)
+        ax.plot(rel * 1e3, trial, "|", color="k", markersize=1.5, mew=0.6)
+        row = table.loc[u]
+        verdict = "tagged" if row.tagged else "not tagged"
+        ax.set_title(f"{label}, unit {u}: {verdict}\nSALT p = {row.salt_p:.2g}, "
+                     f"I = {row.salt_i:.2f}", loc="left", fontsize=8)  # fmt: skip
+        ax.set_ylim(-1, onsets.size)
+        ax.tick_params(labelbottom=False)
+        rate = counts.mean(0) / np.diff(edges)
+        ax_psth.step(edges[:-1] * 1e3, rate, where="post", color=plots.COLORS["response"])
+        ax_psth.set_xlabel("time from light onset (ms)")
+        if col == 0:
+            ax.set_ylabel(f"pulse (n = {onsets.size})")
+            ax_psth.set_ylabel("rate (spikes/s)\n2 ms bins")
+
+    n_windows = round(BASELINE / WINDOW)
+    centers = (np.arange(round(WINDOW / DT)) + 0.5) * DT * 1e3
+    for col, label in enumerate(("tagged", "untagged")):
+        u = examples[label]
+        base = first_spike_hist(spikes[u], onsets, -BASELINE, n_windows)
+        test = first_spike_hist(spikes[u], onsets, 0.0, 1)[0]
+        ax = fig.add_subplot(grid[2, col])
+        for h in base:
+            ax.step(centers, h[1:], where="mid", color=plots.COLORS["baseline"], lw=0.5,
+                    alpha=0.5)  # fmt: skip
+        ax.step(centers, test[1:], where="mid", color=plots.COLORS["response"], lw=1.5,
+                label="test window (0-10 ms)")  # fmt: skip
+        ax.plot([], [], color=plots.COLORS["baseline"], lw=0.8,
+                label=f"{n_windows} baseline windows")  # fmt: skip
+        ax.set_xlabel("first-spike latency in window (ms)")
+        ax.set_title(f"{label}: {test[0]:.0%} of test windows empty", loc="left", fontsize=8)
+        if col == 0:
+            ax.set_ylabel("fraction of pulses")
+            ax.legend(loc="upper right", fontsize=7)
+    ax = fig.add_subplot(grid[2, 2])
+    ax.axis("off")
+    ax.text(0, 0.95, "SALT: distance between latency\ndistributions (sqrt of 2 x Jensen-\n"
+            "Shannon divergence). Null: all pairs\nof baseline windows. p: fraction of\n"
+            "null distances >= the test window's\nmedian distance to the baselines.\n"
+            "I: that distance minus the median\nnull distance.", va="top", fontsize=7,
+            transform=ax.transAxes)  # fmt: skip
+    plots.watermark(fig, "SIMULATED DATA")
+    for name in OUTPUTS[:2]:
+        plots.save_figure(fig, OUT_DIR / name)
+    (OUT_DIR / "fig_opto_rasters.json").write_text(
+        json.dumps({k: int(v) for k, v in examples.items()}, indent=1) + "\n"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+"""The simulated pulse-train responses used by the optotagging chapter."""
+
+import numpy as np
+import pytest
+
+from databook import align
+from databook.demo.spiking import superposed_poisson
+
+
+def test_responses_to_close_events_add_up():
+    # 40 Hz train: a 20-40 ms response to pulse k fills 0-15 ms after pulse k + 1.
+    events = np.concatenate([1.0 + 2.0 * i + 0.025 * np.arange(10) for i in range(100)])
+    spikes = superposed_poisson(
+        events, 202.0, 4, baseline_hz=5.0, evoked_hz=40.0, latency_s=0.02, duration_s=0.02
+    )
+    later = events[np.diff(events, prepend=-np.inf) < 0.1]  # pulses 2..10 of every train
+    counts = align.event_counts(spikes, later, np.array([0.0, 0.015, 0.02]))
+    rate = counts.sum(axis=(0, 1)) / (len(spikes) * later.size * np.array([0.015, 0.005]))
+    assert rate[0] == pytest.approx(45.0, rel=0.1)  # baseline + the previous pulse's response
+    assert rate[1] == pytest.approx(5.0, rel=0.3)  # neither response: baseline only
+
+
+def test_rejects_negative_rates():
+    with pytest.raises(ValueError, match="evoked_hz"):
+        superposed_poisson([1.0], 2.0, 1, baseline_hz=1, evoked_hz=-1, latency_s=0, duration_s=1)
