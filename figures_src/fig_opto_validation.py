@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 OUT_DIR = plots.figure_dir(HERE.parent / "figures")
 
 P_MAX, MIN_LOCKED, KS_WINDOW, KS_ALPHA = 0.01, 0.5, 0.05, 0.01
-NO_BLANKING = 1e-6  # s: tag_units cannot take artifact=0 yet; 1 us removes nothing here
+NO_BLANKING = 0.0  # s: no blanking window at all
 
 
 def ks_pvalues(spikes, onsets, window):

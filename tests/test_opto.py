@@ -251,6 +251,9 @@ def test_latency_jitter_reliability_and_rate_ratio_are_exact_on_a_known_unit():
     test_rate = 2 * hit.sum() / (pulses.size * (WN - 0.0005))  # the onset artifact blanked
     base_rate = background.size / (pulses.size * BASELINE)
     assert row.rate_ratio == pytest.approx(test_rate / base_rate, rel=1e-9)
+    # Without blanking (artifact=0) the whole test window counts; it used to crash.
+    unblanked = tag_units([spikes], pulses, 0.01, artifact=0.0).iloc[0]
+    assert unblanked.rate_ratio == pytest.approx(2 * hit.sum() / (pulses.size * WN) / base_rate)
 
 
 def _one_tagged(rng, pulses=None):

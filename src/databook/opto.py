@@ -120,6 +120,8 @@ def _merged(starts: NDArray, stops: NDArray) -> tuple[NDArray, NDArray]:
 
 def _covered(starts: NDArray, stops: NDArray, lo: NDArray, hi: NDArray) -> NDArray:
     """Length (s) of [lo, hi) covered by the disjoint sorted intervals [starts, stops)."""
+    if starts.size == 0:  # nothing blanked (artifact=0)
+        return np.zeros(np.broadcast(lo, hi).shape)
     before = np.r_[0.0, np.cumsum(stops - starts)]
 
     def upto(x):  # covered length below x
