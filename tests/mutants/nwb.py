@@ -120,4 +120,13 @@ MUTATIONS = [
         "        self._all = self.data[()]\n",
         "tests": [T + "test_lfp_is_lazy_and_converts_to_volts_at_the_right_depths"],
     },
+    {
+        "name": "nwb-tree-one-level-too-deep",
+        "file": F,
+        "old": "                if depth < max_depth:",
+        "new": "                if depth <= max_depth:",
+        "tests": [
+            T + "test_tree_shows_every_group_to_its_depth_with_h5py_row_counts[demo-ecephys]"
+        ],
+    },
 ]
