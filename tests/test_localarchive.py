@@ -47,6 +47,20 @@ def test_pin_and_fetch_count_api_calls_and_one_whole_download(tmp_path):
     assert download.bytes_whole == download.bytes == len(data)
 
 
+def test_the_dandi_client_finds_the_assets_by_api_url_alone(tmp_path):
+    from dandi.dandiapi import DandiAPIClient
+
+    first, _ = _file(tmp_path, 300, "a.bin")
+    second, _ = _file(tmp_path, 500, "b.bin")
+    files = {"sub-1/sub-1_a.nwb": first, "sub-2/sub-2_b.nwb": second}
+    with localarchive.serve(files) as server, DandiAPIClient(api_url=server.api_url) as client:
+        dandiset = client.get_dandiset(localarchive.DANDISET, localarchive.VERSION)
+        found = {a.path: a.size for a in dandiset.get_assets()}
+        latest = client.get_dandiset(localarchive.DANDISET).version_id
+    assert found == {"sub-1/sub-1_a.nwb": 300, "sub-2/sub-2_b.nwb": 500}
+    assert latest == localarchive.VERSION  # no version asked: the most recent published one
+
+
 def test_streaming_counts_the_ranges_asked_for_and_one_probe_not_a_download(tmp_path):
     import remfile
 
@@ -77,7 +91,9 @@ def test_ranges_return_exactly_the_bytes_asked_for(tmp_path):
         middle = requests.get(url, headers={"Range": "bytes=10-19"}, timeout=5)
         tail = requests.get(url, headers={"Range": "bytes=4990-"}, timeout=5)
         past = requests.get(url, headers={"Range": "bytes=4995-9999"}, timeout=5)
+        beyond = requests.get(url, headers={"Range": "bytes=5000-"}, timeout=5)
     assert middle.status_code == 206 and middle.content == data[10:20]
+    assert beyond.status_code == 416 and beyond.content == b""
     assert middle.headers["Content-Range"] == "bytes 10-19/5000"
     assert tail.content == data[4990:] and past.content == data[4995:]
 

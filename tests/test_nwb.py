@@ -309,6 +309,27 @@ def test_tree_depth_counts_what_is_below_and_rejects_bad_depths(ecephys):
             nwb.tree(ecephys, max_depth=bad)
 
 
+def test_stored_bytes_are_the_datasets_and_chunks_a_read_must_fetch(ecephys):
+    lfp_path = "/processing/ecephys/LFP/probe_A_lfp/data"
+    with h5py.File(ecephys, "r") as h5:
+        units = [h5["units"][n].id.get_storage_size() for n in h5["units"]]
+        lfp = h5[lfp_path]
+        rows = lfp.chunks[0]
+        chunk = [lfp.id.get_chunk_info_by_coord((k * rows, 0)).size for k in range(3)]
+        spikes = h5["units/spike_times"].id.get_storage_size()
+    assert nwb.stored_bytes(ecephys, "/units") == sum(units)
+    assert nwb.stored_bytes(ecephys, lfp_path, rows=slice(0, rows)) == chunk[0]
+    assert nwb.stored_bytes(ecephys, lfp_path, rows=slice(rows - 1, rows + 1)) == sum(chunk[:2])
+    assert nwb.stored_bytes(ecephys, lfp_path, rows=slice(rows, 3 * rows)) == sum(chunk[1:])
+    assert nwb.stored_bytes(ecephys, lfp_path, rows=slice(5, 5)) == 0
+    # spike_times is one chunk holding every spike: any rows of it cost that chunk
+    assert nwb.stored_bytes(ecephys, "/units/spike_times", rows=slice(0, 10)) == spikes
+    with pytest.raises(NWBContentError, match=r"no object at '/nope' in "):
+        nwb.stored_bytes(ecephys, "/nope")
+    with pytest.raises(ValueError, match="rows= applies to a dataset; /units is a group"):
+        nwb.stored_bytes(ecephys, "/units", rows=slice(0, 1))
+
+
 # Intervals and stimulus tables --------------------------------------------------------------
 @pytest.mark.parametrize("which", ["demo-ecephys", "demo-ophys-day1", *real_params()])
 def test_every_intervals_table_is_listed_and_read(which, demo):

@@ -69,9 +69,24 @@ class Served:
     sha256: str
     corrupt: bool = False  # serve altered bytes (last byte flipped: sha256 mismatch) when set
 
+    @property
+    def size(self) -> int:
+        return self.file.stat().st_size
+
+    def read(self, start: int = 0, stop: int | None = None) -> bytes:
+        """Bytes ``start:stop`` as served (the last byte flipped when ``corrupt``)."""
+        size = self.size
+        stop = size if stop is None else min(stop, size)
+        with open(self.file, "rb") as handle:
+            handle.seek(start)
+            data = handle.read(max(0, stop - start))
+        if self.corrupt and data and stop == size:
+            data = data[:-1] + bytes([data[-1] ^ 0xFF])
+        return data
+
     def payload(self) -> bytes:
-        data = self.file.read_bytes()
-        return data[:-1] + bytes([data[-1] ^ 0xFF]) if self.corrupt else data
+        """The whole file as served."""
+        return self.read()
 
 
 @dataclass
@@ -166,8 +181,9 @@ class Traffic:
         return t
 
     def as_dict(self) -> dict[str, int]:
-        """The counts (no log), plus ``bytes``, e.g. for a figure's JSON."""
-        out = {k: v for k, v in self.__dict__.items() if k != "log"}
+        """The deterministic counts, plus ``bytes``, e.g. for a figure's JSON (the log and
+        ``bytes_probes``, which depends on socket buffers, left out)."""
+        out = {k: v for k, v in self.__dict__.items() if k not in ("log", "bytes_probes")}
         out["bytes"] = self.bytes
         return out
 
@@ -247,7 +263,7 @@ def _version(archive: Archive) -> dict:
         "version": archive.version,
         "name": "databook local dandiset",
         "asset_count": len(archive.assets),
-        "size": sum(a.file.stat().st_size for a in archive.assets.values()),
+        "size": sum(a.size for a in archive.assets.values()),
         "created": STAMP,
         "modified": STAMP,
         "status": "Published",
@@ -264,6 +280,9 @@ def _handler(archive: Archive, base: list[str]):
 
         def setup(self):
             super().setup()
+            # Headers and body go out in separate writes: without this, Nagle's algorithm
+            # and the client's delayed ACK stall every small response by ~40 ms.
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self.server.track(self.connection, add=True)
 
         def finish(self):
@@ -313,6 +332,7 @@ def _handler(archive: Archive, base: list[str]):
             path = url.path
             if path in ("/server-info", "/api/info/"):
                 return self._json({"schema_version": "0.6.10", "version": "local",
+                                   "cli-minimal-version": "0.0.0", "cli-bad-versions": [],
                                    "services": {"api": {"url": f"{base[0]}/api"}}})  # fmt: skip
             if m := re.fullmatch(r"/blobs/([\w-]+)", path):
                 asset = archive.assets.get(m.group(1))
@@ -346,7 +366,7 @@ def _handler(archive: Archive, base: list[str]):
             if rest == "assets/":
                 prefix = parse_qs(url.query).get("path", [""])[0]
                 results = [
-                    {"asset_id": a.asset_id, "path": a.path, "size": a.file.stat().st_size,
+                    {"asset_id": a.asset_id, "path": a.path, "size": a.size,
                      "created": STAMP, "modified": STAMP, "blob": a.asset_id, "zarr": None}
                     for a in archive.assets.values() if a.path.startswith(prefix)
                 ]  # fmt: skip
@@ -357,7 +377,7 @@ def _handler(archive: Archive, base: list[str]):
                     return self._not_found(path)
                 return self._json({
                     "identifier": asset.asset_id, "path": asset.path,
-                    "contentSize": asset.file.stat().st_size,
+                    "contentSize": asset.size,
                     "encodingFormat": "application/x-nwb",
                     "digest": {"dandi:sha2-256": asset.sha256, "dandi:dandi-etag": "0-1"},
                     "contentUrl": [f"{base[0]}/api/assets/{asset.asset_id}/download/",
@@ -366,18 +386,24 @@ def _handler(archive: Archive, base: list[str]):
             return self._not_found(path)
 
         def _blob(self, asset: Served):
-            data = asset.payload()
-            start, stop, status = 0, len(data), 200
+            size = asset.size
+            start, stop, status = 0, size, 200
             if rng := re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range", "")):
                 start = int(rng.group(1))
-                stop = min(int(rng.group(2)) + 1 if rng.group(2) else len(data), len(data))
+                stop = min(int(rng.group(2)) + 1 if rng.group(2) else size, size)
                 status = 206
+            if status == 206 and start >= stop:
+                self.send_response(416)
+                self.send_header("Content-Range", f"bytes */{size}")
+                self.send_header("Content-Length", "0")
+                self._record.status = 416
+                return self.end_headers()
             self.send_response(status)
             self.send_header("Content-Type", "application/octet-stream")
             self.send_header("Accept-Ranges", "bytes")
             self.send_header("Content-Length", str(stop - start))
             if status == 206:
-                self.send_header("Content-Range", f"bytes {start}-{stop - 1}/{len(data)}")
+                self.send_header("Content-Range", f"bytes {start}-{stop - 1}/{size}")
             self.end_headers()
             self._record.status, self._record.size = status, stop - start
             if self.command == "HEAD":
@@ -386,7 +412,7 @@ def _handler(archive: Archive, base: list[str]):
             # Write and count in pieces, so an abandoned response counts what it sent.
             try:
                 for offset in range(start, stop, _PIECE):
-                    piece = data[offset : min(offset + _PIECE, stop)]
+                    piece = asset.read(offset, min(offset + _PIECE, stop))
                     self.wfile.write(piece)
                     self._record.bytes += len(piece)
             except (BrokenPipeError, ConnectionResetError):
@@ -420,7 +446,8 @@ class _Server(ThreadingHTTPServer):
 
 
 class DandiServer:
-    """Run an :class:`Archive` on 127.0.0.1 in a thread: ``with DandiServer(archive) as s:``.
+    """Run an :class:`Archive` on 127.0.0.1 in a thread: ``with DandiServer(archive) as s:``,
+    or ``s = DandiServer(archive).start()`` ... ``s.close()`` across notebook cells.
 
     ``url`` is the server's root, ``api_url`` its DANDI API (pass it to
     :func:`databook.assets.pin` or ``DandiAPIClient(api_url=...)``). On exit the server
@@ -448,12 +475,17 @@ class DandiServer:
         """Count the requests made in a ``with`` block (see :meth:`Archive.traffic`)."""
         return self.archive.traffic(settle_s)
 
-    def __enter__(self) -> DandiServer:
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, name="databook-localarchive", daemon=True
-        )
-        self.thread.start()
+    def start(self) -> DandiServer:
+        """Start serving in a thread (``with`` does this); pair with :meth:`close`."""
+        if self.thread is None:
+            self.thread = threading.Thread(
+                target=self.httpd.serve_forever, name="databook-localarchive", daemon=True
+            )
+            self.thread.start()
         return self
+
+    def __enter__(self) -> DandiServer:
+        return self.start()
 
     def __exit__(self, *exc) -> None:
         self.close()

@@ -59,6 +59,7 @@ __all__ = [
     "running_speed",
     "source",
     "stimulus_table",
+    "stored_bytes",
     "tree",
     "units",
 ]
@@ -256,6 +257,58 @@ def tree(f: Any, max_depth: int = 2) -> str:
 
         visit("/", 1, "")
         return "\n".join(lines)
+
+
+def stored_bytes(f: Any, path: str, rows: slice | None = None) -> int:
+    """Bytes the data at ``path`` occupy in the file: the least a reader of it must transfer.
+
+    Parameters
+    ----------
+    f
+        Any NWB source (see the module docstring); only metadata is read.
+    path
+        A dataset, or a group (every dataset below it, e.g. ``/units``).
+    rows
+        For a dataset, only the rows ``rows`` (first axis): the chunks they touch, whole,
+        as a reader must fetch and decompress them (or the rows' bytes, if contiguous).
+
+    Returns
+    -------
+    int
+        Stored (compressed) bytes; HDF5's own metadata (object headers, chunk indexes) is
+        not included.
+    """
+    with source(f) as src:
+        obj = src.h5.get(path)
+        if obj is None:
+            raise NWBContentError(f"stored_bytes: no object at {path!r} in {src.name}")
+        if isinstance(obj, h5py.Group):
+            if rows is not None:
+                raise ValueError(f"stored_bytes: rows= applies to a dataset; {path} is a group")
+            sizes: list[int] = []
+            obj.visititems(
+                lambda _, o: (
+                    sizes.append(o.id.get_storage_size()) if isinstance(o, h5py.Dataset) else None
+                )
+            )
+            return int(sum(sizes))
+        if rows is None or obj.ndim == 0:
+            return int(obj.id.get_storage_size())
+        start, stop, step = rows.indices(obj.shape[0])
+        if step != 1:
+            raise ValueError(f"stored_bytes: rows must be a contiguous slice, got {rows!r}")
+        if stop <= start:
+            return 0
+        if obj.chunks is None:
+            per_row = obj.id.get_storage_size() / max(1, obj.shape[0])
+            return round(per_row * (stop - start))
+        first, last = start // obj.chunks[0], (stop - 1) // obj.chunks[0]
+        total = 0
+        for i in range(obj.id.get_num_chunks()):
+            info = obj.id.get_chunk_info(i)
+            if first <= info.chunk_offset[0] // obj.chunks[0] <= last:
+                total += info.size
+        return int(total)
 
 
 # Small HDF5 helpers ---------------------------------------------------------------------

@@ -129,4 +129,11 @@ MUTATIONS = [
             T + "test_tree_shows_every_group_to_its_depth_with_h5py_row_counts[demo-ecephys]"
         ],
     },
+    {
+        "name": "nwb-stored-bytes-one-chunk-too-many",
+        "file": F,
+        "old": "first, last = start // obj.chunks[0], (stop - 1) // obj.chunks[0]",
+        "new": "first, last = start // obj.chunks[0], stop // obj.chunks[0]",
+        "tests": [T + "test_stored_bytes_are_the_datasets_and_chunks_a_read_must_fetch"],
+    },
 ]
