@@ -125,6 +125,16 @@ def test_fetch_downloads_once_and_does_not_rehash(server, pinned, tmp_path, monk
     assert len(server.archive.blob_gets(served)) == 1
 
 
+def test_fetch_without_progressbar_is_quiet(server, pinned, tmp_path, capfd):
+    import pooch
+
+    before = pooch.get_logger().level
+    assets.fetch(pinned, cache=tmp_path, progressbar=False)
+    out, err = capfd.readouterr()
+    assert "Downloading" not in out + err  # pooch logs to its own stderr handler
+    assert pooch.get_logger().level == before  # pooch's own setting is restored
+
+
 def test_sha256_mismatch_names_key_and_hashes_and_leaves_nothing(server, pinned, tmp_path):
     served = next(a for a in server.archive.assets.values() if a.path == ECEPHYS)
     served.corrupt = True
