@@ -8,8 +8,8 @@ MUTATIONS = [
     {
         "name": "localarchive-range-end-exclusive",
         "file": F,
-        "old": "stop = min(int(rng.group(2)) + 1 if rng.group(2) else len(data), len(data))",
-        "new": "stop = min(int(rng.group(2)) if rng.group(2) else len(data), len(data))",
+        "old": "stop = min(int(rng.group(2)) + 1 if rng.group(2) else size, size)",
+        "new": "stop = min(int(rng.group(2)) if rng.group(2) else size, size)",
         "tests": [T + "test_ranges_return_exactly_the_bytes_asked_for"],
     },
     {
