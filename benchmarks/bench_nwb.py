@@ -1,7 +1,7 @@
 """HTTP requests and bytes to read the demo units table by streaming: bulk vs per unit.
 
 Serves the demo Neuropixels file from the local DANDI-compatible server
-(tests/dandi_server.py, 127.0.0.1) and reads every unit's spike times over HTTP range
+(databook.localarchive, 127.0.0.1) and reads every unit's spike times over HTTP range
 requests (remfile) in four ways, each on a fresh connection:
 
 - ``databook.nwb.units(url)``: the ragged column's data and index, one read each, then split;
@@ -23,15 +23,14 @@ from pathlib import Path
 import h5py
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import peer  # noqa: E402
-from dandi_server import Archive, DandiServer  # noqa: E402
 
 from databook import nwb  # noqa: E402
 from databook.assets import cache_dir, load_lock, stream_h5  # noqa: E402
 from databook.assets import ensure_demo as ensure  # noqa: E402
+from databook.localarchive import Archive, DandiServer  # noqa: E402
 
 
 def bulk(url: str) -> int:
@@ -69,12 +68,11 @@ def measure(archive: Archive, fn, url: str, repeats: int = 2) -> tuple[int, int,
     the bytes it sends before the abort depend on socket buffers, so they are not counted.)"""
     best = float("inf")
     for _ in range(repeats):
-        archive.requests.clear()
-        archive.bytes_ranged = 0
-        start = time.perf_counter()
-        spikes = fn(url)
-        best = min(best, time.perf_counter() - start)
-    return len(archive.requests), archive.bytes_ranged, best, spikes
+        with archive.traffic() as traffic:
+            start = time.perf_counter()
+            spikes = fn(url)
+            best = min(best, time.perf_counter() - start)
+    return traffic.requests, traffic.bytes_ranged, best, spikes
 
 
 def rechunked(local: Path, out: Path, rows: int = 8192) -> Path:

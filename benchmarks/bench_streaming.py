@@ -1,7 +1,7 @@
 """Bytes and requests needed to read parts of the demo ecephys file over HTTP.
 
 Serves the demo Neuropixels file from the local DANDI-compatible server
-(tests/dandi_server.py, 127.0.0.1) and reads (a) the units table, (b) one stimulus
+(databook.localarchive, 127.0.0.1) and reads (a) the units table, (b) one stimulus
 table, (c) 1 s of LFP, by remfile streaming and by fsspec's HTTP filesystem with its
 default options, next to the storage size of the datasets actually needed.
 Target: remfile reads (a) with at most 1.5x the needed bytes, far less than the file.
@@ -11,18 +11,15 @@ Run: .venv/bin/python benchmarks/bench_streaming.py
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import h5py
 
+from databook.assets import Asset, cache_dir, load_lock, open_nwb
+from databook.assets import ensure_demo as ensure
+from databook.localarchive import Archive, DandiServer
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from dandi_server import Archive, DandiServer  # noqa: E402
-
-from databook.assets import Asset, cache_dir, load_lock, open_nwb  # noqa: E402
-from databook.assets import ensure_demo as ensure  # noqa: E402
 
 LFP = "processing/ecephys/LFP/probe_A_lfp/data"
 ONE_SECOND = slice(0, 500)  # 500 Hz LFP
@@ -83,15 +80,16 @@ def open_fsspec(url):
 
 
 def measure(archive: Archive, url: str, opener, task) -> tuple[int, int]:
-    archive.requests.clear()
-    archive.bytes_sent = 0
-    handle = opener(url)
-    try:
-        with h5py.File(handle, "r") as h5:
-            task(h5)
-    finally:
-        handle.close()
-    return archive.bytes_sent, len(archive.requests)
+    """Bytes and requests of one read on a fresh handle (remfile's abandoned size probe
+    counts as a request; the bytes the server wrote into it before the hang-up do not)."""
+    with archive.traffic() as traffic:
+        handle = opener(url)
+        try:
+            with h5py.File(handle, "r") as h5:
+                task(h5)
+        finally:
+            handle.close()
+    return traffic.bytes, traffic.requests
 
 
 def main() -> None:
@@ -118,15 +116,13 @@ def main() -> None:
         # object tree (namespaces, every table's metadata) before reading spike times.
         asset = Asset(key="ecephys", dandiset="000999", version="0.240301.1200",
                       path="ecephys.nwb", size=size, sha256=served.sha256, url=url)  # fmt: skip
-        archive.requests.clear()
-        archive.bytes_sent = 0
-        with open_nwb(asset, "stream") as nwb:
+        with archive.traffic() as traffic, open_nwb(asset, "stream") as nwb:
             nwb.units.to_dataframe()
         print(
             f"units via databook.assets.open_nwb(stream) + pynwb: "
-            f"{archive.bytes_sent / 1e3:.1f}kB in {len(archive.requests)} requests, "
-            f"{archive.bytes_sent / needed['units table']:.2f}x needed, "
-            f"{archive.bytes_sent / size:.2f}x the file"
+            f"{traffic.bytes / 1e3:.1f}kB in {traffic.requests} requests, "
+            f"{traffic.bytes / needed['units table']:.2f}x needed, "
+            f"{traffic.bytes / size:.2f}x the file"
         )
 
 

@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 
 from databook import nwb
+from databook.localarchive import Archive, DandiServer
 from databook.nwb import NWBContentError
 
 sys.path.insert(0, str(Path(__file__).parent))
 import nwb_minifile as mini
 from conftest import ROOT
-from dandi_server import Archive, DandiServer
 
 REAL = Path(os.environ.get("DATABOOK_REAL_DATA", ROOT.parent / "shared" / "data" / "real"))
 REAL_FILES = sorted(REAL.glob("*.nwb")) if REAL.is_dir() else []
@@ -273,6 +273,63 @@ def test_location_falls_back_to_the_electrode_group(ecephys, tmp_path):
     assert set(df["location"]) == {"VISp"}  # probeA's location attribute
 
 
+# The tree of groups ------------------------------------------------------------------------
+@pytest.mark.parametrize("which", ["demo-ecephys", "demo-ophys-day1", *real_params()])
+def test_tree_shows_every_group_to_its_depth_with_h5py_row_counts(which, demo):
+    path = demo.paths[which] if isinstance(which, str) else which
+    text = nwb.tree(path, max_depth=2)
+    lines = text.splitlines()[1:]
+    with h5py.File(path, "r") as h5:
+        level1 = sorted(n for n in h5 if isinstance(h5[n], h5py.Group) and n != "specifications")
+        level2 = [
+            (top, n)
+            for top in level1
+            for n in h5[top]
+            if isinstance(h5[top].get(n, getlink=True), h5py.HardLink)
+            and isinstance(h5[top][n], h5py.Group)
+        ]
+        # one line per group of depth 1 and 2, in HDF5 order, nothing deeper
+        names = [re.sub(r"^[|`\- ]+", "", line).split("  ")[0] for line in lines]
+        assert names == [n for top in level1 for n in [top] + [c for t, c in level2 if t == top]]
+        for top, name in level2:
+            group = h5[top][name]
+            if "id" in group:
+                line = next(x for x in lines if re.search(rf"[-`]- {re.escape(name)}  ", x))
+                assert f"{len(group['id'])} rows" in line
+
+
+def test_tree_depth_counts_what_is_below_and_rejects_bad_depths(ecephys):
+    deep = nwb.tree(ecephys, max_depth=3)
+    assert "|   |   `-- LFP  [LFP]  (+1 group below)" in deep
+    assert "`-- units  [Units, 120 rows]" in deep
+    assert "probe_A_lfp" not in deep and "probe_A_lfp" in nwb.tree(ecephys, max_depth=4)
+    assert "|-- processing  (+7 groups below)" in nwb.tree(ecephys, max_depth=1)
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="max_depth must be a whole number >= 1"):
+            nwb.tree(ecephys, max_depth=bad)
+
+
+def test_stored_bytes_are_the_datasets_and_chunks_a_read_must_fetch(ecephys):
+    lfp_path = "/processing/ecephys/LFP/probe_A_lfp/data"
+    with h5py.File(ecephys, "r") as h5:
+        units = [h5["units"][n].id.get_storage_size() for n in h5["units"]]
+        lfp = h5[lfp_path]
+        rows = lfp.chunks[0]
+        chunk = [lfp.id.get_chunk_info_by_coord((k * rows, 0)).size for k in range(3)]
+        spikes = h5["units/spike_times"].id.get_storage_size()
+    assert nwb.stored_bytes(ecephys, "/units") == sum(units)
+    assert nwb.stored_bytes(ecephys, lfp_path, rows=slice(0, rows)) == chunk[0]
+    assert nwb.stored_bytes(ecephys, lfp_path, rows=slice(rows - 1, rows + 1)) == sum(chunk[:2])
+    assert nwb.stored_bytes(ecephys, lfp_path, rows=slice(rows, 3 * rows)) == sum(chunk[1:])
+    assert nwb.stored_bytes(ecephys, lfp_path, rows=slice(5, 5)) == 0
+    # spike_times is one chunk holding every spike: any rows of it cost that chunk
+    assert nwb.stored_bytes(ecephys, "/units/spike_times", rows=slice(0, 10)) == spikes
+    with pytest.raises(NWBContentError, match=r"no object at '/nope' in "):
+        nwb.stored_bytes(ecephys, "/nope")
+    with pytest.raises(ValueError, match="rows= applies to a dataset; /units is a group"):
+        nwb.stored_bytes(ecephys, "/units", rows=slice(0, 1))
+
+
 # Intervals and stimulus tables --------------------------------------------------------------
 @pytest.mark.parametrize("which", ["demo-ecephys", "demo-ophys-day1", *real_params()])
 def test_every_intervals_table_is_listed_and_read(which, demo):
@@ -476,7 +533,7 @@ def test_pynwb_refuses_a_real_file_that_the_readers_still_read():
 def test_units_stream_from_a_url(ecephys):
     archive = Archive("000999", "0.240301.1200")
     served = archive.add("ecephys.nwb", ecephys)
-    with DandiServer(archive) as server:
+    with DandiServer(archive) as server, archive.traffic() as traffic:
         url = f"{server.url}/blobs/{served.asset_id}"
         df = nwb.units(url)
         with nwb.source(url) as src:
@@ -485,8 +542,8 @@ def test_units_stream_from_a_url(ecephys):
     local = nwb.units(ecephys)
     for a, b in zip(df["spike_times"], local["spike_times"], strict=True):
         np.testing.assert_array_equal(a, b)
-    assert sum(1 for r in archive.blob_gets(served) if r) > 0  # range requests...
-    assert archive.bytes_ranged < 0.6 * ecephys.stat().st_size  # ...not the whole file
+    assert traffic.range_requests > 0 and traffic.whole_gets == 0  # range requests...
+    assert traffic.bytes_ranged < 0.6 * ecephys.stat().st_size  # ...not the whole file
 
 
 # Errors a user sees ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 The public face is a set of modules, one job each, in the order data flows:
 
 - ``assets``: ``assets.lock``, pinning through the DANDI API, verified download, streaming
+- ``localarchive``: a DANDI-compatible archive on 127.0.0.1 over local files (demos, tests)
 - ``demo``: the embedded demo dandiset (a seeded writer of NWB files and their truth)
 - ``nwb``: readers that turn anyone's NWB file into plain arrays and tables
 - ``align``: clocks and events (event-aligned counts and windows, PSTHs, resampling)
@@ -30,6 +31,7 @@ _MODULES = (
     "demo",
     "errors",
     "figures",
+    "localarchive",
     "nwb",
     "opto",
     "paths",

@@ -169,9 +169,7 @@ def cache_dir() -> Path:
     env = os.environ.get("DATABOOK_CACHE")
     if env:
         return Path(env).expanduser()
-    import pooch
-
-    return Path(pooch.os_cache("databook"))
+    return Path(_import_pooch().os_cache("databook"))
 
 
 LOCK_HEADER = """\
@@ -378,11 +376,28 @@ def fetch(asset: Asset, *, cache: Path | None = None, progressbar: bool = True) 
     return path
 
 
+def _import_pooch():
+    """pooch, imported without tqdm's warning in notebooks that lack ipywidgets (pooch
+    imports ``tqdm.auto``, which then falls back to a text progress bar anyway)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        import pooch
+    return pooch
+
+
 def _download(asset: Asset, path: Path, *, progressbar: bool) -> None:
-    import pooch
+    import logging
+
     import requests
 
+    pooch = _import_pooch()
     downloader = pooch.HTTPDownloader(progressbar=progressbar, timeout=CONNECT_TIMEOUT_S)
+    logger = pooch.get_logger()
+    level = logger.level
+    if not progressbar:  # quiet: no "Downloading data from ..." line either
+        logger.setLevel(logging.WARNING)
     try:
         pooch.retrieve(
             url=asset.url,
@@ -404,6 +419,8 @@ def _download(asset: Asset, path: Path, *, progressbar: bool) -> None:
         raise AssetNetworkError(
             f"cannot download {asset.key} ({asset.spec}) from {asset.url}: {err}"
         ) from err
+    finally:
+        logger.setLevel(level)
 
 
 def is_fetched(asset: Asset, cache: Path | None = None) -> bool:

@@ -59,6 +59,8 @@ __all__ = [
     "running_speed",
     "source",
     "stimulus_table",
+    "stored_bytes",
+    "tree",
     "units",
 ]
 
@@ -200,6 +202,113 @@ def _pynwb_file(f: Any) -> tuple[h5py.File, str] | None:
     if not isinstance(h5, h5py.File) or not h5.id.valid:
         raise ValueError(f"{what}: its file is closed; read inside the `with NWBHDF5IO(...)`")
     return h5, getattr(f, "container_source", None) or h5.filename
+
+
+def tree(f: Any, max_depth: int = 2) -> str:
+    """The file's groups as an indented text tree: what a file holds, before reading it.
+
+    Parameters
+    ----------
+    f
+        Any NWB source (see the module docstring); only metadata is read.
+    max_depth
+        Deepest level shown (1: the top-level groups). A group with groups below that level
+        says how many (``+N groups below``).
+
+    Returns
+    -------
+    str
+        One line per group (ASCII, sorted by name as HDF5 stores them, ``/specifications``
+        left out), labelled with its ``neurodata_type``; a table (a group with an ``id``
+        column) also gives its row count, a time series the shape and type of its ``data``.
+    """
+    if isinstance(max_depth, bool) or not isinstance(max_depth, int) or max_depth < 1:
+        raise ValueError(f"tree: max_depth must be a whole number >= 1, got {max_depth!r}")
+    with source(f) as src:
+        groups = src.groups()
+        children: dict[str, list[str]] = {}
+        for path in groups:
+            children.setdefault(path.rsplit("/", 1)[0] or "/", []).append(path)
+        root_type = _text(_attr(src.h5, "neurodata_type", ""))
+        lines = [f"/{f'  [{root_type}]' if root_type else ''}"]
+
+        def label(path: str, depth: int) -> str:
+            group = src.h5[path]
+            parts = [groups[path]] if groups[path] else []
+            data = group.get("data")
+            if isinstance(group.get("id"), h5py.Dataset):
+                parts.append(f"{len(group['id'])} rows")
+            elif isinstance(data, h5py.Dataset):
+                shape = " x ".join(str(n) for n in data.shape) or "scalar"
+                parts.append(f"data {shape} {data.dtype}")
+            text = f"  [{', '.join(parts)}]" if parts else ""
+            if depth == max_depth:
+                below = sum(1 for p in groups if p.startswith(path + "/"))
+                text += f"  (+{below} group{'s' if below > 1 else ''} below)" if below else ""
+            return path.rsplit("/", 1)[-1] + text
+
+        def visit(parent: str, depth: int, prefix: str) -> None:
+            kids = children.get(parent, [])
+            for i, path in enumerate(kids):
+                last = i == len(kids) - 1
+                lines.append(prefix + ("`-- " if last else "|-- ") + label(path, depth))
+                if depth < max_depth:
+                    visit(path, depth + 1, prefix + ("    " if last else "|   "))
+
+        visit("/", 1, "")
+        return "\n".join(lines)
+
+
+def stored_bytes(f: Any, path: str, rows: slice | None = None) -> int:
+    """Bytes the data at ``path`` occupy in the file: the least a reader of it must transfer.
+
+    Parameters
+    ----------
+    f
+        Any NWB source (see the module docstring); only metadata is read.
+    path
+        A dataset, or a group (every dataset below it, e.g. ``/units``).
+    rows
+        For a dataset, only the rows ``rows`` (first axis): the chunks they touch, whole,
+        as a reader must fetch and decompress them (or the rows' bytes, if contiguous).
+
+    Returns
+    -------
+    int
+        Stored (compressed) bytes; HDF5's own metadata (object headers, chunk indexes) is
+        not included.
+    """
+    with source(f) as src:
+        obj = src.h5.get(path)
+        if obj is None:
+            raise NWBContentError(f"stored_bytes: no object at {path!r} in {src.name}")
+        if isinstance(obj, h5py.Group):
+            if rows is not None:
+                raise ValueError(f"stored_bytes: rows= applies to a dataset; {path} is a group")
+            sizes: list[int] = []
+            obj.visititems(
+                lambda _, o: (
+                    sizes.append(o.id.get_storage_size()) if isinstance(o, h5py.Dataset) else None
+                )
+            )
+            return int(sum(sizes))
+        if rows is None or obj.ndim == 0:
+            return int(obj.id.get_storage_size())
+        start, stop, step = rows.indices(obj.shape[0])
+        if step != 1:
+            raise ValueError(f"stored_bytes: rows must be a contiguous slice, got {rows!r}")
+        if stop <= start:
+            return 0
+        if obj.chunks is None:
+            per_row = obj.id.get_storage_size() / max(1, obj.shape[0])
+            return round(per_row * (stop - start))
+        first, last = start // obj.chunks[0], (stop - 1) // obj.chunks[0]
+        total = 0
+        for i in range(obj.id.get_num_chunks()):
+            info = obj.id.get_chunk_info(i)
+            if first <= info.chunk_offset[0] // obj.chunks[0] <= last:
+                total += info.size
+        return int(total)
 
 
 # Small HDF5 helpers ---------------------------------------------------------------------

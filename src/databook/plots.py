@@ -61,18 +61,29 @@ def figure_dir(default: str | os.PathLike[str]) -> Path:
     return Path(os.environ.get("DATABOOK_FIGURE_DIR") or default)
 
 
-def watermark(fig: Figure, text: str) -> None:
-    """Write ``text`` (e.g. "SIMULATED DATA") across the figure, so no reader mistakes it."""
+def watermark(
+    fig: Figure,
+    text: str,
+    *,
+    xy: tuple[float, float] = (0.5, 0.5),
+    rotation: float = 20,
+    fontsize: float = 28,
+    alpha: float = 0.15,
+) -> None:
+    """Write ``text`` (e.g. "SIMULATED DATA") across the figure, so no reader mistakes it.
+
+    ``xy`` (figure fraction), ``rotation`` (degrees), ``fontsize`` (points) and ``alpha``
+    place it in a part of the figure that holds no data, where it can be darker.
+    """
     fig.text(
-        0.5,
-        0.5,
+        *xy,
         text,
         ha="center",
         va="center",
-        rotation=20,
-        fontsize=28,
+        rotation=rotation,
+        fontsize=fontsize,
         color="0.5",
-        alpha=0.15,
+        alpha=alpha,
         zorder=1000,
         transform=fig.transFigure,
     )

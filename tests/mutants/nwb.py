@@ -120,4 +120,20 @@ MUTATIONS = [
         "        self._all = self.data[()]\n",
         "tests": [T + "test_lfp_is_lazy_and_converts_to_volts_at_the_right_depths"],
     },
+    {
+        "name": "nwb-tree-one-level-too-deep",
+        "file": F,
+        "old": "                if depth < max_depth:",
+        "new": "                if depth <= max_depth:",
+        "tests": [
+            T + "test_tree_shows_every_group_to_its_depth_with_h5py_row_counts[demo-ecephys]"
+        ],
+    },
+    {
+        "name": "nwb-stored-bytes-one-chunk-too-many",
+        "file": F,
+        "old": "first, last = start // obj.chunks[0], (stop - 1) // obj.chunks[0]",
+        "new": "first, last = start // obj.chunks[0], stop // obj.chunks[0]",
+        "tests": [T + "test_stored_bytes_are_the_datasets_and_chunks_a_read_must_fetch"],
+    },
 ]

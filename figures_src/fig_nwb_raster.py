@@ -1,0 +1,119 @@
+"""Figure: the first thing to look at in a Neuropixels file: every unit's spikes over a minute,
+with the stimulus blocks and the running speed.
+
+Reads the units table (spike times, quality, peak-channel depth and area), the stimulus
+presentation tables and the running speed with ``databook.nwb``; units are sorted by the
+depth of their peak channel along the probe, noise units drawn in grey.
+
+Run alone: ``python figures_src/fig_nwb_raster.py`` writes ``figures/fig_nwb_raster.png``
+(and a PDF) and ``fig_nwb_raster.json`` (counts shown in the caption).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from databook import nwb, plots
+
+OUTPUTS = ["fig_nwb_raster.png", "fig_nwb_raster.pdf", "fig_nwb_raster.json"]
+INPUTS = ["demo-ecephys"]
+
+HERE = Path(__file__).resolve().parent
+OUT_DIR = plots.figure_dir(HERE.parent / "figures")
+MODE = os.environ.get("DATABOOK_DATA", "demo")
+ASSET = {"demo": "demo-ecephys", "dandi": "allen-vc-ecephys-754829445"}[MODE]
+RASTER_START_S, RASTER_LENGTH_S = 90.0, 60.0  # the minute shown, seconds
+STIMULUS_COLORS = [plots.COLORS["stimulus"], plots.COLORS["response"], plots.COLORS["tagged"]]
+
+
+def main() -> None:
+    plots.figure_style()
+    t0, t1 = RASTER_START_S, RASTER_START_S + RASTER_LENGTH_S
+    with nwb.source(ASSET) as src:
+        units = nwb.units(src)
+        running = nwb.running_speed(src)
+        listing = nwb.intervals(src)
+        blocks = {
+            name: nwb.stimulus_table(src, name)
+            for name in listing.index
+            if name.endswith("_presentations")
+        }
+    order = np.argsort(units["electrode_depth_um"].to_numpy(), kind="stable")
+    units = units.iloc[order]
+    spikes = units["spike_times"].to_numpy()
+    counts = np.array([len(s) for s in spikes])
+    times = np.concatenate(spikes)
+    rank = np.repeat(np.arange(len(units)), counts)
+    shown = (times >= t0) & (times < t1)
+    noise = (
+        (units["quality"].to_numpy() == "noise")
+        if "quality" in units
+        else np.zeros(len(units), bool)
+    )
+
+    fig, (ax_stim, ax_raster, ax_run) = plt.subplots(
+        3, 1, figsize=(7.2, 5.6), sharex=True, height_ratios=[0.35, 4, 1], layout="constrained"
+    )
+    fig.get_layout_engine().set(rect=(0, 0, 1, 0.95))  # a band on top for the watermark
+    in_window = {}
+    for k, (name, table) in enumerate(blocks.items()):
+        on = (table["stop_time"] > t0) & (table["start_time"] < t1)
+        in_window[name] = int(on.sum())
+        color = STIMULUS_COLORS[k % len(STIMULUS_COLORS)]
+        for start, stop in zip(table["start_time"][on], table["stop_time"][on], strict=True):
+            ax_stim.axvspan(max(start, t0), min(stop, t1), color=color, lw=0)
+        if on.any():
+            ax_stim.plot([], [], color=color, lw=6, label=name.replace("_presentations", ""))
+    ax_stim.set_yticks([])
+    ax_stim.spines["left"].set_visible(False)
+    ax_stim.set_ylabel("stimulus", rotation=0, ha="right", va="center")
+    ax_stim.legend(loc="upper left", bbox_to_anchor=(1.0, 1.6), fontsize=7, handlelength=1)
+
+    good = shown & ~noise[rank]
+    bad = shown & noise[rank]
+    row_pt = 4.0 * 72 / len(units)  # the raster is ~4 in tall: one row's height in points
+    for sel, color in ((good, "k"), (bad, "0.6")):
+        ax_raster.plot(times[sel], rank[sel], "|", ms=0.8 * row_pt, mew=0.35, color=color,
+                       rasterized=True)  # fmt: skip
+    ax_raster.set_ylim(-0.5, len(units) - 0.5)
+    ax_raster.set_ylabel(f"unit, by depth of peak channel (n = {len(units)})")
+    if "electrode_location" in units:
+        areas = units["electrode_location"].to_numpy()
+        edges = np.flatnonzero(areas[1:] != areas[:-1]) + 1
+        starts, stops = np.r_[0, edges], np.r_[edges, len(areas)]
+        for a, b in zip(starts, stops, strict=True):
+            if a:
+                ax_raster.axhline(a - 0.5, color=plots.COLORS["truth"], lw=0.8, zorder=3)
+            ax_raster.text(1.005, (a + b - 1) / 2 / len(areas) + 0.5 / len(areas),
+                           str(areas[a]), transform=ax_raster.transAxes, fontsize=7,
+                           va="center")  # fmt: skip
+
+    on = (running.t >= t0) & (running.t < t1)
+    ax_run.plot(running.t[on], running.values[on], color=plots.COLORS["response"], lw=0.8)
+    ax_run.set_ylabel(f"running\n({running.unit})")
+    ax_run.set_xlabel("time in session (s)")
+    ax_run.set_xlim(t0, t1)
+    if MODE == "demo":
+        plots.watermark(fig, "SIMULATED DATA", xy=(0.5, 0.975), rotation=0, fontsize=14, alpha=0.3)
+    for name in OUTPUTS[:2]:
+        plots.save_figure(fig, OUT_DIR / name)
+    summary = {
+        "asset": ASSET,
+        "window_s": [t0, t1],
+        "n_units": len(units),
+        "n_noise_units": int(noise.sum()),
+        "n_spikes_shown": int(shown.sum()),
+        "presentations_in_window": in_window,
+        "running_unit": running.unit,
+        "depth_column": units.attrs.get("electrode_join"),
+    }
+    (OUT_DIR / OUTPUTS[2]).write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    main()
