@@ -105,10 +105,10 @@ def main() -> None:
 
     # Validation: latency of each planted flash responder (as chapter 02 computes it).
     fine = SPIKE_WINDOW[0] + BIN_S * np.arange(round(np.ptp(SPIKE_WINDOW) / BIN_S) + 1)
-    rates = align.psth([spikes[u] for u in responders], onsets, fine).rate
+    counts = align.event_counts([spikes[u] for u in responders], onsets, fine).sum(axis=1)
     width = round(SCAN_S / BIN_S)
-    cumulative = np.concatenate([np.zeros((rates.shape[0], 1)), np.cumsum(rates, 1)], 1)
-    sliding = cumulative[:, width:] - cumulative[:, :-width]  # mean over [t, t + SCAN_S)
+    cumulative = np.concatenate([np.zeros((counts.shape[0], 1), int), np.cumsum(counts, 1)], 1)
+    sliding = cumulative[:, width:] - cumulative[:, :-width]  # spikes in [t, t + SCAN_S)
     starts = fine[: sliding.shape[1]]
     estimated = starts[np.argmax(np.where(starts >= -BIN_S / 2, sliding, -np.inf), axis=1)]
     error_ms = (estimated - latencies) * 1e3

@@ -53,7 +53,7 @@ def main() -> None:
             ax_blocks.text(
                 block.start_time + block.duration_s / 2, 0.75,
                 f"{block.stimulus_name} (n={block.n_presentations})",
-                ha="center", va="bottom", fontsize=7,
+                ha="center", va="bottom", fontsize=8,
             )  # fmt: skip
         ax_blocks.eventplot(
             table["start_time"].to_numpy(), lineoffsets=-0.75, linelengths=0.5,
