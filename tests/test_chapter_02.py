@@ -59,7 +59,7 @@ def test_clock_facts_match_the_files(ch, demo):
     steps_ms = np.diff(frames) * 1e3
     assert ch["frame_sd_ms"] == pytest.approx(steps_ms.std())
     assert ch["frame_hz"] == pytest.approx(1e3 / steps_ms.mean())
-    assert ch["clocks"].loc["2P dF/F frames", "first (s)"] == frames[0]
+    assert ch["clocks"].loc["2P frames", "first (s)"] == frames[0]
 
 
 def test_common_grid_bins_spikes_and_interpolates_signals(ch, demo):
@@ -68,7 +68,7 @@ def test_common_grid_bins_spikes_and_interpolates_signals(ch, demo):
     # Spikes in [t - dt/2, t + dt/2), counted by brute force for every grid time.
     lo, hi = grid - dt / 2, grid + dt / 2
     counts = sum(((s[:, None] >= lo) & (s[:, None] < hi)).sum(0) for s in spikes)
-    rate = ch["ephys_clock"]["mean rate (spikes/s)"].to_numpy()
+    rate = ch["ephys_clock"]["rate (spikes/s)"].to_numpy()
     np.testing.assert_allclose(rate, counts / dt / len(spikes), rtol=1e-12)
     with h5py.File(demo.paths["demo-ecephys"], "r") as f:
         speed = f["processing/running/running_speed/data"][()].astype(float)

@@ -70,12 +70,16 @@ class Between:
         right = "]" if self.closed in ("both", "right") else ")"
         return f"{left}{self.low:g}, {self.high:g}{right}"
 
+    def __repr__(self) -> str:
+        closed = "" if self.closed == "both" else f", closed={self.closed!r}"
+        return f"between({self.low:g}, {self.high:g}{closed})"
+
 
 def between(low: float, high: float, *, closed: str = "both") -> Between:
     """A range criterion for :func:`select`: ``low <= value <= high`` by default.
 
     >>> between(0.2, 0.8, closed="left")
-    Between(low=0.2, high=0.8, closed='left')
+    between(0.2, 0.8, closed='left')
     """
     return Between(float(low), float(high), closed)
 
