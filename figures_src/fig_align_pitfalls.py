@@ -28,7 +28,7 @@ OUT_DIR = plots.figure_dir(HERE.parent / "figures")
 
 ECEPHYS, OPHYS, TRUTH = INPUTS
 OPHYS_STIMULUS, OPHYS_CONDITION = "grating_presentations", {"orientation": 90.0}
-DFF_WINDOW, BASELINE = (-1.0, 3.0), (-0.5, 0.0)
+DFF_WINDOW, BASELINE, RESPONSE = (-1.0, 3.0), (-0.5, 0.0), (0.0, 2.0)
 DATABOOK_HZ = 10.0  # the OpenScope Databook's `interp_hz`
 CLOCK_OFFSET_S = 5000.0
 BIN_WIDTHS_S = (0.001, 0.0005, 0.0001)
@@ -49,8 +49,9 @@ def databook_windows(t, values, onsets, window, hz):
 
 
 def half_rise(times: np.ndarray, trace: np.ndarray) -> float:
-    """First time after 0 at which ``trace`` crosses half its plateau (linear between samples)."""
-    plateau = trace[(times > 0.5) & (times < 1.8)].mean()
+    """First time >= 0 at which ``trace`` crosses half its mean over the second half of
+    the response window (linear between samples), as chapter 02 computes it."""
+    plateau = trace[(times >= np.mean(RESPONSE)) & (times < RESPONSE[1])].mean()
     above = np.flatnonzero((times >= 0) & (trace >= plateau / 2))[0]
     t0, t1, y0, y1 = times[above - 1], times[above], trace[above - 1], trace[above]
     return float(t0 + (plateau / 2 - y0) * (t1 - t0) / (y1 - y0))

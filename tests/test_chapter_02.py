@@ -255,3 +255,19 @@ def test_figure_scripts_use_the_chapters_parameters(ch):
         assert pitfalls[script_name] == ch[chapter_name], script_name
     assert ch["bin_s"] in pitfalls["BIN_WIDTHS_S"]
     assert ch["bin_s"] / 10 in pitfalls["BIN_WIDTHS_S"]
+
+
+def test_point_samples_against_bin_means_of_running_speed(ch, demo):
+    """60 Hz running speed on the 30 Hz grid: a bin [t - dt/2, t + dt/2) holds the samples
+    at t - 1/60 and t, so its mean is the mean of those two samples."""
+    with h5py.File(demo.paths["demo-ecephys"], "r") as f:
+        speed = f["processing/running/running_speed/data"][()].astype(float)
+        rate = f["processing/running/running_speed/starting_time"].attrs["rate"]
+    assert rate == 2 * ch["resample_hz"]
+    index = np.round(ch["grid"] * rate).astype(int)
+    np.testing.assert_allclose(ch["point_samples"], speed[index], rtol=1e-6)
+    pair_mean = (speed[index - 1] + speed[index]) / 2
+    np.testing.assert_allclose(ch["running_bin_mean"], pair_mean, rtol=1e-6, atol=1e-9)
+    rms = np.sqrt(np.mean((speed[index] - pair_mean) ** 2))
+    assert ch["decimation_rms"] == pytest.approx(rms, rel=1e-6)
+    assert ch["running_sd"] == pytest.approx(speed[index].std(), rel=1e-6)
