@@ -7,6 +7,7 @@ The public face is a set of modules, one job each, in the order data flows:
 - ``demo``: the embedded demo dandiset (a seeded writer of NWB files and their truth)
 - ``nwb``: readers that turn anyone's NWB file into plain arrays and tables
 - ``align``: clocks and events (event-aligned counts and windows, PSTHs, resampling)
+- ``tables``: stimulus tables (select presentations by metadata, group them into blocks)
 - ``responses``, ``rf``, ``opto``, ``csd``, ``cellmatch``: one analysis each, on arrays
 - ``plots``: shared figure style; ``figures``: the figure runner; ``article``: the build
 - ``paths``: where a project's files live; ``errors``: the base of every reported error
@@ -38,6 +39,7 @@ _MODULES = (
     "plots",
     "responses",
     "rf",
+    "tables",
 )
 
 __all__ = ["__version__", *_MODULES]
