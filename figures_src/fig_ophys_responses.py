@@ -92,7 +92,9 @@ def main() -> None:
         ax.plot(times, mean[cell], color=plots.COLORS["response"], lw=1.2)
         ax.axhline(0, color=plots.COLORS["baseline"], lw=0.8)
         ax.set_title(
-            f"cell {cell_id[cell]}: {label} (q = {result.q_value[cell]:.1g})", loc="left", fontsize=8
+            f"cell {cell_id[cell]}: {label} (q = {result.q_value[cell]:.1g})",
+            loc="left",
+            fontsize=8,
         )
         ax.set_ylabel("dF/F")
         if row == 2:

@@ -43,8 +43,10 @@ def main() -> None:
     planted_amp = truth["responders"]["amplitude_dff"]
     on_start, on_stop = truth["responders"]["window_after_onset_s"]
     cover = max(0.0, min(on_stop, RESPONSE_WINDOW[1]) - max(on_start, RESPONSE_WINDOW[0]))
-    expected = np.array([planted_amp.get(str(c), 0.0) for c in cell_id]) * cover / (
-        RESPONSE_WINDOW[1] - RESPONSE_WINDOW[0]
+    expected = (
+        np.array([planted_amp.get(str(c), 0.0) for c in cell_id])
+        * cover
+        / (RESPONSE_WINDOW[1] - RESPONSE_WINDOW[0])
     )
     planted = expected > 0
     called = result.responsive
