@@ -74,6 +74,8 @@ def test_session_description_matches_the_file(chapter, direct):
     assert np.median(direct["stop"] - direct["start"]) == pytest.approx(2.0)  # "last 2 s"
     assert np.median(np.diff(direct["start"])) == pytest.approx(3.0)  # "3 s apart"
     assert 1 / np.median(np.diff(direct["t"])) == pytest.approx(30.0, abs=0.1)  # "30 Hz"
+    # "Each response starts about 0.2 s after onset and stops with the grating."
+    assert direct["truth"]["responders"]["window_after_onset_s"] == [0.2, 2.0]
     # The prose states the criterion with these values.
     assert chapter["response_window"] == (0.0, 2.0)
     assert chapter["baseline_window"] == (-0.5, 0.0)
