@@ -58,12 +58,19 @@ def response_table(
         ``peak_latency`` (s), ``p_value``, ``responsive`` (bool), ``latency``,
         ``duration`` (s), ``gain`` (spikes/s; step fit, NaN where the unit does not
         respond), ``passes_quality`` (bool; True for every unit when no criterion applies).
+        ``attrs``: ``unsorted_units`` (ids whose spike times the file stores out of order;
+        they are sorted before counting), ``quality_skipped``, ``n_trials``.
     """
     if "spike_times" not in units:
         raise ValueError(
             f"units needs a 'spike_times' column; it has {', '.join(map(str, units.columns))}"
         )
     spikes = [np.asarray(s, dtype=np.float64) for s in units["spike_times"]]
+    # Some files store a unit's spikes out of order (e.g. trial by trial with overlaps);
+    # counting needs them sorted, and sorting changes no count.
+    unsorted = [k for k, s in enumerate(spikes) if s.size > 1 and np.any(s[1:] < s[:-1])]
+    for k in unsorted:
+        spikes[k] = np.sort(spikes[k])
     onsets = np.asarray(onsets, dtype=np.float64)
     if onsets.ndim != 1 or onsets.size == 0 or not np.all(np.isfinite(onsets)):
         raise ValueError(
@@ -103,6 +110,7 @@ def response_table(
         },
         index=units.index,
     )
+    out.attrs["unsorted_units"] = units.index[unsorted].tolist()
     out.attrs["quality_skipped"] = sorted(set(criteria or {}) - set(usable))
     out.attrs["n_trials"] = int(onsets.size)
     return out
