@@ -13,6 +13,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
 from databook import assets, nwb, plots, unitsummary
 
@@ -32,17 +33,16 @@ def main() -> None:
     table = unitsummary.response_table(units, onsets, criteria=None)
     truth_file = assets.local_file(assets.resolve("demo-ground-truth"))
     planted = json.loads(truth_file.read_text())["ecephys"]["flash_responders"]
-    ids = [p["unit"] for p in planted]
-    lat = np.array([p["latency_s"] for p in planted])
-    gain = np.array([p["gain_hz"] for p in planted])
-    is_planted = table.index.isin(ids)
-    hits = int(table.loc[is_planted, "responsive"].sum())
-    false_alarms = int(table.loc[~is_planted, "responsive"].sum())
+    truth = pd.DataFrame(planted).set_index("unit")
+    check = unitsummary.recovery(table, truth)
+    ids = truth.index
+    lat, gain = truth["latency_s"].to_numpy(), truth["gain_hz"].to_numpy()
+    hits, false_alarms = check.hits, check.false_alarms
 
     fig, (ax_h, ax_l, ax_g) = plt.subplots(
         1, 3, figsize=(7.2, 2.8), width_ratios=[0.7, 1, 1], layout="constrained"
     )
-    n_planted, n_other = int(is_planted.sum()), int((~is_planted).sum())
+    n_planted, n_other = check.n_planted, check.n_other
     ax_h.bar([0, 1], [hits / n_planted, false_alarms / n_other],
              color=[plots.COLORS["response"], plots.COLORS["baseline"]])  # fmt: skip
     ax_h.text(0, hits / n_planted + 0.02, f"{hits}/{n_planted}", ha="center", fontsize=7)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from databook.demo.spiking import EvokedResponse, evoked_poisson
-from databook.unitsummary import by_area, response_table
+from databook.unitsummary import by_area, recovery, response_table
 
 ONSETS = 1.0 + 1.5 * np.arange(60)
 
@@ -67,3 +67,28 @@ def test_bad_input_is_named():
         response_table(pd.DataFrame({"x": [1]}), ONSETS)
     with pytest.raises(ValueError, match="onsets must be"):
         response_table(units_frame(np.random.default_rng(0)), [np.nan])
+
+
+def test_recovery_counts_hits_false_alarms_and_signed_errors():
+    table = pd.DataFrame(
+        {
+            "responsive": [True, False, True, False],
+            "latency": [0.05, np.nan, 0.02, np.nan],
+            "duration": [0.1, np.nan, 0.05, np.nan],
+            "gain": [12.0, np.nan, 5.0, np.nan],
+            "peak_latency": [0.12, 0.2, 0.03, 0.1],
+        },
+        index=[7, 8, 9, 10],
+    )
+    planted = pd.DataFrame(
+        {"latency_s": [0.04, 0.03], "duration_s": [0.1, 0.1], "gain_hz": [10.0, 20.0]},
+        index=[7, 8],
+    )
+    check = recovery(table, planted)
+    assert (check.hits, check.n_planted, check.false_alarms, check.n_other) == (1, 2, 1, 2)
+    assert check.errors.loc[7, "latency"] == pytest.approx(0.01)
+    assert check.errors.loc[7, "gain"] == pytest.approx(0.2)
+    assert check.errors.loc[7, "peak_latency"] == pytest.approx(0.08)
+    assert check.summary().loc["planted responders called responsive", "value"] == "1 / 2"
+    with pytest.raises(ValueError, match=r"planted units \[11\]"):
+        recovery(table, planted.rename(index={8: 11}))

@@ -11,6 +11,7 @@ no I/O, no plotting.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,7 @@ from databook.latency import step_response
 from databook.quality import SIEGLE_2021, Threshold, passes
 from databook.responses import unit_responses
 
-__all__ = ["by_area", "response_table"]
+__all__ = ["Recovery", "by_area", "recovery", "response_table"]
 
 
 def response_table(
@@ -141,3 +142,71 @@ def by_area(table: pd.DataFrame, *, quality_only: bool = True) -> pd.DataFrame:
     )
     out.insert(2, "fraction", out["n_responsive"] / out["n_units"])
     return out
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """How well :func:`response_table` recovers planted responders.
+
+    ``hits`` of ``n_planted`` planted units called responsive, ``false_alarms`` of the
+    ``n_other`` other units. ``errors``: one row per planted unit, signed estimate minus
+    truth: ``latency`` and ``duration`` (s), ``gain`` (relative, fraction of the planted
+    gain) and ``peak_latency`` (s; time of the spike-density peak minus the planted onset).
+    """
+
+    hits: int
+    n_planted: int
+    false_alarms: int
+    n_other: int
+    errors: pd.DataFrame
+
+    def summary(self) -> pd.DataFrame:
+        """One row per quantity: what a validation table shows (ms and %)."""
+        abs_ = self.errors.abs()
+        text = {
+            "planted responders called responsive": f"{self.hits} / {self.n_planted}",
+            "other units called responsive": f"{self.false_alarms} / {self.n_other}",
+            "onset latency, median |error|": f"{abs_['latency'].median() * 1e3:.1f} ms "
+            f"(max {abs_['latency'].max() * 1e3:.1f})",
+            "duration, median |error|": f"{abs_['duration'].median() * 1e3:.1f} ms",
+            "gain, median |relative error|": f"{abs_['gain'].median() * 100:.1f} % "
+            f"(max {abs_['gain'].max() * 100:.0f} %)",
+            "density-peak time minus planted latency (median)": (
+                f"{self.errors['peak_latency'].median() * 1e3:+.0f} ms"
+            ),
+        }
+        return pd.DataFrame({"value": text})
+
+
+def recovery(table: pd.DataFrame, planted: pd.DataFrame) -> Recovery:
+    """Compare a :func:`response_table` with planted responders.
+
+    Parameters
+    ----------
+    table : output of :func:`response_table` (every unit, indexed by unit id)
+    planted : one row per planted responder, indexed by unit id, with ``latency_s``,
+        ``duration_s`` (s) and ``gain_hz`` (spikes/s)
+    """
+    missing = [c for c in ("latency_s", "duration_s", "gain_hz") if c not in planted]
+    if missing:
+        raise ValueError(f"planted needs columns {missing}; it has {list(planted.columns)}")
+    unknown = planted.index.difference(table.index)
+    if len(unknown):
+        raise ValueError(f"planted units {unknown.tolist()} are not in the table")
+    found = table.loc[planted.index]
+    others = table.drop(planted.index)
+    errors = pd.DataFrame(
+        {
+            "latency": found["latency"] - planted["latency_s"],
+            "duration": found["duration"] - planted["duration_s"],
+            "gain": (found["gain"] - planted["gain_hz"]) / planted["gain_hz"],
+            "peak_latency": found["peak_latency"] - planted["latency_s"],
+        }
+    )
+    return Recovery(
+        hits=int(found["responsive"].sum()),
+        n_planted=len(found),
+        false_alarms=int(others["responsive"].sum()),
+        n_other=len(others),
+        errors=errors,
+    )
