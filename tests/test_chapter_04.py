@@ -132,8 +132,8 @@ def test_fraction_per_area_is_the_planted_one(chapter, demo, direct):
 def test_five_sd_rule_alone_pitfall_is_real(chapter):
     sd_only = chapter["sd_only"]
     tau = chapter["smooth_tau"]
-    assert sd_only[0.002] >= 5 > chapter["false_alarms"]
-    assert sd_only[0.002] > sd_only[tau] >= chapter["false_alarms"]
+    assert sd_only[chapter["narrow_tau"]] >= 5 > chapter["false_alarms"]
+    assert sd_only[chapter["narrow_tau"]] > sd_only[tau] >= chapter["false_alarms"]
 
 
 # Real data of other labs ------------------------------------------------------------------
