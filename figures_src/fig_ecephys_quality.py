@@ -1,0 +1,63 @@
+"""Figure: Allen quality metrics of the demo units and what the Siegle et al. (2021) filter keeps.
+
+Top: distribution of each metric the filter uses over all units, with its threshold
+(dashed) and the number of units it removes. Bottom: units kept as the threshold is
+moved, the published value marked: how sensitive the unit count is to the choice.
+
+Run alone: ``python figures_src/fig_ecephys_quality.py``.
+"""
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from databook import nwb, plots, quality
+
+OUTPUTS = ["fig_ecephys_quality.png", "fig_ecephys_quality.pdf"]
+INPUTS = ["demo-ecephys"]
+
+HERE = Path(__file__).resolve().parent
+OUT_DIR = plots.figure_dir(HERE.parent / "figures")
+
+ASSET = "demo-ecephys"
+LABELS = {
+    "isi_violations": "ISI violations (ratio)",
+    "amplitude_cutoff": "amplitude cutoff (fraction)",
+    "presence_ratio": "presence ratio (fraction)",
+}
+
+
+def main() -> None:
+    plots.figure_style()
+    units = nwb.units(ASSET)
+    counts = quality.filter_table(units)
+    fig, axes = plt.subplots(2, 3, figsize=(7.2, 4.2), layout="constrained")
+    for k, (metric, threshold) in enumerate(quality.SIEGLE_2021.items()):
+        values = units[metric].to_numpy(float)
+        ax = axes[0, k]
+        ax.hist(values, bins=20, color=plots.COLORS["response"], alpha=0.8)
+        ax.axvline(threshold.value, color=plots.COLORS["truth"], ls="--", lw=1.2)
+        ax.set_title(f"keep {threshold}: removes {counts.loc[metric, 'fail']}", loc="left")
+        ax.set_xlabel(LABELS[metric])
+        # Units kept as the threshold moves over the range of the data and the default.
+        lo = min(np.nanmin(values), threshold.value)
+        hi = max(np.nanmax(values), threshold.value)
+        grid = np.linspace(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo), 200)
+        kept = [
+            quality.passes(units, {metric: quality.Threshold(threshold.op, g)}).sum() for g in grid
+        ]
+        ax = axes[1, k]
+        ax.plot(grid, kept, color="k", lw=1.2)
+        ax.axvline(threshold.value, color=plots.COLORS["truth"], ls="--", lw=1.2)
+        ax.set_xlabel(f"threshold: {LABELS[metric].split(' (')[0]}")
+        ax.set_ylim(0, len(units) * 1.05)
+    axes[0, 0].set_ylabel("units")
+    axes[1, 0].set_ylabel(f"units kept (of {len(units)})")
+    plots.watermark(fig, "SIMULATED DATA")
+    for name in OUTPUTS:
+        plots.save_figure(fig, OUT_DIR / name)
+
+
+if __name__ == "__main__":
+    main()
