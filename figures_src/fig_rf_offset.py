@@ -87,7 +87,7 @@ def main() -> None:
     fig.colorbar(im, ax=ax, shrink=0.8).set_label("spikes / presentation")
     ax.add_patch(Ellipse(fields.center[unit], *(2 * fields.sigma[unit]), fill=False,
                          color="w", lw=1.5, label="with offset"))  # fmt: skip
-    a, x0, y0, sx, sy = no_offset[k]
+    _, x0, y0, sx, sy = no_offset[k]
     ax.add_patch(Ellipse((x0, y0), 2 * sx, 2 * sy, fill=False, color=WITHOUT, lw=1.5, ls="--",
                          label="without offset"))  # fmt: skip
     ax.set_xlim(extent[:2])
