@@ -76,7 +76,7 @@ def main() -> None:
     sup = rf.receptive_fields(sim.spikes, sim.x, sim.y, sim.onsets, window=(0.0, 0.25),
                               n_shuffles=N_SHUFFLES, seed=SEED, alpha=ALPHA)  # fmt: skip
 
-    fig, axes = plt.subplots(2, 3, figsize=(10, 6.2), layout="constrained")
+    fig, axes = plt.subplots(2, 3, figsize=(9, 5.9), layout="constrained")
     ax = axes[0, 0]
     xs, ys = np.meshgrid(fields.xs, fields.ys)
     ax.plot(xs, ys, ".", color="0.6", ms=4)

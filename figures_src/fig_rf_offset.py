@@ -7,8 +7,9 @@ model is fitted with scipy (``fit_without_offset`` below, a comparison only: sam
 the map's maximum and the same bounds as ``databook.rf.fit_gaussian``; only the offset
 differs) next to the library's fit with an offset. (a) The map of the representative
 unit (the one whose width ratio is the median) with both 1-sigma ellipses; (b) its row
-through the centre with both fits; (c) planted against fitted widths for all planted RF
-units, both fits. Writes ``fig_rf_offset.json`` with the numbers drawn.
+through the centre with both fits; (c) fitted/planted width for all planted RF
+units, both fits, against the planted ratio of background to peak evoked rate.
+Writes ``fig_rf_offset.json`` with the numbers drawn.
 
 Run alone: ``python figures_src/fig_rf_offset.py`` writes ``figures/fig_rf_offset.png``.
 """
@@ -19,6 +20,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Ellipse
+from matplotlib.ticker import NullFormatter
 from scipy.optimize import curve_fit
 
 from databook import assets, nwb, plots, rf
@@ -38,8 +40,8 @@ WITH, WITHOUT = "#0072B2", "#D55E00"
 
 def gaussian(xy, amplitude, x0, y0, sx, sy):
     """2-D Gaussian without offset, as AllenSDK's ``_gaussian_function_2d``."""
-    x, y = xy
-    return amplitude * np.exp(-((x - x0) ** 2) / (2 * sx**2) - (y - y0) ** 2 / (2 * sy**2))
+    dx, dy = (xy[0] - x0) / sx, (xy[1] - y0) / sy
+    return amplitude * np.exp(-(dx**2 + dy**2) / 2)
 
 
 def fit_without_offset(rf_map, xs, ys):
@@ -76,9 +78,10 @@ def main() -> None:
     unit = rf_units[k]
     at_bound = int(np.sum(np.isclose(no_offset[:, 3:5], np.ptp(fields.xs)).any(axis=1)))
 
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.9), layout="constrained",
-                             width_ratios=[1.15, 1, 1])  # fmt: skip
+    fig, named = plt.subplot_mosaic("ab;cc", figsize=(8, 7), layout="constrained",
+                                    height_ratios=[1, 0.85])  # fmt: skip
     fig.get_layout_engine().set(wspace=0.06)
+    axes = [named["a"], named["b"], named["c"]]
     ax = axes[0]
     step = np.diff(fields.xs)[0]
     extent = [fields.xs[0] - step / 2, fields.xs[-1] + step / 2]
@@ -116,17 +119,19 @@ def main() -> None:
     ax.legend(loc="upper left", fontsize=7)
 
     ax = axes[2]
-    top = max(without.max(), with_offset.max()) * 1.05
-    ax.plot([0, top], [0, top], color="0.5", lw=1, label="identity")
-    ax.plot(planted, with_offset, "o", ms=4, color=WITH,
+    background = np.array([d["baseline_hz"] / d["peak_hz"] for d in truth["rf_units"]])
+    ax.axhline(1.0, color="0.5", lw=1, label="fitted = planted")
+    ax.plot(background, with_offset / planted, "o", ms=5, color=WITH,
             label=f"with offset: median x{np.median(with_offset / planted):.2f}")  # fmt: skip
-    ax.plot(planted, without, "^", ms=4, color=WITHOUT,
+    ax.plot(background, ratio, "^", ms=5, color=WITHOUT,
             label=f"without offset: median x{np.median(ratio):.2f}")  # fmt: skip
-    ax.set_xlim(0, planted.max() * 1.2)
-    ax.set_ylim(0, top)
-    ax.set_xlabel("planted width sigma (deg)")
-    ax.set_ylabel("fitted width sqrt(sx sy) (deg)")
-    ax.set_title(f"(c) widths of {rf_units.size} planted RF units", loc="left")
+    ax.set_yscale("log")
+    ax.set_yticks([0.5, 1, 2, 4, 8], ["0.5", "1", "2", "4", "8"])
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("planted background / peak evoked rate")
+    ax.set_ylabel("fitted / planted width")
+    ax.set_title(f"(c) widths of {rf_units.size} planted RF units against background",
+                 loc="left")  # fmt: skip
     ax.legend(loc="upper left", fontsize=7)
     plots.watermark(fig, "SIMULATED DATA")
     for name in OUTPUTS[:2]:
