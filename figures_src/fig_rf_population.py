@@ -1,0 +1,143 @@
+"""Figure: receptive-field centres of the population, and their validation.
+
+(a) Fitted centres and 1-sigma ellipses of every unit with a significant, located field,
+on the visual field, coloured by the depth of the unit's peak channel. (b, c) Planted
+against recovered centres (x and y) and widths of the planted RF units, with the identity
+line. (d) False alarms: distribution of shuffle-test p-values of the units without a
+planted field (the demo's null, flash, optotagged and late units, and 500 simulated null
+units from ``databook.demo.spiking``) against the uniform distribution of a calibrated
+test. Writes ``fig_rf_population.json`` with the numbers drawn.
+
+Run alone: ``python figures_src/fig_rf_population.py`` writes
+``figures/fig_rf_population.png``.
+"""
+
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Ellipse
+
+from databook import assets, nwb, plots, rf
+from databook.demo.spiking import grid_rf_session
+
+OUTPUTS = ["fig_rf_population.png", "fig_rf_population.pdf", "fig_rf_population.json"]
+INPUTS = ["demo-ecephys", "demo-ground-truth"]
+
+HERE = Path(__file__).resolve().parent
+OUT_DIR = plots.figure_dir(HERE.parent / "figures")
+
+# The chapter's parameters (chapters/05-receptive-fields.md).
+ASSET, TRUTH = "demo-ecephys", "demo-ground-truth"
+STIMULUS, X, Y = "gabors_presentations", "x_position", "y_position"
+WINDOW_S, N_SHUFFLES, ALPHA, SEED = (0.0, 0.25), 1000, 0.01, 0
+NULL_SIM = {"seed": 1, "n_rf": 0, "n_null": 500, "baseline": 1.5}
+
+
+def main() -> None:
+    plots.figure_style()
+    gabors = nwb.stimulus_table(ASSET, STIMULUS)
+    units = nwb.units(ASSET)
+    truth = json.loads(assets.local_file(assets.resolve(TRUTH)).read_text())["ecephys"]
+    fields = rf.receptive_fields(
+        list(units.spike_times), gabors[X], gabors[Y], gabors["start_time"],
+        window=WINDOW_S, n_shuffles=N_SHUFFLES, seed=SEED, alpha=ALPHA,
+    )  # fmt: skip
+    located = np.flatnonzero(np.isfinite(fields.center[:, 0]))
+    depth = units["electrode_depth_um"].to_numpy()
+    areas = sorted(set(units["electrode_location"].to_numpy()[located]))
+
+    rf_units = np.array([d["unit"] for d in truth["rf_units"]])
+    planted_center = np.array([d["center_deg"] for d in truth["rf_units"]])
+    planted_sigma = np.array([d["sigma_deg"] for d in truth["rf_units"]])
+    center = fields.center[rf_units]
+    sigma = np.sqrt(fields.sigma[rf_units].prod(axis=1))  # geometric mean of sx, sy
+    error = np.hypot(*(center - planted_center).T)
+    without = np.setdiff1d(np.arange(len(units)), rf_units)
+    sim = grid_rf_session(**NULL_SIM)
+    null = rf.receptive_fields(sim.spikes, sim.x, sim.y, sim.onsets, window=(0.0, 0.25),
+                               n_shuffles=N_SHUFFLES, seed=SEED, alpha=ALPHA)  # fmt: skip
+
+    fig, axes = plt.subplots(2, 2, figsize=(8.5, 7.6), layout="constrained")
+    ax = axes[0, 0]
+    half = np.diff(fields.xs)[0] / 2
+    ax.add_patch(plt.Rectangle((fields.xs[0] - half, fields.ys[0] - half),
+                               np.ptp(fields.xs) + 2 * half, np.ptp(fields.ys) + 2 * half,
+                               fill=False, color="0.6", ls=":"))  # fmt: skip
+    norm = plt.Normalize(depth[located].min(), depth[located].max())
+    cmap = plt.get_cmap("viridis")
+    for unit in located:
+        (cx, cy), (sx, sy) = fields.center[unit], fields.sigma[unit]
+        color = cmap(norm(depth[unit]))
+        ax.add_patch(Ellipse((cx, cy), 2 * sx, 2 * sy, fill=False, color=color, lw=0.8, alpha=0.6))
+    sc = ax.scatter(*fields.center[located].T, c=depth[located], cmap=cmap, norm=norm, s=18,
+                    edgecolor="k", lw=0.4, zorder=3)  # fmt: skip
+    fig.colorbar(sc, ax=ax, shrink=0.8).set_label(
+        f"peak-channel depth from tip (um), {', '.join(areas)}"
+    )
+    ax.set_aspect("equal")
+    ax.set_xlim(fields.xs[0] - 12, fields.xs[-1] + 12)
+    ax.set_ylim(fields.ys[0] - 12, fields.ys[-1] + 12)
+    ax.set_xlabel("azimuth x (deg)")
+    ax.set_ylabel("elevation y (deg)")
+    ax.set_title(f"(a) {located.size} of {len(units)} units: centres, 1 sigma", loc="left")
+
+    ax = axes[0, 1]
+    lim = [fields.xs[0] - 5, fields.xs[-1] + 5]
+    ax.plot(lim, lim, color="0.5", lw=1, label="identity")
+    ax.plot(planted_center[:, 0], center[:, 0], "o", ms=4, color="#0072B2", label="azimuth x")
+    ax.plot(planted_center[:, 1], center[:, 1], "s", ms=4, color="#E69F00", label="elevation y")
+    ax.set_xlabel("planted centre (deg)")
+    ax.set_ylabel("recovered centre (deg)")
+    ax.set_title(f"(b) centres, n = {rf_units.size}: median error "
+                 f"{np.nanmedian(error):.2f} deg", loc="left")  # fmt: skip
+    ax.legend(loc="upper left")
+    ax.set_aspect("equal")
+
+    ax = axes[1, 0]
+    lim = [planted_sigma.min() - 2, planted_sigma.max() + 2]
+    ax.plot(lim, lim, color="0.5", lw=1, label="identity")
+    ax.plot(planted_sigma, sigma, "o", ms=4, color="#0072B2", label="fit with offset")
+    ax.set_xlabel("planted width sigma (deg)")
+    ax.set_ylabel("recovered width, sqrt(sx sy) (deg)")
+    width_error = np.nanmedian(np.abs(sigma - planted_sigma))
+    ax.set_title(f"(c) widths, n = {rf_units.size}: median |error| {width_error:.2f} deg",
+                 loc="left")  # fmt: skip
+    ax.legend(loc="upper left")
+    ax.set_aspect("equal")
+
+    ax = axes[1, 1]
+    u = np.linspace(0, 1, 101)
+    ax.plot(u, u, color="0.5", lw=1, label="uniform (calibrated)")
+    for p, label, color in (
+        (fields.p_value[without], f"demo, no planted field (n = {without.size})", "#0072B2"),
+        (null.p_value, f"simulated null (n = {null.p_value.size})", "#009E73"),
+    ):
+        ax.step(np.sort(p), np.arange(1, p.size + 1) / p.size, where="post", color=color,
+                label=f"{label}: {np.mean(p < ALPHA):.1%} < {ALPHA:g}")  # fmt: skip
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(5e-4, 1)
+    ax.set_ylim(1e-3, 1.05)
+    ax.axvline(ALPHA, color=plots.COLORS["truth"], ls="--", lw=1)
+    ax.set_xlabel("shuffle-test p-value")
+    ax.set_ylabel("fraction of units with p at most")
+    ax.set_title("(d) false alarms: units without a field", loc="left")
+    ax.legend(loc="upper left", fontsize=7)
+    plots.watermark(fig, "SIMULATED DATA")
+    for name in OUTPUTS[:2]:
+        plots.save_figure(fig, OUT_DIR / name)
+    numbers = {
+        "n_units": len(units),
+        "n_located": int(located.size),
+        "median_center_error_deg": float(np.nanmedian(error)),
+        "median_width_error_deg": float(width_error),
+        "false_alarm_demo": float(np.mean(fields.p_value[without] < ALPHA)),
+        "false_alarm_simulated": float(np.mean(null.p_value < ALPHA)),
+    }
+    (OUT_DIR / OUTPUTS[2]).write_text(json.dumps(numbers, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+"""Chapter 5 (receptive fields): its numbers, recomputed another way from the files.
+
+The chapter's code cells run once, in-process, into a namespace; each test compares the
+values the prose states (``{eval}`` of those variables) with the planted truth, with an
+independent computation from direct h5py reads, or with the JSON its figure scripts
+write, so a number the chapter states cannot drift without a test failing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+from scipy import stats
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTER = ROOT / "chapters" / "05-receptive-fields.md"
+FIGURES = [ROOT / "figures_src" / f"fig_rf_{n}.py" for n in ("maps", "population", "offset")]
+
+
+@pytest.fixture(scope="module")
+def ch(demo) -> dict:
+    """The chapter's variables after running all its code cells."""
+    import jupytext
+
+    namespace: dict = {}
+    for i, cell in enumerate(jupytext.read(CHAPTER).cells):
+        if cell.cell_type == "code":
+            exec(compile(cell.source, f"{CHAPTER.name}:cell{i}", "exec"), namespace)
+    return namespace
+
+
+def read_h5(path):
+    """Spike trains, Gabor positions and onsets, and unit depths, straight from the file."""
+    with h5py.File(path, "r") as f:
+        data, ends = f["units/spike_times"][()], f["units/spike_times_index"][()]
+        g = f["intervals/gabors_presentations"]
+        x, y, onsets = g["x_position"][()], g["y_position"][()], g["start_time"][()]
+        peak = f["units/peak_channel_id"][()]
+        vertical = f["general/extracellular_ephys/electrodes/probe_vertical_position"][()]
+        ids = f["general/extracellular_ephys/electrodes/id"][()]
+    depth = vertical[np.searchsorted(ids, peak)]
+    return np.split(data, ends[:-1]), x, y, onsets, depth
+
+
+def test_maps_are_mean_counts_per_position(ch, demo):
+    spikes, x, y, onsets, depth = read_h5(demo.paths["demo-ecephys"])
+    fields, (t0, t1) = ch["fields"], ch["window_s"]
+    assert ch["stimulus_summary"]["presentations"] == x.size
+    assert ch["stimulus_summary"]["grid positions"] == len(set(zip(x, y, strict=True)))
+    for unit in (0, 30, 45, 119):  # a flash, two RF, a null unit
+        s = spikes[unit]
+        counts = np.array([np.sum((s >= t + t0) & (s < t + t1)) for t in onsets])
+        for j, yv in enumerate(fields.ys):
+            for i, xv in enumerate(fields.xs):
+                at = (x == xv) & (y == yv)
+                assert fields.maps[unit, j, i] == pytest.approx(counts[at].mean())
+    # Depths in the population table are the peak channels' positions in the file.
+    np.testing.assert_array_equal(ch["population"]["depth (um)"], depth[ch["located"]])
+
+
+def test_recovers_the_planted_fields(ch, demo):
+    """Stated: all planted fields recovered, median centre error ~1 deg (a tenth of the
+    grid step), width error ~0.6 deg; checked against ground_truth.json directly."""
+    truth = demo.truth["ecephys"]
+    units = np.array([d["unit"] for d in truth["rf_units"]])
+    centres = np.array([d["center_deg"] for d in truth["rf_units"]])
+    sigmas = np.array([d["sigma_deg"] for d in truth["rf_units"]])
+    fields = ch["fields"]
+    error = np.hypot(*(fields.center[units] - centres).T)
+    assert ch["n_recovered"] == units.size == 30
+    assert np.all(fields.polarity[units] == 1)
+    assert np.median(ch["center_error_deg"]) == pytest.approx(np.median(error))
+    assert np.median(error) < 1.5  # degrees; grid step 10
+    assert np.max(error) < 3.0
+    width_error = np.abs(np.sqrt(fields.sigma[units].prod(axis=1)) - sigmas)
+    assert np.median(ch["width_error_deg"]) == pytest.approx(np.median(width_error))
+    assert np.median(width_error) < 1.0
+    assert ch["width_ratio_offset"] == pytest.approx(1.0, abs=0.05)
+    # Every located field belongs to a planted RF unit, all in VISp.
+    assert set(np.flatnonzero(ch["located"])) == set(units)
+    assert list(ch["areas"].index) == ["VISp"]
+    assert ch["n_located"] == 30 and ch["n_significant"] == 31
+    assert ch["fraction_significant"] == pytest.approx(31 / 120)
+
+
+def test_false_alarms_of_units_without_a_field(ch, demo):
+    kinds = np.array(demo.truth["ecephys"]["unit_kinds"])
+    p = ch["fields"].p_value
+    alpha = ch["alpha"]
+    assert ch["n_null_hits"] == np.sum(p[kinds == "null"] < alpha) == 1
+    assert ch["false_alarm_no_field"] == pytest.approx(np.mean(p[kinds != "rf"] < alpha))
+    assert ch["false_alarm_no_field"] <= 0.03
+    assert ch["n_false_centres"] == 0
+    # 500 simulated null units: the test holds its level (binomial sd at 0.01 is 0.0045).
+    assert ch["false_alarm_sim"] == pytest.approx(alpha, abs=0.0135)
+    assert ch["p_any_null_hit"] == pytest.approx(1 - 0.99**35)
+
+
+def test_suppressive_field_gets_negative_polarity_and_its_centre(ch):
+    sup, sim = ch["suppressed"], ch["sim"]
+    assert sup.p_value[0] < ch["alpha"]
+    assert sup.polarity[0] == -1
+    assert ch["suppressed_error_deg"] == pytest.approx(np.hypot(*(sup.center[0] - sim.centers[0])))
+    assert ch["suppressed_error_deg"] < 2.0
+    assert ch["n_suppressive"] == 0  # the demo has none, as the chapter says
+
+
+def test_no_offset_fit_widens_fields_under_background(ch):
+    """The pitfall's mechanism on a noiseless map: background b widens the no-offset fit,
+    the library's fit with offset is exact; on the demo the stated ratio is ~2.4."""
+    from databook import rf
+
+    xs = ys = np.arange(-40.0, 41.0, 10.0)
+    gx, gy = np.meshgrid(xs, ys)
+    clean = 5.0 * np.exp(-((gx - 10) ** 2 + (gy + 5) ** 2) / (2 * 10.0**2))
+    fit = ch["fit_without_offset"]
+    assert fit(clean, xs, ys)[3:5] == pytest.approx([10.0, 10.0], rel=1e-3)
+    widened = fit(clean + 1.5, xs, ys)
+    assert np.all(widened[3:5] > 15.0)
+    assert rf.fit_gaussian(clean + 1.5, xs, ys).sigma == pytest.approx([10.0, 10.0], rel=1e-3)
+    assert 2.0 < ch["width_ratio_no_offset"] < 3.0
+    assert ch["center_error_no_offset"] > 2 * np.median(ch["center_error_deg"])
+    # Stated: the widening grows with background / peak (Spearman rho ~0.87).
+    truth = ch["truth"]["rf_units"]
+    background = [d["baseline_hz"] / d["peak_hz"] for d in truth]
+    ratio = np.sqrt(ch["no_offset"][:, 3] * ch["no_offset"][:, 4]) / [d["sigma_deg"] for d in truth]
+    assert ch["rho_background"] == pytest.approx(stats.spearmanr(background, ratio)[0])
+    assert ch["rho_background"] > 0.7
+    # The figure script fits the same model the same way.
+    script = runpy.run_path(str(FIGURES[2]), run_name="constants")
+    maps = ch["fields"].maps
+    for unit in (30, 40):
+        np.testing.assert_allclose(
+            script["fit_without_offset"](maps[unit], xs, ys), fit(maps[unit], xs, ys), rtol=1e-6
+        )
+
+
+def test_figure_scripts_use_the_chapters_parameters(ch):
+    for script in FIGURES:
+        c = runpy.run_path(str(script), run_name="constants")
+        assert c["ASSET"] == ch["asset"] and c["TRUTH"] == ch["truth_asset"]
+        assert (c["STIMULUS"], c["X"], c["Y"]) == (ch["stimulus"], ch["x_column"], ch["y_column"])
+        assert c["WINDOW_S"] == ch["window_s"]
+        assert (c["N_SHUFFLES"], c["ALPHA"], c["SEED"]) == (
+            ch["n_shuffles"],
+            ch["alpha"],
+            ch["seed"],
+        )
+
+
+@pytest.mark.parametrize("script", FIGURES, ids=[s.stem for s in FIGURES])
+def test_figure_script_runs_alone(script, tmp_path, demo, ch):
+    env = {**os.environ, "DATABOOK_FIGURE_DIR": str(tmp_path), "MPLBACKEND": "Agg"}
+    proc = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (tmp_path / f"{script.stem}.png").stat().st_size > 10_000
+    numbers = tmp_path / f"{script.stem}.json"
+    if script.stem == "fig_rf_population":
+        drawn = json.loads(numbers.read_text())
+        assert drawn["median_center_error_deg"] == pytest.approx(np.median(ch["center_error_deg"]))
+        assert drawn["false_alarm_demo"] == pytest.approx(ch["false_alarm_no_field"])
+        assert drawn["false_alarm_simulated"] == pytest.approx(ch["false_alarm_sim"])
+    elif script.stem == "fig_rf_offset":
+        drawn = json.loads(numbers.read_text())
+        assert drawn["median_ratio_without_offset"] == pytest.approx(ch["width_ratio_no_offset"])
+        assert drawn["n_without_offset_at_width_bound"] == ch["n_at_bound"]
