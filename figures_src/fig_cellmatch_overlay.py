@@ -97,5 +97,6 @@ def main() -> None:
     plots.watermark(fig, "SIMULATED DATA")
     plots.save_figure(fig, OUT_DIR / OUTPUTS[0])
 
+
 if __name__ == "__main__":
     main()

@@ -91,9 +91,7 @@ def footprint_matrix(
         [np.bincount(rows, weights=weights * y, minlength=n) / total,
          np.bincount(rows, weights=weights * x, minlength=n) / total], axis=1,
     )  # fmt: skip
-    matrix = sparse.csr_matrix(
-        (np.ones(rows.size), (rows, cols)), shape=(n, shape[0] * shape[1])
-    )
+    matrix = sparse.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n, shape[0] * shape[1]))
     return matrix, shape, centroid
 
 
