@@ -64,8 +64,10 @@ def main() -> None:
     ax_len.set_title(f"track length, {n} sessions", loc="left")
     ax_len.legend(loc="upper center", fontsize=7)
     others = [k for k in range(n) if k != tracks.reference]
-    ax_err.boxplot([errors[k] for k in others], positions=range(len(others)), widths=0.5,
-                   flierprops={"markersize": 2}, medianprops={"color": plots.COLORS["truth"]})  # fmt: skip
+    ax_err.boxplot(
+        [errors[k] for k in others], positions=range(len(others)), widths=0.5,
+        flierprops={"markersize": 2}, medianprops={"color": plots.COLORS["truth"]},
+    )  # fmt: skip
     ax_err.set_xticks(range(len(others)), [str(k + 1) for k in others])
     ax_err.set_xlabel(f"session (mapped to reference session {tracks.reference + 1})")
     ax_err.set_ylabel("error at ROI centroids (px)")

@@ -27,7 +27,10 @@ MUTATIONS = [
         "name": "overlap-zero-distance-dropped",
         "file": "src/databook/overlap.py",
         "old": "near = cKDTree(cen_a).query_ball_tree(cKDTree(cen_b), radius)",
-        "new": "near = [[j for j in v if np.hypot(*(cen_a[i] - cen_b[j])) > 0] for i, v in enumerate(cKDTree(cen_a).query_ball_tree(cKDTree(cen_b), radius))]",
+        "new": (
+            "near = [[j for j in v if np.hypot(*(cen_a[i] - cen_b[j])) > 0] for i, v in "
+            "enumerate(cKDTree(cen_a).query_ball_tree(cKDTree(cen_b), radius))]"
+        ),
         "tests": [T + "test_the_right_transform_makes_the_same_cells_coincide"],
     },
     {
