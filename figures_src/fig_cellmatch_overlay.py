@@ -67,7 +67,7 @@ def main() -> None:
     ax_before.imshow(two_colour(image1, image2))
     ax_before.set_title("as recorded: day 1 magenta, day 2 green", loc="left")
     ax_after.imshow(two_colour(moved, image2, image1))
-    ax_after.set_title("after registration: day 1 mapped onto day 2", loc="left")
+    ax_after.set_title("registered: day 1 mapped onto day 2", loc="left")
     for ax, image, masks, own, lone, lone_colour, day in (
         (ax_day1, image1, masks1, pairs[:, 0], lost, LOST, "day 1"),
         (ax_day2, image2, masks2, pairs[:, 1], new, NEW, "day 2"),
