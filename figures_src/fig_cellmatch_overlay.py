@@ -48,7 +48,7 @@ def outline(ax, masks, which, color, threshold=0.3) -> None:
     sub = masks[which]
     peak = sub.reshape(len(sub), -1).max(axis=1)
     area = (sub >= threshold * peak[:, None, None]).any(axis=0)
-    ax.contour(area.astype(float), levels=[0.5], colors=[color], linewidths=0.8)
+    ax.contour(area.astype(float), levels=[0.5], colors=[color], linewidths=1.0)
 
 
 def main() -> None:
