@@ -153,7 +153,7 @@ def test_a_registration_outside_its_range_is_flagged_and_a_wider_search_fixes_it
 def test_cellreg_comparison(ch):
     if not Path(ch["cellreg_dir"]).is_dir():
         pytest.skip(f"CellReg sample not found in {ch['cellreg_dir']}")
-    assert abs(ch["real_distinct"] - ch["cellreg_distinct_cells"]) <= 0.05 * 787
+    assert abs(ch["real_distinct"] - ch["cellreg_distinct_cells"]) <= 0.05 * 787  # CellReg run
     assert 0 < ch["real_in_all"] < ch["real_distinct"]
     assert all(q.ok for q in ch["real_tracks"].quality if q is not None)
     assert f"{ch['real_distinct']} distinct cells" in ch["real_note"]
