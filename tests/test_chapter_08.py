@@ -1,0 +1,177 @@
+"""Chapter 8 (the same cells across days): its numbers, recomputed another way.
+
+The chapter's code cells run once, in-process, into a namespace; each test compares the
+values the prose states (``{eval}`` of those variables) with the planted truth in
+``ground_truth.json``, with direct h5py reads of the demo files, or with an independent
+computation, so a number the chapter states cannot drift without a test failing.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTER = ROOT / "chapters" / "08-cells-across-days.md"
+FIGURES = sorted((ROOT / "figures_src").glob("fig_cellmatch_*.py"))
+SEG = "processing/ophys/ImageSegmentation/PlaneSegmentation"
+
+
+def code_cells() -> list[str]:
+    import jupytext
+
+    return [c.source for c in jupytext.read(CHAPTER).cells if c.cell_type == "code"]
+
+
+@pytest.fixture(scope="module")
+def ch(demo) -> dict:
+    """The chapter's variables after running all its code cells."""
+    namespace: dict = {}
+    for i, source in enumerate(code_cells()):
+        exec(compile(source, f"{CHAPTER.name}:cell{i}", "exec"), namespace)
+    return namespace
+
+
+def read_day(path):
+    with h5py.File(path, "r") as f:
+        return f[f"{SEG}/image_mask"][()], f[f"{SEG}/cell_id"][()]
+
+
+def centroids(masks: np.ndarray, threshold: float = 0.3) -> np.ndarray:
+    """Weighted centroids (y, x) of the pixels at or above threshold of each peak."""
+    out = []
+    for m in masks:
+        w = np.where(m >= threshold * m.max(), m, 0.0)
+        y, x = np.indices(m.shape)
+        out.append([(w * y).sum() / w.sum(), (w * x).sum() / w.sum()])
+    return np.array(out)
+
+
+def planted_map(truth: dict, yx: np.ndarray) -> np.ndarray:
+    t = truth["ophys"]["day1_to_day2"]
+    a = np.deg2rad(t["angle_deg"])
+    rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    c = np.array(t["center_yx_px"])
+    return (yx - c) @ rot.T + c + np.array(t["shift_yx_px"])
+
+
+def test_registration_sends_cells_where_the_planted_transform_does(ch, demo):
+    masks1, _ = read_day(demo.paths["demo-ophys-day1"])
+    cen = centroids(masks1.astype(float))
+    error = np.hypot(
+        *(ch["result"].transform.apply_to_points(cen) - planted_map(demo.truth, cen)).T
+    )
+    assert error.max() < 0.25
+    np.testing.assert_allclose(ch["error_px"], error, atol=1e-6)
+    planted = demo.truth["ophys"]["day1_to_day2"]
+    assert ch["transform"].angle == pytest.approx(planted["angle_deg"], abs=0.05)
+    assert ch["quality"].ok and ch["quality"].correlation > 0.5
+
+
+def test_pairs_lost_and_new_cells_are_the_planted_ones(ch, demo):
+    _, id1 = read_day(demo.paths["demo-ophys-day1"])
+    _, id2 = read_day(demo.paths["demo-ophys-day2"])
+    truth = demo.truth["ophys"]
+    true_pairs = {(i, j) for i, j in truth["matches_day1_day2"]}
+    assert all(id1[i] == id2[j] for i, j in true_pairs)  # the truth file agrees with the NWB
+    assert ch["found_pairs"] == true_pairs and ch["n_matched"] == len(true_pairs)
+    assert set(id1[ch["lost"]].tolist()) == set(truth["lost_cells"])
+    assert set(id2[ch["new"]].tolist()) == set(truth["new_cells"])
+    assert ch["lost_recovered"] and ch["new_recovered"]
+    assert len(ch["lost"]) == len(truth["lost_cells"]) and len(ch["new"]) == len(truth["new_cells"])
+
+
+def test_thresholds_sit_in_the_gap_between_matched_and_other_neighbours(ch):
+    gap = ch["gap"]
+    assert gap.loc["matched", "IoU min"] > ch["min_iou"] > gap.loc["other neighbours", "IoU max"]
+    assert (
+        gap.loc["matched", "distance max (px)"]
+        < ch["max_distance"]
+        < gap.loc["other neighbours", "distance min (px)"]
+    )
+    # The overlaps shown are the ones matching used.
+    nb, result = ch["neighbours"], ch["result"]
+    lookup = dict(zip(map(tuple, nb.pairs.tolist()), nb.iou, strict=True))
+    np.testing.assert_allclose([lookup[tuple(p)] for p in result.pairs.tolist()], result.scores)
+    assert gap.loc["matched", "pairs"] == len(result.pairs)
+
+
+def test_tracks_recover_the_planted_track_lengths(ch):
+    sessions, tracks = ch["sessions"], ch["tracks"]
+    # Truth from the planted identities, counted another way: each cell's sessions.
+    per_cell: dict[int, int] = {}
+    for ids in sessions.cell_ids:
+        for c in ids.tolist():
+            per_cell[c] = per_cell.get(c, 0) + 1
+    truth = np.bincount(list(per_cell.values()), minlength=len(sessions.cell_ids) + 1)[1:]
+    np.testing.assert_array_equal(ch["true_length"], truth)
+    np.testing.assert_array_equal(ch["found_length"], truth)
+    assert ch["pure"] == len(tracks) == len(per_cell)
+    assert ch["found_length"][-1] == sessions.n_in_all() > 0
+    assert max(ch["track_errors"]) < 1.0
+
+
+def test_figure_sessions_are_the_chapter_sessions(ch):
+    tree = ast.parse((ROOT / "figures_src" / "fig_cellmatch_tracks.py").read_text())
+    values = {
+        t.id: ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for t in node.targets
+        if isinstance(t, ast.Name) and t.id in ("DRIFT", "SEED")
+    }
+    assert values["DRIFT"] == ch["drift"] and values["SEED"] == ch["drift_seed"]
+
+
+def test_matching_without_registration_loses_most_pairs_and_warns(ch, demo):
+    truth = {(i, j) for i, j in demo.truth["ophys"]["matches_day1_day2"]}
+    found = ch["unregistered_pairs"] & truth
+    assert len(found) < 0.3 * len(truth)
+    assert "matched fraction" in ch["unregistered_warning"]
+    assert ch["unregistered"].quality.matched_fraction == pytest.approx(
+        len(ch["unregistered_pairs"]) / min(len(ch["masks1"]), len(ch["masks2"]))
+    )
+
+
+def test_a_registration_outside_its_range_is_flagged_and_a_wider_search_fixes_it(ch, demo):
+    bad, wide = ch["bad"], ch["wide"]
+    assert not bad.quality.ok and "registration quality is low" in ch["bad_warning"]
+    assert f"{bad.quality.correlation:.2f}" in ch["bad_warning"]
+    assert len(ch["blind"].pairs) < 0.2 * len(demo.truth["ophys"]["matches_day1_day2"])
+    planted = demo.truth["ophys"]["day1_to_day2"]["angle_deg"]
+    assert wide.quality.ok
+    assert wide.angle == pytest.approx(ch["bad_angle"] + planted, abs=0.2)
+
+
+def test_cellreg_comparison(ch):
+    if not Path(ch["cellreg_dir"]).is_dir():
+        pytest.skip(f"CellReg sample not found in {ch['cellreg_dir']}")
+    assert abs(ch["real_distinct"] - ch["cellreg_distinct_cells"]) <= 0.05 * 787  # CellReg run
+    assert 0 < ch["real_in_all"] < ch["real_distinct"]
+    assert all(q.ok for q in ch["real_tracks"].quality if q is not None)
+    assert f"{ch['real_distinct']} distinct cells" in ch["real_note"]
+
+
+def test_real_data_part_is_skipped_with_a_note_without_the_folder(ch, tmp_path):
+    cell = next(s for s in code_cells() if "cellreg_files" in s)
+    namespace = {**ch, "cellreg_dir": str(tmp_path / "absent")}
+    exec(compile(cell, "cellreg-cell", "exec"), namespace)
+    assert "not found" in namespace["real_note"] and namespace["real_table"].empty
+
+
+@pytest.mark.parametrize("script", FIGURES, ids=[f.stem for f in FIGURES])
+def test_figure_scripts_run_alone(script, tmp_path, demo):
+    env = {**os.environ, "MPLBACKEND": "Agg", "DATABOOK_FIGURE_DIR": str(tmp_path)}
+    env["PYTHONPATH"] = str(ROOT / "src")
+    proc = subprocess.run(
+        [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / f"{script.stem}.png").stat().st_size > 10_000
