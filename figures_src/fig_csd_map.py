@@ -94,7 +94,7 @@ def main() -> None:
                 ax.text(t_ms[0] + 5, (low + high) / 2, span.area, fontsize=7, va="center")
         for depth in result.interpolated:
             ax.annotate("interpolated", (t_ms[-1], depth), xytext=(t_ms[-1] - 5, depth - 60),
-                        fontsize=6, ha="right", arrowprops=dict(arrowstyle="->", lw=0.6))  # fmt: skip
+                        fontsize=6, ha="right", arrowprops={"arrowstyle": "->"})  # fmt: skip
     axes[0].set_ylabel("distance from probe tip (µm)\n(brain surface up)")
 
     ax = axes[2]
@@ -105,7 +105,7 @@ def main() -> None:
             label="peaks (parabola)")  # fmt: skip
     ax.axvline(0, color="0.6", lw=0.6)
     ax.set_ylim(*SHOW_UM)
-    ax.set_xlabel("CSD at %d ms (A/m³)" % round(times[peak] * 1e3))
+    ax.set_xlabel(f"CSD at {times[peak] * 1e3:.0f} ms (A/m³)")
     ax.set_title("validation", loc="left")
     ax.legend(loc="lower right", fontsize=7)
     fig.suptitle(f"{onsets.size} flashes, {shape[1]} LFP channels", x=0.01, ha="left", fontsize=8)

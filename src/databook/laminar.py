@@ -113,7 +113,6 @@ def area_spans(depths_um: ArrayLike, locations: ArrayLike) -> pd.DataFrame:
     )
 
 
-
 def trial_average(
     windows: ArrayLike, times: ArrayLike, baseline: tuple[float, float] | None = None
 ) -> np.ndarray:

@@ -976,7 +976,7 @@ class LFP:
             raise ValueError(f"events must be a non-empty 1-D array of times, got {events!r}")
         order = np.sort(events)
         starts = np.array([self.index(t + window[0]) for t in order]) - 1
-        stops = np.array([self.index(t + window[1]) for t in order]) + 2
+        stops = np.array([self.index(t + window[1]) for t in order]) + 1
         starts, stops = np.clip(starts, 0, len(self)), np.clip(stops, 0, len(self))
         # Merge overlapping or touching row ranges so the pieces' clocks stay increasing.
         merged: list[list[int]] = []
@@ -985,7 +985,9 @@ class LFP:
                 merged[-1][1] = max(merged[-1][1], b)
             elif b > a:
                 merged.append([a, b])
-        n_channels = self.data.shape[1] if channels is None else len(np.arange(self.data.shape[1])[channels])
+        n_channels = (
+            self.data.shape[1] if channels is None else len(np.arange(self.data.shape[1])[channels])
+        )
         if not merged:  # every window off the recording
             return np.full((events.size, align.window_times(window, rate).size, n_channels), np.nan)
         times = np.concatenate([self.times(a, b) for a, b in merged])
