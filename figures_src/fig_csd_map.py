@@ -107,7 +107,7 @@ def main() -> None:
     ax.set_ylim(*SHOW_UM)
     ax.set_xlabel(f"CSD at {times[peak] * 1e3:.0f} ms (A/m³)")
     ax.set_title("validation", loc="left")
-    ax.legend(loc="upper left", fontsize=7)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=7)
     fig.suptitle(f"{onsets.size} flashes, {shape[1]} LFP channels", x=0.01, ha="left", fontsize=8)
     plots.watermark(fig, "SIMULATED DATA")
     mark = fig.texts[-1]  # move it into the title row, clear of the data
