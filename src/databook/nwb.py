@@ -1055,6 +1055,54 @@ class LFP:
         i, j = self.index(t0), self.index(t1)
         return self.times(i, j), self.volts(i, j)
 
+    def event_windows(
+        self,
+        events: Sequence[float] | np.ndarray,
+        window: tuple[float, float],
+        rate: float | None = None,
+        channels: Any = None,
+    ) -> np.ndarray:
+        """Volts around each event, reading only the samples the windows need.
+
+        Each window ``[event + window[0], event + window[1])`` is read as one row slice
+        (with one sample of margin each side; overlapping windows are read once), then
+        all are cut and interpolated in one call of :func:`databook.align.event_windows`
+        onto ``event + window[0] + k / rate`` (``rate`` defaults to the LFP's). Memory:
+        the windows' samples, never the whole series.
+
+        Returns
+        -------
+        (n_events, n_window_samples, n_channels) float64 array, volts; NaN where a
+        window runs off the recording.
+        """
+        from databook import align
+
+        events = np.asarray(events, dtype=np.float64)
+        rate = self.rate if rate is None else rate
+        if rate is None:
+            raise ValueError("event_windows: this LFP has timestamps, not a rate; pass rate=")
+        if events.ndim != 1 or events.size == 0:
+            raise ValueError(f"events must be a non-empty 1-D array of times, got {events!r}")
+        order = np.sort(events)
+        starts = np.array([self.index(t + window[0]) for t in order]) - 1
+        stops = np.array([self.index(t + window[1]) for t in order]) + 1
+        starts, stops = np.clip(starts, 0, len(self)), np.clip(stops, 0, len(self))
+        # Merge overlapping or touching row ranges so the pieces' clocks stay increasing.
+        merged: list[list[int]] = []
+        for a, b in zip(starts.tolist(), stops.tolist(), strict=True):
+            if merged and a <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], b)
+            elif b > a:
+                merged.append([a, b])
+        n_channels = (
+            self.data.shape[1] if channels is None else len(np.arange(self.data.shape[1])[channels])
+        )
+        if not merged:  # every window off the recording
+            return np.full((events.size, align.window_times(window, rate).size, n_channels), np.nan)
+        times = np.concatenate([self.times(a, b) for a, b in merged])
+        volts = np.concatenate([self.volts(a, b, channels) for a, b in merged])
+        return align.event_windows(times, volts, events, window, rate)
+
     def close(self) -> None:
         if self._closer is not None:
             self._closer.close()
