@@ -5,15 +5,14 @@ The public face is a set of modules, one job each, in the order data flows:
 - ``assets``: ``assets.lock``, pinning through the DANDI API, verified download, streaming
 - ``localarchive``: a DANDI-compatible archive on 127.0.0.1 over local files (demos, tests)
 - ``demo``: the embedded demo dandiset (a seeded writer of NWB files and their truth)
-- ``nwb``: readers that turn anyone's NWB file into plain arrays and tables;
-  ``matfiles``: CellReg-style MATLAB footprints; ``localarchive``: a DANDI-compatible
-  archive on 127.0.0.1 for offline demos and tests
-- ``tables``: selecting stimulus presentations and splitting them into blocks
+- ``nwb``: readers that turn anyone's NWB file into plain arrays and tables; ``matfiles``:
+  CellReg-style MATLAB footprints
 - ``align``: clocks and events (event-aligned counts and windows, PSTHs, resampling)
 - ``tables``: stimulus tables (select presentations by metadata, group them into blocks)
 - ``responses``, ``rf``, ``opto``, ``csd``, ``cellmatch``: one analysis each, on arrays,
-  with ``tuning`` (OSI/DSI), ``latency`` (onset fits), ``quality`` (unit filters),
-  ``unitsummary`` (per-unit tables) and ``overlap`` (ROI neighbours) beside them
+  with ``tuning`` (OSI/DSI), ``laminar`` (depth profiles), ``latency`` (onset fits),
+  ``quality`` (unit filters), ``unitsummary`` (per-unit tables) and ``overlap`` (ROI
+  neighbours) beside them
 - ``plots``: shared figure style; ``figures``: the figure runner; ``article``: the build
 - ``paths``: where a project's files live; ``errors``: the base of every reported error
 
@@ -37,6 +36,7 @@ _MODULES = (
     "demo",
     "errors",
     "figures",
+    "laminar",
     "latency",
     "localarchive",
     "matfiles",
