@@ -16,6 +16,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from chapter_cells import run_chapter
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = ROOT / "chapters" / "02-alignment.md"
@@ -25,13 +26,7 @@ FIGURES = sorted((ROOT / "figures_src").glob("fig_align_*.py"))
 @pytest.fixture(scope="module")
 def ch(demo) -> dict:
     """The chapter's variables after running all its code cells."""
-    import jupytext
-
-    namespace: dict = {}
-    for i, cell in enumerate(jupytext.read(CHAPTER).cells):
-        if cell.cell_type == "code":
-            exec(compile(cell.source, f"{CHAPTER.name}:cell{i}", "exec"), namespace)
-    return namespace
+    return run_chapter(CHAPTER)
 
 
 def spike_times_h5(path) -> list[np.ndarray]:

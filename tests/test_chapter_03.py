@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import re
 from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
+from chapter_cells import run_chapter
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = ROOT / "chapters" / "03-twophoton-responses.md"
@@ -21,21 +21,7 @@ CHAPTER = ROOT / "chapters" / "03-twophoton-responses.md"
 @pytest.fixture(scope="module")
 def chapter(demo):
     """The chapter's code cells run in order in one namespace (as the article does)."""
-    import jupytext
-    import matplotlib
-
-    matplotlib.use("Agg")
-    notebook = jupytext.read(CHAPTER)
-    namespace: dict = {}
-    cwd = os.getcwd()
-    os.chdir(CHAPTER.parent)
-    try:
-        for cell in notebook.cells:
-            if cell.cell_type == "code":
-                exec(compile(cell.source, str(CHAPTER), "exec"), namespace)
-    finally:
-        os.chdir(cwd)
-    return namespace
+    return run_chapter(CHAPTER)
 
 
 @pytest.fixture(scope="module")

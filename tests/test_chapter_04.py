@@ -14,6 +14,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from chapter_cells import run_chapter
 
 from databook import align, nwb, responses, unitsummary
 
@@ -48,13 +49,7 @@ def real_file(name: str) -> Path:
 # The chapter, executed -------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def chapter(demo):
-    import jupytext
-
-    notebook = jupytext.read(CHAPTER)
-    source = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
-    namespace: dict = {}
-    exec(compile(source, str(CHAPTER), "exec"), namespace)  # our own chapter's cells
-    return namespace
+    return run_chapter(CHAPTER)
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from chapter_cells import run_chapter
 from scipy import stats
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,13 +29,7 @@ FIGURES = [ROOT / "figures_src" / f"fig_rf_{n}.py" for n in ("maps", "population
 @pytest.fixture(scope="module")
 def ch(demo) -> dict:
     """The chapter's variables after running all its code cells."""
-    import jupytext
-
-    namespace: dict = {}
-    for i, cell in enumerate(jupytext.read(CHAPTER).cells):
-        if cell.cell_type == "code":
-            exec(compile(cell.source, f"{CHAPTER.name}:cell{i}", "exec"), namespace)
-    return namespace
+    return run_chapter(CHAPTER)
 
 
 def read_h5(path):

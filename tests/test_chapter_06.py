@@ -11,6 +11,7 @@ from __future__ import annotations
 import h5py
 import numpy as np
 import pytest
+from chapter_cells import run_chapter
 
 from tests.conftest import ROOT
 
@@ -19,14 +20,7 @@ CHAPTER = ROOT / "chapters" / "06-optotagging.md"
 
 @pytest.fixture(scope="module")
 def ns(demo):
-    import jupytext
-    import matplotlib
-
-    matplotlib.use("Agg")
-    namespace: dict = {}
-    for cell in jupytext.read(CHAPTER).cells:
-        if cell.cell_type == "code":
-            exec(compile(cell.source, str(CHAPTER), "exec"), namespace)
+    namespace = run_chapter(CHAPTER)
     namespace["truth"] = demo.truth["ecephys"]
     namespace["nwb_path"] = demo.paths["demo-ecephys"]
     return namespace

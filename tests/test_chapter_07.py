@@ -10,6 +10,7 @@ from __future__ import annotations
 import h5py
 import numpy as np
 import pytest
+from chapter_cells import run_chapter
 
 from tests.conftest import ROOT
 
@@ -18,14 +19,7 @@ CHAPTER = ROOT / "chapters" / "07-current-source-density.md"
 
 @pytest.fixture(scope="module")
 def ns(demo):
-    import jupytext
-    import matplotlib
-
-    matplotlib.use("Agg")
-    namespace: dict = {}
-    for cell in jupytext.read(CHAPTER).cells:
-        if cell.cell_type == "code":
-            exec(compile(cell.source, str(CHAPTER), "exec"), namespace)
+    namespace = run_chapter(CHAPTER)
     namespace["planted"] = demo.truth["ecephys"]["csd"]
     namespace["nwb_path"] = demo.paths["demo-ecephys"]
     return namespace

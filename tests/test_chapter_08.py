@@ -17,6 +17,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from chapter_cells import code_cells, run_chapter
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = ROOT / "chapters" / "08-cells-across-days.md"
@@ -24,19 +25,10 @@ FIGURES = sorted((ROOT / "figures_src").glob("fig_cellmatch_*.py"))
 SEG = "processing/ophys/ImageSegmentation/PlaneSegmentation"
 
 
-def code_cells() -> list[str]:
-    import jupytext
-
-    return [c.source for c in jupytext.read(CHAPTER).cells if c.cell_type == "code"]
-
-
 @pytest.fixture(scope="module")
 def ch(demo) -> dict:
     """The chapter's variables after running all its code cells."""
-    namespace: dict = {}
-    for i, source in enumerate(code_cells()):
-        exec(compile(source, f"{CHAPTER.name}:cell{i}", "exec"), namespace)
-    return namespace
+    return run_chapter(CHAPTER)
 
 
 def read_day(path):
@@ -160,7 +152,7 @@ def test_cellreg_comparison(ch):
 
 
 def test_real_data_part_is_skipped_with_a_note_without_the_folder(ch, tmp_path):
-    cell = next(s for s in code_cells() if "cellreg_files" in s)
+    cell = next(s for s in code_cells(CHAPTER) if "cellreg_files" in s)
     namespace = {**ch, "cellreg_dir": str(tmp_path / "absent")}
     exec(compile(cell, "cellreg-cell", "exec"), namespace)
     assert "not found" in namespace["real_note"] and namespace["real_table"].empty
