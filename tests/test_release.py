@@ -413,3 +413,12 @@ def test_licenses_and_contributing_guide_exist():
     modules += ["demo", "site"]
     missing = [m for m in modules if f"`{m}`" not in guide]
     assert missing == [], f"CONTRIBUTING.md's module table lacks {missing}"
+
+
+def test_citation_metadata_is_checked_against_myst_yml(tmp_path):
+    copy = _release_copy(tmp_path)
+    zenodo = json.loads((copy / ".zenodo.json").read_text())
+    zenodo["keywords"] = [*zenodo["keywords"][:-1], "something else"]
+    (copy / ".zenodo.json").write_text(json.dumps(zenodo))
+    problems = _release_check().metadata_problems(copy)
+    assert len(problems) == 1 and ".zenodo.json: keywords" in problems[0], problems
