@@ -282,12 +282,45 @@ def test_release_bundle_refuses_a_missing_pdf_or_an_undigested_image(tmp_path):
     assert proc.returncode != 0 and "databook.pdf" in proc.stderr
 
 
-def test_diff_comment_body_names_changed_figures(tmp_path):
+def _diff_comment(base: Path, head: Path, path_env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["bash", str(ROOT / "scripts" / "ci" / "diff-comment.sh"), str(base), str(head)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": path_env},
+    )
+
+
+def test_diff_comment_body_wraps_databook_diff_under_one_marker(tmp_path):
+    # A stand-in `databook` that echoes its arguments: this checks the workflow's shell
+    # step (marker first, the command's output fenced, the note when the base is empty).
+    stub = tmp_path / "bin" / "databook"
+    stub.parent.mkdir()
+    stub.write_text('#!/bin/sh\necho "diff called with: $*"\n')
+    stub.chmod(0o755)
+    base, head = tmp_path / "base", tmp_path / "head"
+    base.mkdir()
+    head.mkdir()
+    path_env = f"{stub.parent}{os.pathsep}{os.environ['PATH']}"
+    proc = _diff_comment(base, head, path_env)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "<!-- databook-figure-diff -->"
+    assert any("No provenance from the base branch" in line for line in lines)
+    fenced = proc.stdout.split("```")[1]
+    assert f"diff called with: diff {base} {head}" in fenced
+    (base / "fig_a.provenance.json").write_text("{}")
+    assert "No provenance" not in _diff_comment(base, head, path_env).stdout
+    stub.write_text("#!/bin/sh\nexit 3\n")
+    assert _diff_comment(base, head, path_env).returncode != 0, "a failed diff must fail"
+
+
+def test_diff_comment_body_from_two_real_provenance_sets():
     from databook import cli
 
     if "diff" not in cli.main.commands:
         pytest.skip("`databook diff` (issue 17) is not in this tree yet")
-    pytest.skip("TODO: two real provenance sets once `databook diff` lands")
+    pytest.skip("to write once `databook diff` lands: two provenance sets from real builds")
 
 
 # --- citation and version --------------------------------------------------------------------
