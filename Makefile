@@ -11,7 +11,7 @@ UV_COMPILE := uv pip compile pyproject.toml --extra build --extra test --extra b
 	--python-version 3.11 --python-platform x86_64-manylinux_2_28 --generate-hashes \
 	-o environment.lock
 
-.PHONY: article test venv system-article system-test lock lint clean
+.PHONY: article test venv system-article system-test lock lint release-check clean
 
 article: venv system-article
 	$(BIN)/databook build
@@ -39,6 +39,11 @@ system-test:
 lock:
 	$(BIN)/python -m pip install --quiet uv
 	$(BIN)/$(UV_COMPILE)
+
+# Before tagging vX.Y.Z: one version everywhere, metadata in step, image pinned, tree clean.
+#   make release-check [TAG=vX.Y.Z]
+release-check: venv
+	$(BIN)/python scripts/release_check.py $(if $(TAG),--tag $(TAG))
 
 lint: venv
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
