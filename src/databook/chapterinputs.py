@@ -163,7 +163,7 @@ def _probe(need: Need, src: nwb.Source, params: Mapping[str, Any]) -> Finding:
         return _table(need, params, nwb.intervals(src))
     if need.kind == "units":
         what = "units with spike times"
-        problem = _err(lambda: nwb.units(src))
+        problem = _err(lambda: nwb.unit_count(src))
     elif need.kind == "lfp":
         what = "LFP with electrode depths"
         problem = _err(lambda: nwb.lfp(src).close()) or _err(lambda: nwb.electrodes(src))
