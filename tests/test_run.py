@@ -225,3 +225,37 @@ def test_interrupted_run_leaves_no_output(tmp_path, demo, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         run_chapter(ROOT / "chapters", "04", out=tmp_path, progress=False)
     assert list(tmp_path.rglob("*")) == []
+
+
+def test_demo_only_chapter_on_another_file_names_what_is_missing_first(tmp_path, demo):
+    path = real_file(SVOBODA)
+    result = run(tmp_path, "06", "--nwb", str(path))
+    assert result.exit_code == 1
+    assert "optogenetic pulses: missing; optogenetic_pulses: no optogenetic" in result.output
+    # With its inputs present, a chapter whose validation needs the demo's answers says so.
+    result = run(tmp_path, "06", "--nwb", str(demo.paths["demo-ecephys"]))
+    assert result.exit_code == 1
+    assert "runs on the demo data only so far" in result.output
+    assert not list(tmp_path.iterdir())
+
+
+def test_dandi_path_is_pinned_and_streamed(tmp_path, demo, monkeypatch):
+    from databook.localarchive import serve
+
+    path = demo.paths["demo-ecephys"]
+    with serve({"sub-1/sub-1_ecephys.nwb": path}) as server:
+        monkeypatch.setenv("DANDI_API_URL", server.api_url)
+        with server.traffic() as cost:
+            result = run(tmp_path, "04", "--dandi", server.spec("sub-1/sub-1_ecephys.nwb"))
+    assert result.exit_code == 0, result.output
+    assert cost.whole_gets == 0 and cost.api_requests > 0
+    assert cost.bytes_ranged < 0.8 * path.stat().st_size
+
+
+def test_missing_table_is_named_with_the_tables_to_map_to(tmp_path, demo):
+    result = run(tmp_path, "04", "--asset", "demo-ecephys", "-p", "stimulus_name", "flashes")
+    assert result.exit_code == 1
+    message = result.output
+    assert "intervals table 'flashes' (-p stimulus_name" in message
+    assert "flashes_presentations (60 rows: start_time, stop_time" in message
+    assert "map it with -p stimulus_name flashes_presentations or -p stimulus_name" in message

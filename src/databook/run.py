@@ -242,14 +242,14 @@ def run_chapter(
         given.setdefault("truth_asset", None)
     merged = {**defaults, **given}
     target = merged.get(asset_parameter)
+    if number in chapterinputs.NEEDS and target is not None:
+        chapterinputs.require(number, path.stem, target, merged)
     if not is_demo and number not in OTHER_FILES:
         raise ChapterRunError(
             f"chapter {path.stem} runs on the demo data only so far: its validation cells "
             "read the demo's planted answers (truth_asset). Chapters that run on other "
             f"files: {', '.join(sorted(OTHER_FILES))}"
         )
-    if number in chapterinputs.NEEDS and target is not None:
-        chapterinputs.require(number, path.stem, target, merged)
 
     notebook = jupytext.read(path)
     if given:  # our own cell: repr() round-trips tuples, which papermill turns into text
