@@ -25,8 +25,8 @@ MUTATIONS = [
     {
         "name": "unit-count-off-by-one",
         "file": "src/databook/nwb.py",
-        "old": 'return path, len(table["id"]) if "id" in table else len(table["spike_times_index"])',
-        "new": 'return path, len(table["id"]) - 1 if "id" in table else len(table["spike_times_index"])',
+        "old": 'return path, len(table["id"]) if "id" in table',
+        "new": 'return path, len(table["id"]) - 1 if "id" in table',
         "tests": ["tests/test_nwb.py::test_unit_count_is_the_units_rows_without_reading_spikes"],
     },
 ]
