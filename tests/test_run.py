@@ -259,3 +259,17 @@ def test_missing_table_is_named_with_the_tables_to_map_to(tmp_path, demo):
     assert "intervals table 'flashes' (-p stimulus_name" in message
     assert "flashes_presentations (60 rows: start_time, stop_time" in message
     assert "map it with -p stimulus_name flashes_presentations or -p stimulus_name" in message
+
+
+def test_article_figures_are_copied_for_the_demo_only_those_built(tmp_path):
+    from databook.run import article_figures
+
+    chapters, built = tmp_path / "chapters", tmp_path / "figures"
+    chapters.mkdir()
+    built.mkdir()
+    chapter = chapters / "04-x.md"
+    chapter.write_text("![a](../figures/fig_a.png)\n![b](../figures/fig_b.png)\n")
+    (built / "fig_a.png").write_bytes(b"png-a")
+    out = tmp_path / "out"
+    assert article_figures(chapter, out) == [out / "figures" / "fig_a.png"]
+    assert (out / "figures" / "fig_a.png").read_bytes() == b"png-a"

@@ -185,6 +185,23 @@ def _figures(notebook: Any, out: Path, stem: str) -> list[Path]:
     return written
 
 
+def article_figures(chapter: Path, out: Path) -> list[Path]:
+    """Copy the built figures the chapter shows (``../figures/<name>.png``) into
+    ``out/figures``: the demo's figures, drawn by ``figures_src/`` scripts (``databook
+    figures``). Figures not built yet are left out."""
+    import shutil
+
+    built = chapter.parent.parent / "figures"
+    names = dict.fromkeys(re.findall(r"\.\./figures/([\w.-]+\.png)", chapter.read_text()))
+    written = []
+    for name in names:
+        if (built / name).is_file():
+            with atomic_path(out / "figures" / name) as tmp:
+                shutil.copyfile(built / name, tmp)
+            written.append(out / "figures" / name)
+    return written
+
+
 def _html(notebook: Any) -> str:
     from nbconvert import HTMLExporter
 
@@ -290,6 +307,8 @@ def run_chapter(
     with atomic_path(html) as tmp:
         tmp.write_text(_html(executed), encoding="utf-8")
     figures = _figures(executed, out, path.stem)
+    if is_demo and source in (None, defaults.get(asset_parameter)):
+        figures += article_figures(path, out)  # the article's figures are of the demo
     return RunResult(path.stem, str(target), final, html, figures, given)
 
 
