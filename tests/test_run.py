@@ -87,6 +87,14 @@ def test_run_06_on_demo_finds_every_tagged_unit(tmp_path, demo):
     n_late = len(demo.truth["ecephys"]["late_excited"])
     assert _fraction(texts, "planted tagged found") == (n_tagged, n_tagged)
     assert _fraction(texts, "late-excited called tagged") == (0, n_late)
+    # The same file given as a path is "another file": the validation is skipped, the
+    # tagging table is the same.
+    other = tmp_path / "other"
+    result = run(other, "06", "--nwb", str(demo.paths["demo-ecephys"]))
+    assert result.exit_code == 0, result.output
+    again = outputs(other / "06-optotagging.ipynb")
+    assert again[:3] == texts[:3]
+    assert "skipped: no planted answers" in "\n".join(again)
 
 
 # Real files of other labs ------------------------------------------------------------------
@@ -233,7 +241,7 @@ def test_demo_only_chapter_on_another_file_names_what_is_missing_first(tmp_path,
     assert result.exit_code == 1
     assert "optogenetic pulses: missing; optogenetic_pulses: no optogenetic" in result.output
     # With its inputs present, a chapter whose validation needs the demo's answers says so.
-    result = run(tmp_path, "06", "--nwb", str(demo.paths["demo-ecephys"]))
+    result = run(tmp_path, "05", "--nwb", str(demo.paths["demo-ecephys"]))
     assert result.exit_code == 1
     assert "runs on the demo data only so far" in result.output
     assert not list(tmp_path.iterdir())
