@@ -281,3 +281,16 @@ def test_article_figures_are_copied_for_the_demo_only_those_built(tmp_path):
     out = tmp_path / "out"
     assert article_figures(chapter, out) == [out / "figures" / "fig_a.png"]
     assert (out / "figures" / "fig_a.png").read_bytes() == b"png-a"
+
+
+def test_download_flag_fetches_the_whole_file_once(tmp_path, demo):
+    from databook.localarchive import serve
+
+    path = demo.paths["demo-ecephys"]
+    with serve({"sub-1/sub-1_ecephys.nwb": path}) as server:
+        url = server.blob_url("sub-1/sub-1_ecephys.nwb")
+        with server.traffic() as cost:
+            result = run(tmp_path, "04", "--nwb", url, "--download")
+    assert result.exit_code == 0, result.output
+    assert cost.whole_gets == 1 and cost.range_requests == 0
+    assert cost.bytes_whole == path.stat().st_size
