@@ -668,3 +668,13 @@ def test_several_candidates_ask_for_a_name(minifile):
         ),
     ):
         nwb.rois(minifile)
+
+
+def test_unit_count_is_the_units_rows_without_reading_spikes(ephys_file, ophys):
+    ids, _, _ = _h5_units(ephys_file)
+    assert nwb.unit_count(ephys_file) == len(ids) == len(nwb.units(ephys_file))
+    with pytest.raises(NWBContentError) as counted:
+        nwb.unit_count(ophys)
+    with pytest.raises(NWBContentError) as read:
+        nwb.units(ophys)
+    assert str(counted.value) == str(read.value)  # the same message as the reader's

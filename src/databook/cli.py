@@ -226,5 +226,73 @@ def verify(root: Path | None) -> None:
     click.echo(f"all figures in {project.figures} match their provenance records")
 
 
+@main.command()
+@ROOT_OPTION
+@click.argument("chapter")
+@click.option(
+    "--nwb", "nwb_file", default=None, help="NWB file: a path or an http(s) URL (streamed)."
+)
+@click.option("--asset", default=None, help="An assets.lock key, e.g. demo-ecephys.")
+@click.option("--dandi", default=None, help="DANDISET/VERSION/PATH on DANDI (streamed).")
+@click.option(
+    "-p",
+    "--parameter",
+    "parameters",
+    nargs=2,
+    multiple=True,
+    metavar="NAME VALUE",
+    help="Set a chapter parameter (a Python literal, else text); repeatable.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("databook-run"),
+    show_default=True,
+    help="Folder for the executed notebook, its HTML page and figures.",
+)
+@click.option(
+    "--download", is_flag=True, help="Download a URL or DANDI file whole instead of streaming."
+)
+def run(
+    root: Path | None,
+    chapter: str,
+    nwb_file: str | None,
+    asset: str | None,
+    dandi: str | None,
+    parameters: tuple[tuple[str, str], ...],
+    out: Path,
+    download: bool,
+) -> None:
+    """Run CHAPTER (e.g. 04) on an NWB file and write the executed notebook, HTML, figures.
+
+    \b
+    Examples:
+      databook run 04                              # the article's own demo session
+      databook run 04 --nwb sub-4_ses-4.nwb -p stimulus_name encoding_table
+      databook run 06 --nwb https://dandiarchive.s3.amazonaws.com/blobs/...
+    """
+    from databook.run import parse_value, resolve_source, run_chapter
+
+    source, is_demo = resolve_source(nwb=nwb_file, asset=asset, dandi=dandi, download=download)
+    given = {name: parse_value(value) for name, value in parameters}
+    result = run_chapter(
+        _project(root).chapters, chapter, source=source, is_demo=is_demo, parameters=given, out=out
+    )
+    click.echo(f"notebook: {result.notebook}")
+    click.echo(f"HTML:     {result.html}")
+    for path in result.figures:
+        click.echo(f"figure:   {path}")
+
+
+@main.command()
+@ROOT_OPTION
+@click.argument("file_or_url")
+def inspect(root: Path | None, file_or_url: str) -> None:
+    """Show what an NWB file holds and which chapters can run on it (with which -p)."""
+    from databook.run import inspect_file
+
+    click.echo(inspect_file(_project(root).chapters, file_or_url))
+
+
 if __name__ == "__main__":
     main()

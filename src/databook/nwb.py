@@ -61,6 +61,7 @@ __all__ = [
     "stimulus_table",
     "stored_bytes",
     "tree",
+    "unit_count",
     "units",
 ]
 
@@ -485,6 +486,26 @@ def _find(
 
 
 # Units and electrodes -------------------------------------------------------------------
+def _units_table(src: Source, name: str | None) -> tuple[str, int]:
+    """Path and row count of the Units table with spike times; else NWBContentError."""
+    path = _find(src, "units", "Units table", ["Units"], name, prefer=["/units"])
+    table = src.h5[path]
+    if "spike_times" not in table or "spike_times_index" not in table:
+        have = [c for c in _colnames(table) if c in table] or sorted(table)
+        raise NWBContentError(
+            f"units: no 'spike_times' column (with 'spike_times_index') in {path} of "
+            f"{src.name}; columns: {_listing(have)}"
+        )
+    return path, len(table["id"]) if "id" in table else len(table["spike_times_index"])
+
+
+def unit_count(f: Any, *, name: str | None = None) -> int:
+    """The number of units with spike times, reading no spike times (a cheap check before
+    :func:`units`); raises :class:`NWBContentError` exactly where :func:`units` would."""
+    with source(f) as src:
+        return _units_table(src, name)[1]
+
+
 def units(f: Any, *, extra: Sequence[str] = (), name: str | None = None) -> pd.DataFrame:
     """The units table: one row per unit, spike times in seconds, in bulk.
 
@@ -513,16 +534,9 @@ def units(f: Any, *, extra: Sequence[str] = (), name: str | None = None) -> pd.D
         ``skipped`` (columns of object references, ``{name: reason}``).
     """
     with source(f) as src:
-        path = _find(src, "units", "Units table", ["Units"], name, prefer=["/units"])
+        path, n = _units_table(src, name)
         table = src.h5[path]
         columns = _colnames(table)
-        if "spike_times" not in table or "spike_times_index" not in table:
-            have = [c for c in columns if c in table] or sorted(table)
-            raise NWBContentError(
-                f"units: no 'spike_times' column (with 'spike_times_index') in {path} of "
-                f"{src.name}; columns: {_listing(have)}"
-            )
-        n = len(table["id"]) if "id" in table else len(table["spike_times_index"])
         unknown = [c for c in extra if c not in table]
         if unknown:
             raise NWBContentError(

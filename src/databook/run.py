@@ -1,0 +1,393 @@
+"""Run one chapter on any NWB file: ``databook run`` and ``databook inspect``.
+
+:func:`run_chapter` converts a chapter (MyST markdown) with jupytext, checks that the file
+has what the chapter reads (:mod:`databook.chapterinputs`), executes it with papermill in a
+fresh ``python3`` kernel with the parameters injected after its ``parameters`` cell, and
+writes the executed ``.ipynb``, an HTML page of it and the images its cells display into
+an output folder. Each file appears complete or not at all (Ctrl-C leaves none half
+written). A URL is streamed by HTTP range requests (remfile, through :mod:`databook.nwb`),
+never downloaded whole unless ``download=True``.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import contextlib
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from databook import chapterinputs
+from databook._atomic import atomic_path
+from databook.errors import DatabookError
+
+__all__ = [
+    "ChapterRunError",
+    "RunResult",
+    "chapter_defaults",
+    "find_chapter",
+    "inspect_file",
+    "parse_value",
+    "run_chapter",
+]
+
+
+#: Chapters whose demo-only cells (validation against the planted answers) skip cleanly
+#: when ``truth_asset`` is None, so that they run on other files. The others run on the
+#: demo only, so far.
+OTHER_FILES = frozenset({"04", "06"})
+
+
+class ChapterRunError(DatabookError, RuntimeError):
+    """A chapter could not be found, prepared or executed; the message says which and why."""
+
+
+@dataclass
+class RunResult:
+    """What :func:`run_chapter` wrote: the executed notebook, its HTML page, the images."""
+
+    chapter: str
+    source: str
+    notebook: Path
+    html: Path
+    figures: list[Path] = field(default_factory=list)
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+def find_chapter(chapters: Path, name: str) -> Path:
+    """The chapter file for ``name``: a number ("4", "04"), a stem or a path."""
+    if Path(name).suffix == ".md" and Path(name).is_file():
+        return Path(name)
+    files = sorted(chapters.glob("[0-9][0-9]-*.md"))
+    key = name.zfill(2) if name.isdigit() else name
+    hits = [p for p in files if p.stem == key or p.stem.split("-", 1)[0] == key]
+    if len(hits) != 1:
+        raise ChapterRunError(
+            f"no chapter {name!r} in {chapters}; chapters: {', '.join(p.stem for p in files)}"
+        )
+    return hits[0]
+
+
+def parse_value(text: str) -> Any:
+    """A ``-p`` value: a Python literal (``0.5``, ``(0, 1)``, ``None``, ``{}``) or else text."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def _parameters_cell(notebook: Any) -> int:
+    for i, cell in enumerate(notebook.cells):
+        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
+            return i
+    raise ChapterRunError("the chapter has no code cell tagged 'parameters'")
+
+
+def chapter_defaults(path: Path) -> dict[str, Any]:
+    """The chapter's parameter defaults: its cells up to the ``parameters`` cell, executed."""
+    import jupytext
+
+    notebook = jupytext.read(path)
+    last = _parameters_cell(notebook)
+    namespace: dict[str, Any] = {}
+    for cell in notebook.cells[: last + 1]:
+        if cell.cell_type == "code":
+            exec(compile(cell.source, str(path), "exec"), namespace)  # our own chapter
+    tagged = notebook.cells[last].source
+    names = set(re.findall(r"^(\w+(?:\s*,\s*\w+)*)\s*=", tagged, re.MULTILINE))
+    wanted = {n.strip() for group in names for n in group.split(",")}
+    return {k: v for k, v in namespace.items() if k in wanted}
+
+
+def _number(path: Path) -> str:
+    return path.stem.split("-", 1)[0]
+
+
+def _download(url: str) -> str:
+    import pooch
+
+    from databook.assets import cache_dir
+
+    try:
+        return pooch.retrieve(
+            url, known_hash=None, path=cache_dir() / "downloads", progressbar=True
+        )
+    except Exception as err:  # pooch raises requests' errors
+        raise ChapterRunError(f"cannot download {url}: {err}") from err
+
+
+def resolve_source(
+    *,
+    nwb: str | None = None,
+    asset: str | None = None,
+    dandi: str | None = None,
+    download: bool = False,
+) -> tuple[str | None, bool]:
+    """``(source, is_demo)``: what the chapter's asset parameter gets, or None for its
+    default. A DANDI spec is pinned (metadata only) and streamed from its URL."""
+    from databook import assets
+
+    given = [x for x in (nwb, asset, dandi) if x is not None]
+    if len(given) > 1:
+        raise ChapterRunError("give at most one of --nwb, --asset and --dandi")
+    if nwb is not None:
+        remote = re.match(r"https?://", nwb, re.IGNORECASE) is not None
+        if not remote and not Path(nwb).expanduser().is_file():
+            raise ChapterRunError(f"--nwb {nwb}: no such file (and not an http(s) URL)")
+        if remote:
+            return (_download(nwb) if download else nwb), False
+        return str(Path(nwb).expanduser().resolve()), False
+    if asset is not None:
+        found = assets.resolve(asset)
+        if download and not found.is_demo:
+            return str(assets.fetch(found)), False
+        return asset, found.is_demo
+    if dandi is not None:
+        pinned = assets.pin(dandi)
+        return (str(assets.fetch(pinned)) if download else pinned.url), False
+    return None, True
+
+
+@contextlib.contextmanager
+def _kernel_env(cache: str | None) -> Iterator[None]:
+    """Let the kernel import this databook (not another checkout's) and use our cache."""
+    import databook
+
+    saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "DATABOOK_CACHE")}
+    src = str(Path(databook.__file__).resolve().parents[1])
+    os.environ["PYTHONPATH"] = os.pathsep.join([src, *filter(None, [saved["PYTHONPATH"]])])
+    if cache:
+        os.environ["DATABOOK_CACHE"] = cache
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _figures(notebook: Any, out: Path, stem: str) -> list[Path]:
+    written = []
+    for i, cell in enumerate(notebook.cells):
+        for j, output in enumerate(cell.get("outputs", [])):
+            data = output.get("data", {})
+            if "image/png" in data:
+                path = out / "figures" / f"{stem}-cell{i:02d}-{j}.png"
+                with atomic_path(path) as tmp:
+                    tmp.write_bytes(base64.b64decode(data["image/png"]))
+                written.append(path)
+    return written
+
+
+def article_figures(chapter: Path, out: Path) -> list[Path]:
+    """Copy the built figures the chapter shows (``../figures/<name>.png``) into
+    ``out/figures``: the demo's figures, drawn by ``figures_src/`` scripts (``databook
+    figures``). Figures not built yet are left out."""
+    import shutil
+
+    built = chapter.parent.parent / "figures"
+    names = dict.fromkeys(re.findall(r"\.\./figures/([\w.-]+\.png)", chapter.read_text()))
+    written = []
+    for name in names:
+        if (built / name).is_file():
+            with atomic_path(out / "figures" / name) as tmp:
+                shutil.copyfile(built / name, tmp)
+            written.append(out / "figures" / name)
+    return written
+
+
+def _html(notebook: Any) -> str:
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter().from_notebook_node(notebook)
+    return body
+
+
+def run_chapter(
+    chapters: Path,
+    chapter: str,
+    *,
+    source: str | None = None,
+    is_demo: bool = True,
+    parameters: Mapping[str, Any] | None = None,
+    out: Path,
+    progress: bool = True,
+) -> RunResult:
+    """Check, execute and write one chapter.
+
+    Parameters
+    ----------
+    chapters
+        The project's chapters folder (the kernel runs there, so relative paths work).
+    chapter
+        "04", "4", a stem like "04-neuropixels-responses", or a path.
+    source
+        Path, URL or lock key given to the chapter's asset parameter; None keeps its default.
+    is_demo
+        False for other files: the chapter's ``truth_asset`` is then set to None, which
+        skips its validation against the demo's planted answers.
+    parameters
+        ``{name: value}`` injected after the ``parameters`` cell (``-p NAME VALUE``); each
+        name must be one of the chapter's parameters.
+    out
+        Folder for ``<chapter>.ipynb``, ``<chapter>.html`` and ``figures/``.
+    """
+    import jupytext
+    import nbformat
+    import papermill as pm
+
+    path = find_chapter(chapters, chapter)
+    number = _number(path)
+    defaults = chapter_defaults(path)
+    given = dict(parameters or {})
+    unknown = sorted(set(given) - set(defaults))
+    if unknown:
+        raise ChapterRunError(
+            f"chapter {path.stem} has no parameter {', '.join(unknown)}; its parameters: "
+            f"{', '.join(defaults)}"
+        )
+    asset_parameter = chapterinputs.SOURCE_PARAMETER.get(number, "asset")
+    if source is not None:
+        given.setdefault(asset_parameter, source)
+    if not is_demo and "truth_asset" in defaults:
+        given.setdefault("truth_asset", None)
+    merged = {**defaults, **given}
+    target = merged.get(asset_parameter)
+    if number in chapterinputs.NEEDS and target is not None:
+        chapterinputs.require(number, path.stem, target, merged)
+    if not is_demo and number not in OTHER_FILES:
+        raise ChapterRunError(
+            f"chapter {path.stem} runs on the demo data only so far: its validation cells "
+            "read the demo's planted answers (truth_asset). Chapters that run on other "
+            f"files: {', '.join(sorted(OTHER_FILES))}"
+        )
+
+    notebook = jupytext.read(path)
+    if given:  # our own cell: repr() round-trips tuples, which papermill turns into text
+        cell = nbformat.v4.new_code_cell(
+            "# Parameters injected by databook run\n"
+            + "".join(f"{k} = {v!r}\n" for k, v in given.items())
+        )
+        cell.metadata["tags"] = ["injected-parameters"]
+        notebook.cells.insert(_parameters_cell(notebook) + 1, cell)
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    out = Path(out)
+    final = out / f"{path.stem}.ipynb"
+    cache = os.environ.get("DATABOOK_CACHE")
+    with _kernel_env(cache), atomic_path(final) as tmp:
+        try:
+            executed = pm.execute_notebook(
+                notebook,
+                str(tmp),
+                kernel_name="python3",
+                cwd=str(path.parent),
+                progress_bar=progress,
+                log_output=False,
+            )
+        except pm.PapermillExecutionError as err:
+            failed = out / f"{path.stem}.failed.ipynb"
+            with atomic_path(failed) as ftmp:
+                ftmp.write_bytes(tmp.read_bytes())
+            raise ChapterRunError(
+                f"chapter {path.stem} failed in cell {err.exec_count} on {target}: "
+                f"{err.ename}: {err.evalue}\n(the notebook up to the failure: {failed})"
+            ) from None
+        executed = nbformat.read(str(tmp), as_version=4)
+    html = out / f"{path.stem}.html"
+    with atomic_path(html) as tmp:
+        tmp.write_text(_html(executed), encoding="utf-8")
+    figures = _figures(executed, out, path.stem)
+    if is_demo and source in (None, defaults.get(asset_parameter)):
+        figures += article_figures(path, out)  # the article's figures are of the demo
+    return RunResult(path.stem, str(target), final, html, figures, given)
+
+
+def inspect_file(chapters: Path, f: str) -> str:
+    """What ``f`` holds that the chapters read, and per chapter whether it can run (with the
+    ``-p`` options it would need): the report ``databook inspect`` prints."""
+    from databook import nwb
+
+    lines = [f"file: {f}"]
+    with nwb.source(f) as src:
+        sections = [
+            ("units", lambda: f"{nwb.unit_count(src)} units"),
+            ("electrodes", lambda: _electrodes(nwb.electrodes(src))),
+            ("LFP", lambda: repr(nwb.lfp(src))),
+            ("ROIs", lambda: f"{len(nwb.rois(src).ids)} ROIs"),
+            ("dF/F", lambda: f"{nwb.dff(src).values.shape} (samples, ROIs)"),
+            ("optogenetics", lambda: f"{len(nwb.optogenetic_pulses(src))} pulses"),
+            ("running speed", lambda: f"{len(nwb.running_speed(src).t)} samples"),
+            ("pupil", lambda: f"{len(nwb.pupil(src).t)} samples"),
+        ]
+        for label, read in sections:
+            try:
+                text = read()
+            except nwb.NWBContentError:
+                text = "none"
+            lines.append(f"{label:>14}: {text}")
+        tables = nwb.intervals(src)
+        lines.append(f"{'intervals':>14}: {len(tables)} table(s)")
+        for name, row in tables.iterrows():
+            lines.append(f"{'':>16}{name} ({row.n_rows} rows): {', '.join(row.columns)}")
+        lines.append("chapters:")
+        for verdict in chapter_verdicts(chapters, src, is_demo=_is_demo_key(f)).values():
+            lines.append(f"  {verdict}")
+    return "\n".join(lines)
+
+
+def _electrodes(df: Any) -> str:
+    where = sorted(df["location"].dropna().astype(str).unique()) if "location" in df else []
+    depth = df.attrs.get("depth_column")
+    return (
+        f"{len(df)} channels; depth from {depth or 'no column'}; locations: {', '.join(where[:8])}"
+    )
+
+
+def _is_demo_key(f: str) -> bool:
+    from databook import assets
+
+    if Path(f).exists() or re.match(r"https?://", f, re.IGNORECASE):
+        return False
+    try:
+        return assets.resolve(f).is_demo
+    except Exception:  # no project or no such key: not a demo key
+        return False
+
+
+def chapter_verdicts(chapters: Path, f: Any, *, is_demo: bool = False) -> dict[str, str]:
+    """``{chapter number: "NN-stem: runs" | "NN-stem: runs with -p ..." | "... cannot run"}``
+    for every chapter with input checks, from the same checks :func:`run_chapter` makes."""
+    verdicts = {}
+    for number in chapterinputs.NEEDS:
+        try:
+            path = find_chapter(chapters, number)
+        except ChapterRunError:
+            continue
+        params = chapter_defaults(path)
+        findings = chapterinputs.check(number, f, params)
+        missing = [x for x in findings if not x.ok]
+        if not missing and not is_demo and number not in OTHER_FILES:
+            verdicts[number] = (
+                f"{path.stem}: inputs found, but the chapter runs on demo data only so far"
+            )
+        elif not missing:
+            verdicts[number] = f"{path.stem}: runs"
+        elif all(x.fix for x in missing) and (is_demo or number in OTHER_FILES):
+            fixes = " ".join(x.fix.split(" (")[0].split(" or ")[0] for x in missing)
+            verdicts[number] = f"{path.stem}: runs with {fixes}"
+        else:
+            lacking = (
+                ", ".join(x.what for x in missing if not x.fix) or "mapping for a demo-only chapter"
+            )
+            verdicts[number] = f"{path.stem}: cannot run (no {lacking})"
+    return verdicts
