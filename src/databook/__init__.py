@@ -13,7 +13,8 @@ The public face is a set of modules, one job each, in the order data flows:
   with ``tuning`` (OSI/DSI), ``laminar`` (depth profiles), ``latency`` (onset fits),
   ``quality`` (unit filters), ``unitsummary`` (per-unit tables) and ``overlap`` (ROI
   neighbours) beside them
-- ``plots``: shared figure style; ``figures``: the figure runner; ``article``: the build
+- ``plots``: shared figure style; ``figures``: the figure runner; ``article``: the build;
+  ``run`` and ``chapterinputs``: one chapter on any NWB file (``databook run``/``inspect``)
 - ``paths``: where a project's files live; ``errors``: the base of every reported error
 
 ``import databook`` only defines names: each module is imported the first time it is
@@ -32,6 +33,7 @@ _MODULES = (
     "article",
     "assets",
     "cellmatch",
+    "chapterinputs",
     "csd",
     "demo",
     "errors",
@@ -48,6 +50,7 @@ _MODULES = (
     "quality",
     "responses",
     "rf",
+    "run",
     "tables",
     "tuning",
     "unitsummary",
