@@ -1,0 +1,51 @@
+"""Planted bugs in figure provenance (records, verify, diff) that the tests must catch."""
+
+F = "src/databook/figures.py"
+P = "src/databook/provenance.py"
+TF = "tests/test_figures.py::"
+TP = "tests/test_provenance.py::"
+
+MUTATIONS = [
+    {
+        "name": "provenance-verify-skips-key",
+        "file": F,
+        "old": 'if current["cache_key"] != record.get("cache_key"):',
+        "new": "if False:",
+        "tests": [TF + "test_verify_names_every_reason_a_figure_is_stale"],
+    },
+    {
+        "name": "provenance-peak-of-parent",
+        "file": F,
+        "old": "peak_mib = round(int(peak_file.read_text()) / 1024, 1)",
+        "new": "peak_mib = 0.0",
+        "tests": [TF + "test_record_has_versions_peak_memory_modules_and_dirty_flag"],
+    },
+    {
+        "name": "provenance-dirty-ignored",
+        "file": F,
+        "old": "return head, bool(dirty)",
+        "new": "return head, False",
+        "tests": [TF + "test_dirty_flag_follows_tracked_changes"],
+    },
+    {
+        "name": "provenance-module-change-unnamed",
+        "file": P,
+        "old": "elif before[name] != after[name]:",
+        "new": "elif False:",
+        "tests": [TP + "test_diff_names_the_changed_library_module"],
+    },
+    {
+        "name": "provenance-nondeterminism-as-change",
+        "file": P,
+        "old": 'result.append(FigureChange(name, "non-deterministic", [], differing))',
+        "new": 'result.append(FigureChange(name, "changed", [], differing))',
+        "tests": [TP + "test_output_bytes_alone_are_flagged_as_non_determinism"],
+    },
+    {
+        "name": "provenance-input-version-dropped",
+        "file": P,
+        "old": "@{entry.get('version') or '?'}/",
+        "new": "/",
+        "tests": [TP + "test_diff_names_the_input_asset_old_and_new_version"],
+    },
+]
