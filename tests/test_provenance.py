@@ -166,3 +166,39 @@ def test_a_folder_without_records_is_a_clean_error(tmp_path):
     result = CliRunner().invoke(cli.main, ["diff", str(tmp_path / "nope"), str(tmp_path)])
     assert result.exit_code == 1
     assert f"Error: {tmp_path / 'nope'}: no such folder" in result.output
+
+
+def test_figure_table_and_versions_come_from_the_records(builds):
+    from databook.provenance import figure_table, software_versions
+
+    out = builds.build()
+    record = json.loads((out / "fig_a.provenance.json").read_text())
+    table = figure_table(out)
+    assert list(table["figure"]) == ["fig_a"]
+    row = table.iloc[0]
+    assert row["script"] == "figures_src/fig_a.py"
+    assert row["inputs"] == "000021@1.0/a sha256 cdcdcdcdcdcd"
+    assert row["output sha256"] == record["outputs"][0]["sha256"][:12]
+    assert row["wall time (s)"] == record["wall_time_s"] > 0
+    assert row["peak memory (MiB)"] == record["peak_memory_mib"] > 5
+    versions = software_versions(out)
+    assert versions["numpy"] == record["packages"]["numpy"]
+    record["packages"]["numpy"] = "0.1"
+    (out / "fig_b.provenance.json").write_text(json.dumps(record))
+    assert software_versions(out)["numpy"] == f"0.1, {versions['numpy']}"
+
+
+def test_latex_notes_name_script_and_commit_by_mystmd_stem(builds):
+    from databook.provenance import latex_notes
+
+    records = {"a": {"script": "figures_src/fig_cellmatch_overlay.py"}, "b": {}}
+    records["a"]["outputs"] = [{"file": "fig_cellmatch_overlay.png"}]
+    records["b"] = {"script": "figures_src/fig_cellmatch_overlap.py", "outputs": []}
+    text = latex_notes(records, "0123456789abcdef", dirty=False)
+    assert (
+        "\\expandafter\\def\\csname databook@prov@fig_cellmatch_overla\\endcsname"
+        "{figures\\_src/fig\\_cellmatch\\_overlay.py @ 0123456}"
+    ) in text
+    # Two scripts whose names share mystmd's 20-character stem: no note, not a wrong one.
+    records["b"]["outputs"] = [{"file": "fig_cellmatch_overlap.png"}]
+    assert "databook@prov@" not in latex_notes(records, "0123456789abcdef", dirty=True)

@@ -8,6 +8,7 @@ This module sets that environment up and runs ``myst build --execute --strict``.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -16,6 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from databook._atomic import atomic_path
 from databook._process import run_tree
 from databook.assets import cache_dir, ensure_demo, load_lock, require_real_data
 from databook.errors import DatabookError
@@ -64,7 +66,31 @@ def myst_environment(project: Project, data_mode: str) -> dict[str, str]:
     env["DATABOOK_ROOT"] = str(project.root)
     # mystmd's site server binds to HOST; keep it on loopback.
     env["HOST"] = "127.0.0.1"
+    # The LaTeX template reads the figures' provenance notes from here (trailing
+    # separator: then TeX's default search path).
+    env["TEXINPUTS"] = os.pathsep.join([str(latex_inputs(project)), env.get("TEXINPUTS", "")])
     return env
+
+
+def latex_inputs(project: Project) -> Path:
+    """Folder on ``TEXINPUTS`` holding ``databook-provenance.tex`` (written by the build)."""
+    return project.build / "latex"
+
+
+def write_latex_provenance(project: Project) -> Path:
+    """Write the PDF's per-figure "script @ commit" notes from the provenance records."""
+    from databook.figures import git_state
+    from databook.provenance import latex_notes
+
+    records = {
+        path.name: json.loads(path.read_text(encoding="utf-8"))
+        for path in sorted(project.figures.glob("*.provenance.json"))
+    }
+    commit, dirty = git_state(project.root)
+    target = latex_inputs(project) / "databook-provenance.tex"
+    with atomic_path(target) as tmp:
+        tmp.write_text(latex_notes(records, commit, dirty), encoding="utf-8")
+    return target
 
 
 def _myst_command() -> list[str]:
@@ -186,6 +212,7 @@ def build(
         formats.append("--html")
     if pdf:
         formats += ["--pdf", "--tex", "--cff"]
+        write_latex_provenance(project)
     if formats:
         run_myst(project, data_mode, formats)
     if html and not (project.html / "index.html").is_file():

@@ -19,7 +19,17 @@ from pathlib import Path
 
 from databook.errors import DatabookError
 
-__all__ = ["FigureChange", "ProvenanceError", "changes", "diff", "load_records", "to_markdown"]
+__all__ = [
+    "FigureChange",
+    "ProvenanceError",
+    "changes",
+    "diff",
+    "figure_table",
+    "latex_notes",
+    "load_records",
+    "software_versions",
+    "to_markdown",
+]
 
 SUFFIX = ".provenance.json"
 
@@ -174,3 +184,83 @@ def to_markdown(found: list[FigureChange], old_label: str, new_label: str) -> st
                 why += " (output bytes identical)"
         lines.append(f"| `{change.name}` | {change.kind} | {why.replace('|', '/')} |")
     return "\n".join([*lines, ""])
+
+
+#: mystmd cuts an image's file name to this many characters (then adds "-<hash>").
+_LATEX_STEM = 20
+
+
+def latex_notes(records: dict[str, dict], commit: str, dirty: bool | None) -> str:
+    """TeX defining, per figure image, the note the PDF prints under it.
+
+    ``templates/latex/template.tex`` reads this file (``databook-provenance.tex``, found
+    through ``TEXINPUTS``) and, after each ``\\includegraphics{files/<stem>-<hash>.png}``,
+    prints ``\\databook@prov@<stem>`` if defined: "figures_src/fig_x.py @ abc1234".
+    mystmd keeps only the first 20 characters of the stem; a prefix shared by two
+    scripts gets no note rather than a wrong one.
+    """
+    short = commit[:7] if commit and commit != "unknown" else "unknown commit"
+    if dirty:
+        short += " (with uncommitted changes)"
+    owners: dict[str, set[str]] = {}
+    for record in records.values():
+        for out in record.get("outputs", []):
+            stem = Path(out["file"]).stem[:_LATEX_STEM]
+            owners.setdefault(stem, set()).add(str(record.get("script", "?")))
+    lines = ["% Written by databook build from figures/*.provenance.json"]
+    for stem, scripts in sorted(owners.items()):
+        if len(scripts) != 1:
+            continue
+        script = next(iter(scripts)).replace("_", "\\_")
+        lines.append(
+            f"\\expandafter\\def\\csname databook@prov@{stem}\\endcsname{{{script} @ {short}}}"
+        )
+    return "\n".join([*lines, ""])
+
+
+def _inputs_text(record: dict) -> str:
+    inputs = record.get("inputs") or []
+    if not inputs:
+        return "simulated in the script"
+    return "; ".join(
+        f"{i['key']} (simulated demo data)" if i.get("dandiset") == "demo" else _input_label(i)
+        for i in inputs
+    )
+
+
+def figure_table(folder: Path):
+    """One row per figure of a built ``figures/`` folder, for the Methods chapter.
+
+    Returns a :class:`pandas.DataFrame` with columns ``figure``, ``script``, ``inputs``,
+    ``output sha256`` (first 12 hex digits of each output), ``wall time (s)`` and
+    ``peak memory (MiB)`` (``NaN`` if a record has none).
+    """
+    import pandas as pd
+
+    rows = []
+    for name, record in load_records(folder).items():
+        rows.append(
+            {
+                "figure": name,
+                "script": record.get("script", "?"),
+                "inputs": _inputs_text(record),
+                "output sha256": " ".join(_short(o["sha256"]) for o in record["outputs"]),
+                "wall time (s)": record.get("wall_time_s"),
+                "peak memory (MiB)": record.get("peak_memory_mib"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def software_versions(folder: Path) -> dict[str, str]:
+    """Package versions the figures of ``folder`` were built with (``a, b`` if they differ)."""
+    seen: dict[str, set[str]] = {}
+    for record in load_records(folder).values():
+        for name, version in (record.get("packages") or {}).items():
+            seen.setdefault(name, set()).add(version)
+    if not seen:
+        raise ProvenanceError(
+            f"{folder}: no record lists package versions (built by an older databook); "
+            "rebuild with `databook figures --force`"
+        )
+    return {name: ", ".join(sorted(versions)) for name, versions in seen.items()}
