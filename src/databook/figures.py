@@ -417,6 +417,10 @@ def run_figures(
                 f"{script.path.name}: input asset(s) {', '.join(missing)} not in assets.lock"
             )
     out_dir.mkdir(parents=True, exist_ok=True)
+    # Staging folders of a run that was killed: never trusted, removed (callers hold the
+    # project's build lock, so no other run is using them).
+    for stale in out_dir.glob(".staging-*"):
+        shutil.rmtree(stale, ignore_errors=True)
     commit, dirty = git_state(figures_src.parent)
     common = {
         "git_commit": commit,
