@@ -107,3 +107,42 @@ def test_a_second_build_is_refused_naming_the_first_ones_pid(tmp_path):
     (root / "figures_src" / "fig_a.py").write_text(FAST)
     result = CliRunner().invoke(cli.main, ["figures", "--root", str(root)])
     assert result.exit_code == 0, result.output
+
+
+def test_two_clean_builds_in_different_folders_and_caches_are_identical(root, tmp_path):
+    """Same figure bytes and the same records apart from time and memory."""
+    import shutil
+
+    records = []
+    for run in ("a", "b"):
+        project = tmp_path / run / "project"
+        (project / "figures_src").mkdir(parents=True)
+        for name in ("myst.yml", "environment.lock", "assets.lock"):
+            shutil.copy2(root / name, project / name)
+        shutil.copy2(root / "figures_src" / "fig_psth_primer.py", project / "figures_src")
+        env = {**os.environ, "PYTHONPATH": SRC, "DATABOOK_CACHE": str(tmp_path / run / "cache")}
+        proc = subprocess.run(
+            [sys.executable, "-m", "databook.cli", "figures", "--root", str(project)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        record = json.loads((project / "figures" / "fig_psth_primer.provenance.json").read_text())
+        assert record["wall_time_s"] > 0 and record["peak_memory_mib"] > 0
+        del record["wall_time_s"], record["peak_memory_mib"]
+        records.append(record)
+    assert records[0] == records[1]
+    shas = [
+        figures_sha(tmp_path / run / "project" / "figures" / "fig_psth_primer.png")
+        for run in ("a", "b")
+    ]
+    assert shas[0] == shas[1] == records[0]["outputs"][0]["sha256"]
+
+
+def figures_sha(path: Path) -> str:
+    from databook._hashing import sha256_file
+
+    return sha256_file(path)

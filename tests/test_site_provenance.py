@@ -90,7 +90,8 @@ def test_dirty_tree_and_unknown_repository_are_said():
     notes = FigureNotes({"a": {**RECORD, "git_dirty": True}}, None, "unknown")
     _, text, links = _render(_figure("../figures/fig_a.png"), notes)
     assert links == []
-    assert "Made by figures_src/fig_a.py at an unknown commit with uncommitted changes" in text
+    assert "Made by figures_src/fig_a.py at an unknown commit from 000021@0.2/s.nwb" in text
+    assert "(figure built from a tree with uncommitted changes)." in text
 
 
 def test_source_url_comes_from_pyproject(root):

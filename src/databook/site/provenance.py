@@ -35,7 +35,7 @@ def source_url(root: Path) -> str | None:
 def _inputs_html(record: dict) -> str:
     inputs = record.get("inputs") or []
     if not inputs:
-        return "simulated in the script (no input files)"
+        return "data simulated in the script (no input files)"
     parts = []
     for entry in inputs:
         sha = escape(str(entry.get("sha256", ""))[:12])
@@ -56,13 +56,15 @@ def provenance_html(record: dict, repository: str | None, commit: str) -> str:
     else:
         script_html = f"<code>{escape(script)}</code>"
     at = escape(commit[:7]) if commit and commit != "unknown" else "an unknown commit"
-    dirty = " with uncommitted changes" if record.get("git_dirty") else ""
+    dirty = (
+        " (figure built from a tree with uncommitted changes)" if record.get("git_dirty") else ""
+    )
     env = escape(str(record.get("environment_lock_sha256", ""))[:12])
     full = escape(json.dumps(record, indent=2, sort_keys=True))
     return (
         '<div class="provenance">'
-        f"<p>Made by {script_html} at <code>{at}</code>{dirty} from {_inputs_html(record)}; "
-        f"environment <code>{env}</code>.</p>"
+        f"<p>Made by {script_html} at <code>{at}</code> from {_inputs_html(record)}; "
+        f"environment <code>{env}</code>{dirty}.</p>"
         f"<details><summary>Full provenance record</summary><pre>{full}</pre></details>"
         "</div>"
     )
