@@ -87,6 +87,7 @@ def test_pdf_names_script_and_commit_under_every_figure(built_article, root):
     text = subprocess.run(
         ["pdftotext", str(built_article.pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
+    text = " ".join(text.split())  # pdftotext breaks the note's line
     commit, _ = git_state(root)
     for name in _chapter_figures(root):
         assert f"source: figures_src/{name}.py @ {commit[:7]}" in text, name

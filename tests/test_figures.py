@@ -195,7 +195,10 @@ def test_record_has_versions_peak_memory_modules_and_dirty_flag(tmp_path):
     lock = tmp_path / "environment.lock"
     lock.write_text("x\n")
     out = tmp_path / "figures"
+    # A large runner must not lend its size to its scripts (ru_maxrss survives fork+exec).
+    ballast = b"y" * (300 << 20)
     run_figures(src, out, environment_lock=lock, jobs=2)
+    del ballast
     big_rec = json.loads((out / "fig_big.provenance.json").read_text())
     small_rec = json.loads((out / "fig_small.provenance.json").read_text())
     assert set(big_rec["packages"]) == {"python", *figures.KEY_PACKAGES}

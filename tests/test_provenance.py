@@ -176,7 +176,7 @@ def test_figure_table_and_versions_come_from_the_records(builds):
     table = figure_table(out)
     assert list(table["figure"]) == ["fig_a"]
     row = table.iloc[0]
-    assert row["script"] == "figures_src/fig_a.py"
+    assert row["script"] == "fig_a.py"
     assert row["inputs"] == "000021@1.0/a sha256 cdcdcdcdcdcd"
     assert row["output sha256"] == record["outputs"][0]["sha256"][:12]
     assert row["wall time (s)"] == record["wall_time_s"] > 0

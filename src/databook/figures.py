@@ -15,9 +15,12 @@ dandiset/version/path, the ``environment.lock`` sha256, the data mode), so that
 run was: git commit and whether the tree was dirty, versions of the packages that
 matter, wall time and peak memory.
 
-Peak memory is the child's own ``ru_maxrss`` (and that of processes it waited for),
-read inside the child at exit by a small wrapper (:data:`_WRAPPER`): our runner is
-threaded, so ``RUSAGE_CHILDREN`` deltas in the parent would mix up concurrent scripts.
+Peak memory is the child's own high-water mark (``VmHWM`` of ``/proc/self/status``, or
+``ru_maxrss`` where there is no ``/proc``; the larger of it and the ``ru_maxrss`` of the
+processes it waited for), read inside the child at exit by a small wrapper
+(:data:`_WRAPPER`): our runner is threaded, so ``RUSAGE_CHILDREN`` deltas in the parent
+would mix up concurrent scripts, and a child's own ``ru_maxrss`` starts at the RSS of
+the runner that forked it (Linux keeps it across exec).
 A script that leaves with ``os._exit`` has no peak recorded (``null``).
 """
 
@@ -62,8 +65,15 @@ PEAK_VARIABLE = "DATABOOK_PEAK_FILE"
 _WRAPPER = """\
 import atexit, os, resource, runpy, sys
 def _peak():
-    kib = max(resource.getrusage(w).ru_maxrss
-              for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    # VmHWM: this process's own high-water mark. ru_maxrss would not do: Linux keeps it
+    # across fork and exec, so it starts at the RSS of the (large) runner that forked us.
+    kib = None
+    try:
+        with open("/proc/self/status") as f:
+            kib = next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kib = max(kib, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     with open(os.environ["DATABOOK_PEAK_FILE"], "w") as f:
         f.write(str(kib))
 atexit.register(_peak)

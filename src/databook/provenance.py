@@ -221,9 +221,9 @@ def latex_notes(records: dict[str, dict], commit: str, dirty: bool | None) -> st
 def _inputs_text(record: dict) -> str:
     inputs = record.get("inputs") or []
     if not inputs:
-        return "simulated in the script"
+        return "none (simulated in the script)"
     return "; ".join(
-        f"{i['key']} (simulated demo data)" if i.get("dandiset") == "demo" else _input_label(i)
+        f"{i['key']} (simulated)" if i.get("dandiset") == "demo" else _input_label(i)
         for i in inputs
     )
 
@@ -231,7 +231,8 @@ def _inputs_text(record: dict) -> str:
 def figure_table(folder: Path):
     """One row per figure of a built ``figures/`` folder, for the Methods chapter.
 
-    Returns a :class:`pandas.DataFrame` with columns ``figure``, ``script``, ``inputs``,
+    Returns a :class:`pandas.DataFrame` with columns ``figure``, ``script`` (file name in
+    ``figures_src/``), ``inputs`` (demo assets as ``<key> (simulated)``),
     ``output sha256`` (first 12 hex digits of each output), ``wall time (s)`` and
     ``peak memory (MiB)`` (``NaN`` if a record has none).
     """
@@ -242,7 +243,7 @@ def figure_table(folder: Path):
         rows.append(
             {
                 "figure": name,
-                "script": record.get("script", "?"),
+                "script": Path(record.get("script", "?")).name,
                 "inputs": _inputs_text(record),
                 "output sha256": " ".join(_short(o["sha256"]) for o in record["outputs"]),
                 "wall time (s)": record.get("wall_time_s"),

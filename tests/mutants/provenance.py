@@ -40,6 +40,13 @@ MUTATIONS = [
         "tests": [TF + "test_record_has_versions_peak_memory_modules_and_dirty_flag"],
     },
     {
+        "name": "provenance-peak-inherited-from-runner",
+        "file": F,
+        "old": 'kib = next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))',
+        "new": "kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss",
+        "tests": [TF + "test_record_has_versions_peak_memory_modules_and_dirty_flag"],
+    },
+    {
         "name": "provenance-dirty-ignored",
         "file": F,
         "old": "return head, bool(dirty)",
