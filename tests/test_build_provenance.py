@@ -96,5 +96,5 @@ def test_pdf_names_script_and_commit_under_every_figure(built_article, root):
 def test_methods_chapter_has_the_table_of_every_figure(built_article, root):
     html = (built_article.html / "09-methods.html").read_text(encoding="utf-8")
     for name, record in _records(root).items():
-        assert name in html
+        assert f"{name}.py" in html
         assert record["outputs"][0]["sha256"][:12] in html

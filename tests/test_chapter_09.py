@@ -39,16 +39,16 @@ def test_chapter_numbers_are_those_of_the_records(root, tmp_path, monkeypatch):
     for source in cells:
         exec(compile(source, "09-methods", "exec"), namespace)
     assert namespace["n_figures"] == 2
-    assert namespace["heaviest"] == "fig_heavy"
+    assert namespace["heaviest"] == "fig_heavy.py"
     assert namespace["max_peak_mib"] == records["fig_heavy"]["peak_memory_mib"] >= 200
     total = sum(r["wall_time_s"] for r in records.values())
     assert abs(namespace["total_wall_s"] - total) < 1e-9
     table = namespace["table"]
     assert (
-        table.loc["fig_light", "output sha256"]
+        table.loc["fig_light.py", "output sha256"]
         == (records["fig_light"]["outputs"][0]["sha256"][:12])
     )
-    assert table.loc["fig_light", "inputs"] == "none (simulated in the script)"
+    assert table.loc["fig_light.py", "inputs"] == "none (simulated in the script)"
     assert namespace["versions"] == records["fig_light"]["packages"]
 
 

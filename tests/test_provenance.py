@@ -202,3 +202,16 @@ def test_latex_notes_name_script_and_commit_by_mystmd_stem(builds):
     # Two scripts whose names share mystmd's 20-character stem: no note, not a wrong one.
     records["b"]["outputs"] = [{"file": "fig_cellmatch_overlap.png"}]
     assert "databook@prov@" not in latex_notes(records, "0123456789abcdef", dirty=True)
+
+
+def test_figure_table_lists_demo_inputs_compactly(builds):
+    from databook.provenance import figure_table
+
+    out = builds.build()
+    record = json.loads((out / "fig_a.provenance.json").read_text())
+    record["inputs"] = [
+        {"key": "demo-ecephys", "sha256": "ab" * 32, "dandiset": "demo", "path": "e.nwb"},
+        {"key": "demo-ground-truth", "sha256": "cd" * 32, "dandiset": "demo", "path": "t"},
+    ]
+    (out / "fig_a.provenance.json").write_text(json.dumps(record))
+    assert figure_table(out).iloc[0]["inputs"] == "simulated demo: ecephys, ground-truth"

@@ -22,7 +22,7 @@ OUTPUTS = ["fig_a.txt"]
 out = pathlib.Path(os.environ["DATABOOK_FIGURE_DIR"])
 (out / "fig_a.txt").write_text("half")
 (out.parent / "child.pid").write_text(str(os.getpid()))
-time.sleep(60)
+time.sleep(20)
 """
 FAST = """
 import os, pathlib

@@ -222,17 +222,16 @@ def _inputs_text(record: dict) -> str:
     inputs = record.get("inputs") or []
     if not inputs:
         return "none (simulated in the script)"
-    return "; ".join(
-        f"{i['key']} (simulated)" if i.get("dandiset") == "demo" else _input_label(i)
-        for i in inputs
-    )
+    demo = [i["key"].removeprefix("demo-") for i in inputs if i.get("dandiset") == "demo"]
+    real = [_input_label(i) for i in inputs if i.get("dandiset") != "demo"]
+    return "; ".join([*real, *(["simulated demo: " + ", ".join(demo)] if demo else [])])
 
 
 def figure_table(folder: Path):
     """One row per figure of a built ``figures/`` folder, for the Methods chapter.
 
     Returns a :class:`pandas.DataFrame` with columns ``figure``, ``script`` (file name in
-    ``figures_src/``), ``inputs`` (demo assets as ``<key> (simulated)``),
+    ``figures_src/``), ``inputs`` (demo assets as ``simulated demo: ecephys, ...``),
     ``output sha256`` (first 12 hex digits of each output), ``wall time (s)`` and
     ``peak memory (MiB)`` (``NaN`` if a record has none).
     """
