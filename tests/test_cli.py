@@ -36,9 +36,14 @@ def test_figures_then_verify(tmp_path):
     assert result.exit_code == 0, result.output
     assert "1 figure(s) built, 0 up to date" in result.output
     assert (root / "figures" / "x.txt").read_text() == "dandi"
-    assert runner.invoke(cli.main, ["verify", "--root", str(root)]).exit_code == 0
+    verify = ["verify", "--root", str(root), "--data", "dandi"]
+    assert runner.invoke(cli.main, verify).exit_code == 0
+    # Built from real data, the figure is stale for a demo build, and verify says why.
+    result = runner.invoke(cli.main, ["verify", "--root", str(root), "--data", "demo"])
+    assert result.exit_code == 1
+    assert "fig_x: stale: data mode dandi -> demo" in result.output
     (root / "figures" / "x.txt").write_text("changed")
-    result = runner.invoke(cli.main, ["verify", "--root", str(root)])
+    result = runner.invoke(cli.main, verify)
     assert result.exit_code == 1
     assert "x.txt: sha256" in result.output
 

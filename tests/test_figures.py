@@ -180,3 +180,80 @@ def test_real_figure_rebuilds_byte_identical(root, tmp_path):
         run_figures(root / "figures_src", out, environment_lock=env_lock, only=["fig_psth_primer"])
         shas.append(figures.sha256_file(out / "fig_psth_primer.png"))
     assert shas[0] == shas[1]
+
+
+def test_record_has_versions_peak_memory_modules_and_dirty_flag(tmp_path):
+    src = tmp_path / "figures_src"
+    src.mkdir()
+    big = (
+        "import os, pathlib\nfrom databook import _hashing\nOUTPUTS = ['big.txt']\n"
+        "block = b'x' * (300 << 20)\n"
+        "pathlib.Path(os.environ['DATABOOK_FIGURE_DIR'], 'big.txt').write_text('ok')\n"
+    )
+    (src / "fig_big.py").write_text(big)
+    (src / "fig_small.py").write_text(big.replace("300 << 20", "1").replace("big.txt", "s.txt"))
+    lock = tmp_path / "environment.lock"
+    lock.write_text("x\n")
+    out = tmp_path / "figures"
+    # A large runner must not lend its size to its scripts (ru_maxrss survives fork+exec).
+    ballast = b"y" * (300 << 20)
+    run_figures(src, out, environment_lock=lock, jobs=2)
+    del ballast
+    big_rec = json.loads((out / "fig_big.provenance.json").read_text())
+    small_rec = json.loads((out / "fig_small.provenance.json").read_text())
+    assert set(big_rec["packages"]) == {"python", *figures.KEY_PACKAGES}
+    assert big_rec["packages"]["numpy"][0].isdigit()
+    # The 300 MiB block is in one script's peak and not in the other's.
+    assert big_rec["peak_memory_mib"] >= 300
+    assert small_rec["peak_memory_mib"] < 250
+    assert set(big_rec["modules"]) == {"databook", "databook._hashing"}
+    assert big_rec["modules"]["databook._hashing"] == figures.sha256_file(
+        Path(figures.__file__).parent / "_hashing.py"
+    )
+    assert big_rec["git_dirty"] is None and big_rec["git_commit"] == "unknown"
+
+
+def test_dirty_flag_follows_tracked_changes(tmp_path):
+    import subprocess
+
+    src, out, lock = _project(tmp_path)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(tmp_path)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "x"], check=True)
+    run_figures(src, out, environment_lock=lock)
+    record = json.loads((out / "fig_a.provenance.json").read_text())
+    assert record["git_dirty"] is False and len(record["git_commit"]) == 40
+    _project(tmp_path, value=2)
+    run_figures(src, out, environment_lock=lock)
+    assert json.loads((out / "fig_a.provenance.json").read_text())["git_dirty"] is True
+
+
+def test_verify_names_every_reason_a_figure_is_stale(tmp_path):
+    src, out, lock = _project(tmp_path, inputs="['ecephys']")
+    hashes = {"ecephys": "cd" * 32}
+    records = {"ecephys": {"dandiset": "000021", "version": "1.0", "path": "a.nwb"}}
+    run_figures(src, out, environment_lock=lock, asset_hashes=hashes, asset_records=records)
+
+    def check(**kwargs):
+        args = {"asset_hashes": hashes, "asset_records": records, "data_mode": "demo", **kwargs}
+        return verify(out, src, environment_lock=lock, **args)
+
+    assert check() == []
+    assert check(data_mode="dandi") == ["fig_a: stale: data mode demo -> dandi"]
+    new = {"ecephys": {**records["ecephys"], "version": "2.0"}}
+    (problem,) = check(asset_hashes={"ecephys": "ef" * 32}, asset_records=new)
+    assert problem == (
+        "fig_a: stale: input ecephys changed: 000021@1.0/a.nwb sha256 cdcdcdcdcdcd -> "
+        "000021@2.0/a.nwb sha256 efefefefefef"
+    )
+    lock.write_text("numpy==9\n")
+    _project(tmp_path, value=5, inputs="['ecephys']")
+    (problem,) = check()
+    assert problem.startswith("fig_a: stale: script figures_src/fig_a.py changed")
+    assert "; environment changed (environment.lock sha256" in problem
+    (src / "fig_b.py").write_text("OUTPUTS = ['b.txt']\n")
+    (out / "fig_gone.provenance.json").write_text("{}")
+    problems = check()
+    assert "fig_b: no provenance record (figure never built)" in problems
+    assert any(p.startswith("fig_gone: record without a script") for p in problems)

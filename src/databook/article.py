@@ -8,25 +8,74 @@ This module sets that environment up and runs ``myst build --execute --strict``.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import json
 import os
 import re
 import shutil
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from databook._atomic import atomic_path
 from databook._process import run_tree
 from databook.assets import cache_dir, ensure_demo, load_lock, require_real_data
 from databook.errors import DatabookError
 from databook.figures import DATA_MODES, FigureResult, discover, run_figures
 from databook.paths import Project
 
-__all__ = ["ArticleError", "BuildReport", "build", "build_figures", "myst_environment"]
+__all__ = [
+    "ArticleError",
+    "BuildLockedError",
+    "BuildReport",
+    "build",
+    "build_figures",
+    "myst_environment",
+    "project_lock",
+]
 
 
 class ArticleError(DatabookError, RuntimeError):
     """mystmd failed or did not produce the outputs the article needs."""
+
+
+class BuildLockedError(ArticleError):
+    """Another build (or figure run) holds this project's build lock."""
+
+
+@contextlib.contextmanager
+def project_lock(project: Project) -> Iterator[None]:
+    """Hold the project's build lock; refuse at once, naming the holder's PID, if taken.
+
+    The lock is ``fcntl.flock`` on ``_build/build.lock``: the kernel releases it when the
+    holder exits, however it exits (even SIGKILL), so a killed build never blocks the
+    next one. The file holds the holder's PID, for the message only.
+    """
+    path = project.build / "build.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise BuildLockedError(
+                f"another databook build (PID {holder}) is running in {project.root}; "
+                f"wait for it to finish or stop it (kill {holder}), then build again"
+            ) from None
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()}\n")
+            handle.flush()
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @dataclass
@@ -64,7 +113,31 @@ def myst_environment(project: Project, data_mode: str) -> dict[str, str]:
     env["DATABOOK_ROOT"] = str(project.root)
     # mystmd's site server binds to HOST; keep it on loopback.
     env["HOST"] = "127.0.0.1"
+    # The LaTeX template reads the figures' provenance notes from here (trailing
+    # separator: then TeX's default search path).
+    env["TEXINPUTS"] = os.pathsep.join([str(latex_inputs(project)), env.get("TEXINPUTS", "")])
     return env
+
+
+def latex_inputs(project: Project) -> Path:
+    """Folder on ``TEXINPUTS`` holding ``databook-provenance.tex`` (written by the build)."""
+    return project.build / "latex"
+
+
+def write_latex_provenance(project: Project) -> Path:
+    """Write the PDF's per-figure "script @ commit" notes from the provenance records."""
+    from databook.figures import git_state
+    from databook.provenance import latex_notes
+
+    records = {
+        path.name: json.loads(path.read_text(encoding="utf-8"))
+        for path in sorted(project.figures.glob("*.provenance.json"))
+    }
+    commit, dirty = git_state(project.root)
+    target = latex_inputs(project) / "databook-provenance.tex"
+    with atomic_path(target) as tmp:
+        tmp.write_text(latex_notes(records, commit, dirty), encoding="utf-8")
+    return target
 
 
 def _myst_command() -> list[str]:
@@ -142,7 +215,20 @@ def build_figures(
     cache once and checked against ``assets.lock``; dandi mode requires the real inputs
     pinned and downloaded (it never falls back to the demo). Both ``databook build`` and
     ``databook figures`` come here, so a script's inputs reach it the same way from both.
+    Holds the project's build lock (:func:`project_lock`) while it runs.
     """
+    with project_lock(project):
+        return _build_figures(project, data_mode=data_mode, only=only, force=force, jobs=jobs)
+
+
+def _build_figures(
+    project: Project,
+    *,
+    data_mode: str,
+    only: list[str] | None = None,
+    force: bool = False,
+    jobs: int | None = None,
+) -> list[FigureResult]:
     if data_mode not in DATA_MODES:
         raise ArticleError(f"data mode must be one of {DATA_MODES}, got {data_mode!r}")
     lock = load_lock(project.assets_lock)
@@ -173,19 +259,28 @@ def build(
     pdf: bool = True,
     jobs: int | None = None,
 ) -> BuildReport:
-    """Rebuild stale figures, then the web site and the PDF; return where they are."""
+    """Rebuild stale figures, then the web site and the PDF; return where they are.
+
+    Refuses with :class:`BuildLockedError` while another build runs in the same project.
+    """
+    with project_lock(project):
+        return _build(project, data_mode=data_mode, html=html, pdf=pdf, jobs=jobs)
+
+
+def _build(project: Project, *, data_mode: str, html: bool, pdf: bool, jobs: int | None):
     start = time.perf_counter()
     # The chapters read the data too: all of it is made ready (or refused) up front.
     if data_mode == "dandi":
         require_real_data(load_lock(project.assets_lock))
     else:
         ensure_demo(load_lock(project.assets_lock), cache_dir())
-    figures = build_figures(project, data_mode=data_mode, jobs=jobs)
+    figures = _build_figures(project, data_mode=data_mode, jobs=jobs)
     formats = []
     if html:
         formats.append("--html")
     if pdf:
         formats += ["--pdf", "--tex", "--cff"]
+        write_latex_provenance(project)
     if formats:
         run_myst(project, data_mode, formats)
     if html and not (project.html / "index.html").is_file():

@@ -67,7 +67,8 @@ def main() -> None:
     Examples:
       databook build              # figures, web site and PDF from demo data
       databook figures --force    # rerun every figure script
-      databook verify             # re-hash figures against their provenance
+      databook verify             # stale figures (and why), outputs vs their records
+      databook diff OLD NEW       # which figures changed between two builds, and why
       databook demo               # write the demo dandiset into the data cache
       databook pin 000021/VERSION/PATH --key K   # pin a DANDI asset in assets.lock
       databook fetch              # download every pinned DANDI asset, verified
@@ -212,18 +213,62 @@ def fetch(root: Path | None, keys: tuple[str, ...]) -> None:
 
 
 @main.command()
+@DATA_OPTION
 @ROOT_OPTION
-def verify(root: Path | None) -> None:
-    """Re-hash every figure against its provenance record; exit 1 on any mismatch."""
+def verify(data_mode: str, root: Path | None) -> None:
+    """Check every figure is up to date and matches its provenance record; exit 1 if not.
+
+    Recomputes each figure's cache key from the current script, library modules, input
+    hashes (assets.lock), environment.lock and data mode, names every stale figure and
+    why, and re-hashes every output against its record.
+    """
+    from databook.assets import load_lock
     from databook.figures import verify as verify_figures
 
     project = _project(root)
-    problems = verify_figures(project.figures, project.figures_src)
+    lock = load_lock(project.assets_lock)
+    problems = verify_figures(
+        project.figures,
+        project.figures_src,
+        environment_lock=project.environment_lock,
+        data_mode=data_mode,
+        asset_hashes={key: asset.sha256 for key, asset in lock.items() if asset.sha256},
+        asset_records={key: asset.record() for key, asset in lock.items()},
+    )
     for problem in problems:
         click.echo(problem, err=True)
     if problems:
         sys.exit(1)
-    click.echo(f"all figures in {project.figures} match their provenance records")
+    click.echo(f"all figures in {project.figures} are up to date and match their records")
+
+
+@main.command()
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+def diff(old: Path, new: Path) -> None:
+    """Print, as Markdown, which figures differ between two folders of records, and why.
+
+    OLD and NEW are built figures/ folders. To compare a git ref with the working tree,
+    build the ref in a worktree first (records are not committed):
+
+    \b
+      git worktree add /tmp/old REF && databook figures --root /tmp/old
+      databook diff /tmp/old/figures figures
+
+    Exit status 1 when a figure's output changed although nothing it is built from did
+    (non-deterministic output: a bug).
+    """
+    from databook.provenance import ProvenanceError, to_markdown
+    from databook.provenance import diff as diff_records
+
+    found = diff_records(old, new)
+    click.echo(to_markdown(found, str(old), str(new)))
+    bugs = [c.name for c in found if c.kind == "non-deterministic"]
+    if bugs:
+        raise ProvenanceError(
+            f"non-deterministic figure(s): {', '.join(bugs)} (same script, modules, inputs "
+            "and environment, different bytes)"
+        )
 
 
 @main.command()

@@ -7,6 +7,21 @@ literals, ``OUTPUTS`` (file names it writes) and optionally ``INPUTS`` (asset ke
 ``environment.lock`` and the data mode; a script runs only when its key changed or an
 output is missing or altered. Outputs are written to a staging folder and moved into
 place only after the script succeeded, then a provenance record is written beside them.
+
+A record (``<script>.provenance.json``) holds everything the key was made of, piece by
+piece (script sha256, the sha256 of each ``databook`` module, each input's sha256 and
+dandiset/version/path, the ``environment.lock`` sha256, the data mode), so that
+``verify`` and :mod:`databook.provenance` can say *which* piece changed; and what the
+run was: git commit and whether the tree was dirty, versions of the packages that
+matter, wall time and peak memory.
+
+Peak memory is the child's own high-water mark (``VmHWM`` of ``/proc/self/status``, or
+``ru_maxrss`` where there is no ``/proc``; the larger of it and the ``ru_maxrss`` of the
+processes it waited for), read inside the child at exit by a small wrapper
+(:data:`_WRAPPER`): our runner is threaded, so ``RUSAGE_CHILDREN`` deltas in the parent
+would mix up concurrent scripts, and a child's own ``ru_maxrss`` starts at the RSS of
+the runner that forked it (Linux keeps it across exec).
+A script that leaves with ``os._exit`` has no peak recorded (``null``).
 """
 
 from __future__ import annotations
@@ -40,8 +55,32 @@ __all__ = [
     "verify",
 ]
 
-CACHE_VERSION = "databook-figure-cache-v1"
+CACHE_VERSION = "databook-figure-cache-v2"
 DATA_MODES = ("demo", "dandi")
+#: Distributions whose versions every record carries (besides Python itself).
+KEY_PACKAGES = ("numpy", "scipy", "pynwb", "h5py", "matplotlib", "mystmd")
+PEAK_VARIABLE = "DATABOOK_PEAK_FILE"
+
+#: Runs a figure script as ``python script.py`` would, then writes its peak RSS (KiB).
+_WRAPPER = """\
+import atexit, os, resource, runpy, sys
+def _peak():
+    # VmHWM: this process's own high-water mark. ru_maxrss would not do: Linux keeps it
+    # across fork and exec, so it starts at the RSS of the (large) runner that forked us.
+    kib = None
+    try:
+        with open("/proc/self/status") as f:
+            kib = next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kib = max(kib, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    with open(os.environ["DATABOOK_PEAK_FILE"], "w") as f:
+        f.write(str(kib))
+atexit.register(_peak)
+sys.argv = sys.argv[1:]
+sys.path[0] = os.path.dirname(os.path.abspath(sys.argv[0]))
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
 
 
 class FigureError(DatabookError, RuntimeError):
@@ -163,6 +202,39 @@ def local_modules(script: Path, package_dir: Path | None = None) -> dict[str, Pa
     return found
 
 
+def key_parts(
+    script: FigureScript,
+    *,
+    environment_lock: Path,
+    data_mode: str,
+    asset_hashes: dict[str, str],
+    package_dir: Path | None = None,
+) -> dict:
+    """Everything that can change a figure's output, each piece by its sha256.
+
+    Keys: ``script_sha256``, ``modules`` (``{"databook.x": sha256}``), ``input_sha256``
+    (``{asset key: sha256}``), ``environment_lock_sha256`` and ``data_mode``.
+    """
+    return {
+        "script_sha256": sha256_file(script.path),
+        "modules": {
+            name: sha256_file(file)
+            for name, file in sorted(local_modules(script.path, package_dir).items())
+        },
+        "input_sha256": {key: asset_hashes[key] for key in script.inputs},
+        "environment_lock_sha256": (
+            sha256_file(environment_lock) if environment_lock.is_file() else "none"
+        ),
+        "data_mode": data_mode,
+    }
+
+
+def key_of(parts: dict) -> str:
+    """The cache key of :func:`key_parts`."""
+    text = json.dumps({"version": CACHE_VERSION, **parts}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def cache_key(
     script: FigureScript,
     *,
@@ -172,18 +244,35 @@ def cache_key(
     package_dir: Path | None = None,
 ) -> str:
     """Hash of everything that can change a figure's output."""
-    digest = hashlib.sha256(CACHE_VERSION.encode())
-    digest.update(b"script\0" + script.path.read_bytes())
-    for name, file in sorted(local_modules(script.path, package_dir).items()):
-        digest.update(f"\0module\0{name}\0".encode() + file.read_bytes())
-    for key in script.inputs:
-        digest.update(f"\0input\0{key}\0{asset_hashes[key]}".encode())
-    env_hash = sha256_file(environment_lock) if environment_lock.is_file() else "none"
-    digest.update(f"\0environment\0{env_hash}\0data\0{data_mode}".encode())
-    return digest.hexdigest()
+    return key_of(
+        key_parts(
+            script,
+            environment_lock=environment_lock,
+            data_mode=data_mode,
+            asset_hashes=asset_hashes,
+            package_dir=package_dir,
+        )
+    )
 
 
-def _git_commit(root: Path) -> str:
+def package_versions() -> dict[str, str]:
+    """Versions of Python and of :data:`KEY_PACKAGES` ("not installed" if absent)."""
+    from importlib import metadata
+
+    versions = {"python": platform.python_version()}
+    for name in KEY_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def git_state(root: Path) -> tuple[str, bool | None]:
+    """``(commit, dirty)`` of the git tree at ``root``; ``("unknown", None)`` outside git.
+
+    Dirty means tracked files differ from the commit (untracked files are ignored).
+    """
     try:
         head = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
@@ -196,8 +285,8 @@ def _git_commit(root: Path) -> str:
             check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{head}-dirty" if dirty else head
+        return "unknown", None
+    return head, bool(dirty)
 
 
 def _record_path(out_dir: Path, script: FigureScript) -> Path:
@@ -235,8 +324,10 @@ def _run_one(
     provenance: dict,
 ) -> FigureResult:
     staging = Path(tempfile.mkdtemp(prefix=f".staging-{script.name}-", dir=out_dir))
+    peak_file = staging / ".peak-rss-kib"
     env = {
         **os.environ,
+        PEAK_VARIABLE: str(peak_file),
         "DATABOOK_FIGURE_DIR": str(staging),
         "DATABOOK_DATA": data_mode,
         "MPLBACKEND": "Agg",
@@ -246,7 +337,7 @@ def _run_one(
     try:
         try:
             proc = run_tree(
-                [sys.executable, str(script.path)],
+                [sys.executable, "-c", _WRAPPER, str(script.path)],
                 cwd=script.path.parent,
                 env=env,
                 timeout=timeout,
@@ -270,6 +361,13 @@ def _run_one(
                 seconds,
                 f"did not write declared output(s) {', '.join(missing)}",
             )
+        try:
+            peak_mib = round(int(peak_file.read_text()) / 1024, 1)
+        except (OSError, ValueError):
+            peak_mib = None
+        # No record may claim outputs that are being replaced: drop it first, so a kill
+        # from here on leaves outputs without a record, which the next run rebuilds.
+        _record_path(out_dir, script).unlink(missing_ok=True)
         outputs = []
         for name in script.outputs:
             target = out_dir / name
@@ -278,9 +376,9 @@ def _run_one(
         record = {
             **provenance,
             "script": str(script.path.relative_to(script.path.parent.parent)),
-            "script_sha256": sha256_file(script.path),
             "cache_key": key,
             "wall_time_s": round(seconds, 3),
+            "peak_memory_mib": peak_mib,
             "outputs": [
                 {"file": p.name, "sha256": sha256_file(p), "bytes": p.stat().st_size}
                 for p in outputs
@@ -329,27 +427,33 @@ def run_figures(
                 f"{script.path.name}: input asset(s) {', '.join(missing)} not in assets.lock"
             )
     out_dir.mkdir(parents=True, exist_ok=True)
-    env_hash = sha256_file(environment_lock) if environment_lock.is_file() else "none"
+    # Staging folders of a run that was killed: never trusted, removed (callers hold the
+    # project's build lock, so no other run is using them).
+    for stale in out_dir.glob(".staging-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    commit, dirty = git_state(figures_src.parent)
     common = {
-        "git_commit": _git_commit(figures_src.parent),
-        "environment_lock_sha256": env_hash,
+        "git_commit": commit,
+        "git_dirty": dirty,
+        "packages": package_versions(),
         "python": platform.python_version(),
-        "data_mode": data_mode,
     }
 
     def work(script: FigureScript) -> FigureResult:
-        key = cache_key(
+        parts = key_parts(
             script,
             environment_lock=environment_lock,
             data_mode=data_mode,
             asset_hashes=asset_hashes,
         )
+        key = key_of(parts)
         if not force and _is_current(script, out_dir, key):
             return FigureResult(
                 script.name, "cached", outputs=[out_dir / n for n in script.outputs]
             )
         provenance = {
             **common,
+            **{k: v for k, v in parts.items() if k != "input_sha256"},
             "inputs": [
                 {"key": k, "sha256": asset_hashes[k], **asset_records.get(k, {})}
                 for k in script.inputs
@@ -373,21 +477,61 @@ def run_figures(
     return results
 
 
-def verify(out_dir: Path, figures_src: Path | None = None) -> list[str]:
-    """Re-hash every output against its provenance record; return the problems found.
+def _current_record(
+    script: FigureScript,
+    *,
+    environment_lock: Path,
+    data_mode: str,
+    asset_hashes: dict[str, str],
+    asset_records: dict[str, dict],
+) -> dict:
+    """What a record of ``script`` built now would say about its inputs (no outputs)."""
+    parts = key_parts(
+        script,
+        environment_lock=environment_lock,
+        data_mode=data_mode,
+        asset_hashes={k: asset_hashes.get(k, "not in assets.lock") for k in script.inputs},
+    )
+    inputs = [
+        {"key": k, "sha256": parts["input_sha256"][k], **asset_records.get(k, {})}
+        for k in script.inputs
+    ]
+    record = {k: v for k, v in parts.items() if k != "input_sha256"}
+    return {**record, "inputs": inputs, "cache_key": key_of(parts)}
 
-    With ``figures_src``, a script that has no record at all is reported too.
+
+def verify(
+    out_dir: Path,
+    figures_src: Path | None = None,
+    *,
+    environment_lock: Path | None = None,
+    data_mode: str = "demo",
+    asset_hashes: dict[str, str] | None = None,
+    asset_records: dict[str, dict] | None = None,
+) -> list[str]:
+    """Check every figure against its provenance record; return the problems found.
+
+    Each recorded output is re-hashed. With ``figures_src``, a script without a record
+    is reported, and so is a record whose script is gone. With ``environment_lock`` too,
+    each script's cache key is recomputed from the current script, ``databook`` modules,
+    input hashes (``asset_hashes``, from ``assets.lock``), environment lock and
+    ``data_mode``; a figure whose key differs is reported as stale with every reason
+    (script changed, module X changed, input changed, environment changed, data mode).
     """
+    from databook.provenance import changes
+
     problems: list[str] = []
     records = sorted(out_dir.glob("*.provenance.json"))
+    scripts = {s.name: s for s in discover(figures_src)} if figures_src is not None else {}
     if figures_src is not None:
         have = {r.name.removesuffix(".provenance.json") for r in records}
         problems += [
-            f"{s.name}: no provenance record (figure never built)"
-            for s in discover(figures_src)
-            if s.name not in have
+            f"{name}: no provenance record (figure never built)"
+            for name in scripts
+            if name not in have
         ]
     for record_file in records:
+        name = record_file.name.removesuffix(".provenance.json")
         try:
             record = json.loads(record_file.read_text(encoding="utf-8"))
         except ValueError as err:
@@ -401,6 +545,25 @@ def verify(out_dir: Path, figures_src: Path | None = None) -> list[str]:
                 problems.append(
                     f"{out['file']}: sha256 {actual} differs from recorded {out['sha256']}"
                 )
+        if figures_src is None:
+            continue
+        if name not in scripts:
+            problems.append(f"{name}: record without a script in {figures_src} (script removed)")
+            continue
+        if environment_lock is None:
+            continue
+        current = _current_record(
+            scripts[name],
+            environment_lock=environment_lock,
+            data_mode=data_mode,
+            asset_hashes=asset_hashes or {},
+            asset_records=asset_records or {},
+        )
+        if current["cache_key"] != record.get("cache_key"):
+            reasons = changes(record, current) or [
+                "cache key format changed (built by another databook version)"
+            ]
+            problems.append(f"{name}: stale: " + "; ".join(reasons))
     return problems
 
 

@@ -37,10 +37,12 @@ def _attr_id(node: Node) -> str:
 @dataclass
 class Renderer:
     """Render one page's AST; ``asset_url`` maps mystmd asset URLs to site URLs and
-    ``page_url`` maps a page slug to its file (for cross-page references)."""
+    ``page_url`` maps a page slug to its file (for cross-page references);
+    ``figure_note``, if given, returns HTML appended inside each figure (its provenance)."""
 
     asset_url: Callable[[str], str]
     page_url: Callable[[str], str]
+    figure_note: Callable[[Node], str] | None = None
     cited: list[str] = field(default_factory=list)
     unknown: set[str] = field(default_factory=set)
 
@@ -117,7 +119,8 @@ class Renderer:
 
     def _container(self, node: Node) -> str:
         kind = escape(node.get("kind", "figure"))
-        return self._wrap("figure", node, f' class="{kind}"{_attr_id(node)}')
+        note = self.figure_note(node) if self.figure_note and kind == "figure" else ""
+        return f'<figure class="{kind}"{_attr_id(node)}>{self.children(node)}{note}</figure>'
 
     def _caption(self, node: Node) -> str:
         return self._wrap("figcaption", node)

@@ -24,6 +24,7 @@ from pygments.formatters import HtmlFormatter
 
 from databook._atomic import atomic_path
 from databook.site.ast import Renderer
+from databook.site.provenance import FigureNotes
 
 __all__ = ["Page", "SiteError", "main", "render_site"]
 
@@ -140,6 +141,8 @@ def render_site(cdn: str, out: Path, template_dir: Path) -> list[Path]:
         return page.filename if page else f"{slug}.html"
 
     env = _environment()
+    root = os.environ.get("DATABOOK_ROOT")
+    figure_note = FigureNotes.from_project(Path(root)) if root else None
     written: list[Path] = []
     site = {
         "title": project.get("title") or config.get("title") or "databook",
@@ -154,7 +157,7 @@ def render_site(cdn: str, out: Path, template_dir: Path) -> list[Path]:
     }
     nav = [{"title": p.short_title, "href": p.filename} for p in pages]
     for number, page in enumerate(pages, start=1):
-        renderer = Renderer(asset_url=asset_url, page_url=page_url)
+        renderer = Renderer(asset_url=asset_url, page_url=page_url, figure_note=figure_note)
         body = renderer.render(page.data["mdast"])
         cite_data = page.data.get("references", {}).get("cite", {}).get("data", {})
         references = [

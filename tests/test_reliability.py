@@ -1,0 +1,148 @@
+"""A build that never leaves a mess: killed figure runs, and two builds at once."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from databook import cli
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+# Writes half its output, says so, then hangs: the runner is killed at that moment.
+SLOW = """
+import os, pathlib, time
+OUTPUTS = ["fig_a.txt"]
+out = pathlib.Path(os.environ["DATABOOK_FIGURE_DIR"])
+(out / "fig_a.txt").write_text("half")
+(out.parent / "child.pid").write_text(str(os.getpid()))
+time.sleep(20)
+"""
+FAST = """
+import os, pathlib
+OUTPUTS = ["fig_a.txt"]
+pathlib.Path(os.environ["DATABOOK_FIGURE_DIR"], "fig_a.txt").write_text("whole")
+"""
+
+
+def _project(tmp_path: Path, script: str) -> Path:
+    (tmp_path / "myst.yml").write_text("version: 1\n")
+    (tmp_path / "figures_src").mkdir(exist_ok=True)
+    (tmp_path / "figures_src" / "fig_a.py").write_text(script)
+    (tmp_path / "environment.lock").write_text("")
+    (tmp_path / "assets.lock").write_text(
+        '[[asset]]\nkey = "allen"\ndandiset = "000021"\npath = "a.nwb"\n'
+    )
+    return tmp_path
+
+
+def _wait_for(path: Path, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.05)
+
+
+def _start(args: list[str], root: Path) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": SRC}
+    return subprocess.Popen(
+        [sys.executable, "-m", "databook.cli", *args, "--root", str(root)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def test_sigkill_during_a_figure_leaves_no_output_or_record_and_next_run_recovers(tmp_path):
+    root = _project(tmp_path, SLOW)
+    figures = root / "figures"
+    runner = _start(["figures"], root)
+    try:
+        _wait_for(figures / "child.pid")
+        runner.send_signal(signal.SIGKILL)
+        runner.wait(timeout=10)
+    finally:
+        child = figures / "child.pid"
+        if child.exists():
+            os.kill(int(child.read_text()), signal.SIGKILL)
+        runner.kill()
+    assert not (figures / "fig_a.txt").exists()  # the half-written file stayed in staging
+    assert not (figures / "fig_a.provenance.json").exists()
+    assert list(figures.glob(".staging-*"))  # the killed run's leftovers ...
+    (root / "figures_src" / "fig_a.py").write_text(FAST)
+    result = CliRunner().invoke(cli.main, ["figures", "--root", str(root)])
+    assert result.exit_code == 0, result.output
+    assert (figures / "fig_a.txt").read_text() == "whole"
+    record = json.loads((figures / "fig_a.provenance.json").read_text())
+    assert record["outputs"][0]["bytes"] == 5
+    assert not list(figures.glob(".staging-*"))  # ... are gone after the next run
+
+
+def test_a_second_build_is_refused_naming_the_first_ones_pid(tmp_path):
+    root = _project(tmp_path, SLOW)
+    first = _start(["figures"], root)
+    try:
+        _wait_for(root / "figures" / "child.pid")
+        result = CliRunner().invoke(cli.main, ["figures", "--root", str(root)])
+        assert result.exit_code == 1
+        assert f"Error: another databook build (PID {first.pid}) is running in {root}" in (
+            result.output
+        )
+        result = CliRunner().invoke(cli.main, ["build", "--root", str(root), "--no-pdf"])
+        assert f"another databook build (PID {first.pid})" in result.output
+        # Killed outright, the first build releases the lock: the next one runs.
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+    finally:
+        child = root / "figures" / "child.pid"
+        if child.exists():
+            os.kill(int(child.read_text()), signal.SIGKILL)
+        first.kill()
+    (root / "figures_src" / "fig_a.py").write_text(FAST)
+    result = CliRunner().invoke(cli.main, ["figures", "--root", str(root)])
+    assert result.exit_code == 0, result.output
+
+
+def test_two_clean_builds_in_different_folders_and_caches_are_identical(root, tmp_path):
+    """Same figure bytes and the same records apart from time and memory."""
+    import shutil
+
+    records = []
+    for run in ("a", "b"):
+        project = tmp_path / run / "project"
+        (project / "figures_src").mkdir(parents=True)
+        for name in ("myst.yml", "environment.lock", "assets.lock"):
+            shutil.copy2(root / name, project / name)
+        shutil.copy2(root / "figures_src" / "fig_psth_primer.py", project / "figures_src")
+        env = {**os.environ, "PYTHONPATH": SRC, "DATABOOK_CACHE": str(tmp_path / run / "cache")}
+        proc = subprocess.run(
+            [sys.executable, "-m", "databook.cli", "figures", "--root", str(project)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        record = json.loads((project / "figures" / "fig_psth_primer.provenance.json").read_text())
+        assert record["wall_time_s"] > 0 and record["peak_memory_mib"] > 0
+        del record["wall_time_s"], record["peak_memory_mib"]
+        records.append(record)
+    assert records[0] == records[1]
+    shas = [
+        figures_sha(tmp_path / run / "project" / "figures" / "fig_psth_primer.png")
+        for run in ("a", "b")
+    ]
+    assert shas[0] == shas[1] == records[0]["outputs"][0]["sha256"]
+
+
+def figures_sha(path: Path) -> str:
+    from databook._hashing import sha256_file
+
+    return sha256_file(path)
