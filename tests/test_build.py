@@ -185,3 +185,21 @@ def test_build_prints_what_the_user_can_use(built_article):
     assert "web site: " in built_article.log
     assert "serve it: python3 -m http.server -d " in built_article.log
     assert "PDF:      " in built_article.log
+
+
+def test_site_ships_downloads_404_favicon_and_search_index(built_article, root):
+    html = built_article.html
+    for name in ("404.html", "search.html", "_static/favicon.svg", "_static/site.js"):
+        assert (html / name).is_file(), name
+    index = json.loads((html / "search-index.json").read_text(encoding="utf-8"))
+    assert {r["page"] for r in index} == {f"{c.stem}.html" for c in _chapters(root)}
+    for chapter in _chapters(root):
+        copied = html / "_sources" / chapter.name
+        assert copied.read_bytes() == chapter.read_bytes()
+        notebook = json.loads((html / "_sources" / f"{chapter.stem}.ipynb").read_text())
+        assert any(c["cell_type"] == "code" for c in notebook["cells"])
+        page = (html / f"{chapter.stem}.html").read_text(encoding="utf-8")
+        assert f'href="_sources/{chapter.stem}.ipynb"' in page
+        assert f"/edit/main/chapters/{chapter.name}" in page
+    footer = (html / "index.html").read_text(encoding="utf-8")
+    assert "</a>.Code" not in footer and "</a>. Code" in footer

@@ -65,24 +65,29 @@ def watermark(
     fig: Figure,
     text: str,
     *,
-    xy: tuple[float, float] = (0.5, 0.5),
-    rotation: float = 20,
-    fontsize: float = 28,
-    alpha: float = 0.15,
+    xy: tuple[float, float] = (0.995, 0.005),
+    rotation: float = 0,
+    fontsize: float = 9,
+    alpha: float = 0.6,
 ) -> None:
-    """Write ``text`` (e.g. "SIMULATED DATA") across the figure, so no reader mistakes it.
+    """Write ``text`` (e.g. "SIMULATED DATA") on the figure, so no reader mistakes it.
 
-    ``xy`` (figure fraction), ``rotation`` (degrees), ``fontsize`` (points) and ``alpha``
-    place it in a part of the figure that holds no data, where it can be darker.
+    By default it sits small and upright in the bottom-right corner of the figure, in the
+    margin outside the axes, where it never crosses the data. ``xy`` (figure fraction; the
+    anchor is the text's corner nearest that point), ``rotation`` (degrees), ``fontsize``
+    (points) and ``alpha`` move it elsewhere, e.g. a banner above the panels.
     """
+    ha = "right" if xy[0] > 0.66 else "left" if xy[0] < 0.34 else "center"
+    va = "top" if xy[1] > 0.66 else "bottom" if xy[1] < 0.34 else "center"
     fig.text(
         *xy,
         text,
-        ha="center",
-        va="center",
+        ha=ha,
+        va=va,
         rotation=rotation,
         fontsize=fontsize,
-        color="0.5",
+        fontweight="bold",
+        color="0.35",
         alpha=alpha,
         zorder=1000,
         transform=fig.transFigure,
