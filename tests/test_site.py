@@ -127,8 +127,7 @@ def test_plain_text():
     )
 
 
-def test_default_watermark_stays_clear_of_every_axes():
-    """The SIMULATED DATA mark must never cross a panel's data (issue 18)."""
+def _watermarked(layout, xlabel_wide):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -137,17 +136,29 @@ def test_default_watermark_stays_clear_of_every_axes():
     from databook import plots
 
     plots.figure_style()
-    fig, axes = plt.subplots(2, 2, figsize=(7, 5), layout="constrained")
+    fig, axes = plt.subplots(2, 2, figsize=(4.5, 4), layout=layout)
     for ax in axes.flat:
         ax.plot([0, 1], [0, 1])
-        ax.set_xlabel("time (s)")
+        ax.set_title("a panel title that is long", loc="left")
+        ax.set_xlabel("time from stimulus onset (ms)" if xlabel_wide else "t (s)")
     plots.watermark(fig, "SIMULATED DATA")
     fig.canvas.draw()
+    return fig, axes
+
+
+@pytest.mark.parametrize("layout", ["constrained", "tight"])
+@pytest.mark.parametrize("xlabel_wide", [False, True])
+def test_default_watermark_stays_clear_of_every_panel_and_label(layout, xlabel_wide):
+    """The SIMULATED DATA mark must never cross data, tick labels or axis labels."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = _watermarked(layout, xlabel_wide)
     renderer = fig.canvas.get_renderer()
     mark = fig.texts[-1].get_window_extent(renderer)
     for ax in axes.flat:
-        assert not mark.overlaps(ax.get_window_extent(renderer)), "watermark over a panel"
-    assert mark.x1 <= fig.bbox.x1 + 1 and mark.y0 >= -1, "watermark cut off"
+        assert not mark.overlaps(ax.get_tightbbox(renderer)), "watermark over a panel"
+    assert fig.bbox.x0 - 1 <= mark.x0 and mark.x1 <= fig.bbox.x1 + 1, "cut off"
+    assert fig.bbox.y0 - 1 <= mark.y0 and mark.y1 <= fig.bbox.y1 + 1, "cut off"
     plt.close(fig)
 
 
@@ -186,8 +197,15 @@ def test_sections_are_numbered_like_the_pdf():
     html = renderer.render(
         {
             "type": "root",
-            "children": [heading(2, "a"), heading(2, "b"), heading(3, "c"), heading(2, "d")],
+            "children": [
+                heading(2, "a"),
+                heading(3, "a1"),
+                heading(2, "b"),
+                heading(3, "b1"),
+                heading(3, "b2"),
+                heading(2, "d"),
+            ],
         }
     )
     numbers = re.findall(r'<span class="heading-number">([\d.]+)</span>', html)
-    assert numbers == ["3.1", "3.2", "3.2.1", "3.3"]
+    assert numbers == ["3.1", "3.1.1", "3.2", "3.2.1", "3.2.2", "3.3"]

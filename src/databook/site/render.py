@@ -316,7 +316,7 @@ def render_site(cdn: str, out: Path, template_dir: Path) -> list[Path]:
         "license": project.get("license") or {},
         "keywords": project.get("keywords") or [],
         "pdf": "databook.pdf",
-        "tex_zip": "databook-latex.zip" if (out / "databook-latex.zip").is_file() else "",
+        "tex_zip": "databook-latex.zip",
         "source": repo,
     }
     nav = [{"title": p.short_title, "href": p.filename} for p in pages]
