@@ -118,6 +118,9 @@ def test_figure_loads_and_citation_jumps_to_reference(page, site_url):
     page.locator('a.cite[href="#cite-Siegle2021"]').first.click()
     assert page.url.endswith("#cite-Siegle2021")
     assert "Survey of spiking" in page.locator("#cite-Siegle2021").inner_text()
+    # The citation shows its reference on hover.
+    title = page.locator('a.cite[href="#cite-Siegle2021"]').first.get_attribute("title")
+    assert "Survey of spiking" in title
     assert page.failures == []
 
 
@@ -157,6 +160,11 @@ def test_every_page_loads_clean_at_both_widths_with_no_sideways_scroll(
                     "document.documentElement.scrollWidth - document.documentElement.clientWidth"
                 )
                 assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {width}px"
+                # Full-page shots do not scroll: load the lazy figures first.
+                page.evaluate(
+                    "Promise.all([...document.images].map(i => { i.loading = 'eager';"
+                    " return i.decode().catch(() => null); }))"
+                )
                 stem = name.removesuffix(".html")
                 page.screenshot(
                     path=str(shots / f"{stem}-{width}-{scheme}.png"), full_page=width == 390

@@ -86,7 +86,7 @@ def test_chapter_page_renders_math_citations_figure_and_computed_values(built_ar
     assert 'href="#eq-psth">(1)</a>' in page
     # Citations resolved to author-year text linking to a reference entry with its DOI.
     assert re.search(
-        r'<a class="cite" href="#cite-Siegle2021">Siegle <em>et al\.</em>, 2021</a>', page
+        r'<a class="cite" href="#cite-Siegle2021"[^>]*>Siegle <em>et al\.</em>, 2021</a>', page
     )
     assert 'id="cite-Siegle2021"' in page and "10.1038/s41586-020-03171-x" in page
     # Figure with number and caption; the image is the built figure.

@@ -269,6 +269,19 @@ def _search_entries(page: Page, node: dict[str, Any]) -> list[dict[str, str]]:
     return [e for e in entries if e["text"] or e["id"] == ""]
 
 
+def _cite_previews(body: str, cite_data: dict[str, Any]) -> str:
+    """Give every citation link its reference as a hover preview (``title``)."""
+    import html
+    import re
+
+    for label, entry in cite_data.items():
+        text = " ".join(html.unescape(re.sub(r"<[^>]+>", "", entry.get("html", ""))).split())
+        if text:
+            anchor = f'class="cite" href="#cite-{html.escape(label)}"'
+            body = body.replace(anchor, f'{anchor} title="{html.escape(text)}"')
+    return body
+
+
 def render_site(cdn: str, out: Path, template_dir: Path) -> list[Path]:
     """Render every page served at ``cdn`` into ``out``; return the files written."""
     config = _get_json(cdn, "/config.json")
@@ -335,6 +348,7 @@ def render_site(cdn: str, out: Path, template_dir: Path) -> list[Path]:
             for label in page.data.get("references", {}).get("cite", {}).get("order", [])
             if label in cite_data
         ]
+        body = _cite_previews(body, cite_data)
         missing = [label for label in renderer.cited if label not in cite_data]
         if missing:
             print(f"databook.site: unresolved citations {missing} in {page.slug}", file=sys.stderr)
