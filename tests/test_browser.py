@@ -77,8 +77,10 @@ def test_reader_goes_from_index_to_chapter(page, site_url, root):
     page.get_by_role("link", name="Introduction: from spikes to stimulus-locked responses").click()
     page.wait_for_load_state("networkidle")
     assert page.url.endswith("/00-introduction.html")
+    # Numbered as the PDF numbers its section: "1 Introduction: ...".
     assert (
-        page.locator("h1").inner_text() == "Introduction: from spikes to stimulus-locked responses"
+        page.locator("h1").inner_text()
+        == "1 Introduction: from spikes to stimulus-locked responses"
     )
     assert page.failures == []
     shots = root / "_build" / "screenshots"
@@ -116,4 +118,140 @@ def test_figure_loads_and_citation_jumps_to_reference(page, site_url):
     page.locator('a.cite[href="#cite-Siegle2021"]').first.click()
     assert page.url.endswith("#cite-Siegle2021")
     assert "Survey of spiking" in page.locator("#cite-Siegle2021").inner_text()
+    # The citation shows its reference on hover.
+    title = page.locator('a.cite[href="#cite-Siegle2021"]').first.get_attribute("title")
+    assert "Survey of spiking" in title
+    assert page.failures == []
+
+
+def _pages(built_article):
+    return ["index.html", *sorted(p.name for p in built_article.html.glob("[0-9][0-9]-*.html"))]
+
+
+def test_every_page_loads_clean_at_both_widths_with_no_sideways_scroll(
+    browser, site_url, built_article, root
+):
+    """Each page at 1280 and 390 px, light and dark: no error, no foreign request, no
+    horizontal scroll; the screenshots are kept for review."""
+    shots = root / "_build" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    failures = []
+    for scheme in ("light", "dark"):
+        for width in (1280, 390):
+            context = browser.new_context(
+                viewport={"width": width, "height": 900}, color_scheme=scheme
+            )
+            page = context.new_page()
+            page.on("console", lambda m: m.type == "error" and failures.append(m.text))
+            page.on("requestfailed", lambda r: failures.append(f"failed {r.url}"))
+            page.on("response", lambda r: r.status >= 400 and failures.append(f"{r.url}"))
+            page.route(
+                "**/*",
+                lambda route: (
+                    route.continue_()
+                    if route.request.url.startswith((site_url, "data:"))
+                    else (failures.append(f"external {route.request.url}"), route.abort())
+                ),
+            )
+            for name in _pages(built_article):
+                page.goto(f"{site_url}/{name}")
+                page.wait_for_load_state("networkidle")
+                overflow = page.evaluate(
+                    "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+                )
+                assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {width}px"
+                # Full-page shots do not scroll: load the lazy figures first.
+                page.evaluate(
+                    "Promise.all([...document.images].map(i => { i.loading = 'eager';"
+                    " return i.decode().catch(() => null); }))"
+                )
+                stem = name.removesuffix(".html")
+                page.screenshot(
+                    path=str(shots / f"{stem}-{width}-{scheme}.png"), full_page=width == 390
+                )
+            context.close()
+            assert failures == [], f"{scheme} {width}px: {failures}"
+
+
+def test_nav_lists_every_chapter_in_order_and_marks_the_current_one(page, site_url, root):
+    page.goto(f"{site_url}/02-alignment.html")
+    hrefs = page.locator("nav.sidebar a").evaluate_all("as => as.map(a => a.getAttribute('href'))")
+    chapters = sorted(p.stem + ".html" for p in (root / "chapters").glob("[0-9][0-9]-*.md"))
+    assert hrefs == chapters
+    current = page.locator('nav.sidebar a[aria-current="page"]')
+    assert current.count() == 1 and current.get_attribute("href") == "02-alignment.html"
+    # Per-page contents and the previous/next links.
+    assert page.locator(".page-toc a").count() >= 3
+    assert page.locator("a[rel=prev]").get_attribute("href") == "01-nwb-basics.html"
+    assert page.locator("a[rel=next]").get_attribute("href") == "03-twophoton-responses.html"
+    assert page.failures == []
+
+
+def test_phone_menu_opens_the_chapter_list(browser, site_url):
+    context = browser.new_context(viewport={"width": 390, "height": 800})
+    page = context.new_page()
+    page.goto(f"{site_url}/01-nwb-basics.html")
+    assert not page.locator("nav.sidebar").is_visible()
+    page.locator("label.nav-button").click()
+    assert page.locator("nav.sidebar").is_visible()
+    context.close()
+
+
+def test_dark_mode_follows_the_system_and_the_toggle(browser, site_url):
+    def background(page):
+        return page.evaluate("getComputedStyle(document.body).backgroundColor")
+
+    context = browser.new_context(color_scheme="light")
+    page = context.new_page()
+    page.goto(f"{site_url}/00-introduction.html")
+    light = background(page)
+    page.locator(".theme-toggle").click()
+    toggled = background(page)
+    assert toggled != light
+    page.reload()  # the choice is remembered
+    assert background(page) == toggled
+    context.close()
+    context = browser.new_context(color_scheme="dark")
+    page = context.new_page()
+    page.goto(f"{site_url}/00-introduction.html")
+    assert background(page) != light
+    assert background(page) == toggled
+    context.close()
+
+
+def test_search_finds_the_only_chapter_with_a_word(page, site_url, built_article):
+    import json
+    import re
+    from collections import defaultdict
+
+    records = json.loads((built_article.html / "search-index.json").read_text())
+    where = defaultdict(set)
+    for r in records:
+        for word in re.findall(r"[a-z]{9,}", (r["heading"] + " " + r["text"]).lower()):
+            where[word].add(r["page"])
+    unique = sorted(w for w, pages in where.items() if len(pages) == 1)
+    assert len(unique) > 20
+    page.goto(f"{site_url}/index.html")
+    for word in unique[:: max(1, len(unique) // 3)][:3]:
+        (expected,) = where[word]
+        page.locator("form.search input").fill(word)
+        page.locator(".search-results a.search-hit").first.wait_for()
+        hits = page.locator(".search-results a.search-hit").evaluate_all(
+            "as => as.map(a => a.getAttribute('href').split('#')[0])"
+        )
+        assert set(hits) == {expected}, f"search {word!r}: {hits}, expected {expected}"
+    page.locator(".search-results a.search-hit").first.click()
+    page.wait_for_load_state()
+    assert page.url.split("#")[0].endswith(expected)
+    assert page.failures == []
+
+
+def test_code_cell_folds_and_copy_button_is_there(page, site_url):
+    page.goto(f"{site_url}/00-introduction.html")
+    cell = page.locator("details.cell").first
+    code = cell.locator("pre.code")
+    assert code.is_visible()
+    assert cell.locator("button.copy").count() == 1
+    cell.locator("summary").click()
+    assert not code.is_visible()
     assert page.failures == []

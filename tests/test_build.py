@@ -55,7 +55,7 @@ def _pdftotext(pdf: Path) -> str:
 def test_site_has_index_and_one_page_per_chapter(built_article, root):
     html = built_article.html
     assert (html / "index.html").is_file()
-    pages = {p.name for p in html.glob("*.html")} - {"index.html"}
+    pages = {p.name for p in html.glob("*.html")} - {"index.html", "404.html", "search.html"}
     assert pages == {f"{c.stem}.html" for c in _chapters(root)}
     index = (html / "index.html").read_text(encoding="utf-8")
     assert CHAPTER_TITLE in index
@@ -86,7 +86,7 @@ def test_chapter_page_renders_math_citations_figure_and_computed_values(built_ar
     assert 'href="#eq-psth">(1)</a>' in page
     # Citations resolved to author-year text linking to a reference entry with its DOI.
     assert re.search(
-        r'<a class="cite" href="#cite-Siegle2021">Siegle <em>et al\.</em>, 2021</a>', page
+        r'<a class="cite" href="#cite-Siegle2021"[^>]*>Siegle <em>et al\.</em>, 2021</a>', page
     )
     assert 'id="cite-Siegle2021"' in page and "10.1038/s41586-020-03171-x" in page
     # Figure with number and caption; the image is the built figure.
@@ -125,7 +125,11 @@ def test_pdf_has_title_resolved_citation_figure_and_no_unresolved_refs(built_art
     ).stdout.splitlines()[2:]
     assert len(images) >= 1, "the figure is not embedded in the PDF"
     width, height = map(int, images[0].split()[3:5])
-    assert (width, height) == (900, 840), "embedded figure is not the 200-dpi PNG"
+    from PIL import Image
+
+    with Image.open(built_article.html.parent.parent / "figures" / "fig_psth_primer.png") as png:
+        assert (width, height) == png.size, "embedded figure is not the 200-dpi PNG"
+    assert width == 900
 
 
 def test_pdf_fonts_are_embedded_outlines(built_article):
@@ -185,3 +189,83 @@ def test_build_prints_what_the_user_can_use(built_article):
     assert "web site: " in built_article.log
     assert "serve it: python3 -m http.server -d " in built_article.log
     assert "PDF:      " in built_article.log
+
+
+def test_site_ships_downloads_404_favicon_and_search_index(built_article, root):
+    html = built_article.html
+    for name in ("404.html", "search.html", "_static/favicon.svg", "_static/site.js"):
+        assert (html / name).is_file(), name
+    index = json.loads((html / "search-index.json").read_text(encoding="utf-8"))
+    assert {r["page"] for r in index} == {f"{c.stem}.html" for c in _chapters(root)}
+    for chapter in _chapters(root):
+        copied = html / "_sources" / chapter.name
+        assert copied.read_bytes() == chapter.read_bytes()
+        notebook = json.loads((html / "_sources" / f"{chapter.stem}.ipynb").read_text())
+        assert any(c["cell_type"] == "code" for c in notebook["cells"])
+        page = (html / f"{chapter.stem}.html").read_text(encoding="utf-8")
+        assert f'href="_sources/{chapter.stem}.ipynb"' in page
+        assert f"/edit/main/chapters/{chapter.name}" in page
+    footer = (html / "index.html").read_text(encoding="utf-8")
+    assert "</a>.Code" not in footer and "</a>. Code" in footer
+
+
+def _chapter_title(chapter: Path) -> str:
+    match = re.search(r"^# (.+)$", chapter.read_text(encoding="utf-8"), re.M)
+    return match.group(1).strip()
+
+
+def test_pdf_reads_as_an_article(built_article, root):
+    """Title page, abstract, version, ISO date, every chapter, availability statement."""
+    first = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", str(built_article.pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    page1 = " ".join(first.split())
+    assert page1.startswith("databook: reproducible systems neuroscience from the DANDI Archive")
+    assert "Abstract A reproducible article that teaches" in page1
+    assert re.search(r"Version \d+\.\d+\.\d+ · 2026-11-23", page1), page1[:400]
+    assert "Placeholder" in page1  # authors and affiliations are not invented
+    flat = " ".join(_pdftotext(built_article.pdf).split())
+    for number, chapter in enumerate(_chapters(root), start=1):
+        assert f"{number} {_chapter_title(chapter)}" in flat, chapter.name
+    assert "Data and code availability" in flat
+    shots = root / "_build" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "80",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            str(built_article.pdf),
+            str(shots / "pdf-page-1"),
+        ],
+        check=True,
+    )
+
+
+def test_pdf_code_keeps_its_hyphens_and_stays_in_the_margin(built_article):
+    text = _pdftotext(built_article.pdf)
+    assert 'asset = "demo-ecephys"' in text
+    assert "demo -ecephys" not in text and "- -key" not in text
+    log = (built_article.pdf.parent / "databook.log").read_text(encoding="utf-8", errors="replace")
+    wide = [float(w) for w in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide\)", log)]
+    assert [w for w in wide if w > 1.0] == [], "lines run past the margin"
+
+
+def test_latex_source_zip_is_self_contained(built_article):
+    import zipfile
+
+    archive = built_article.pdf.parent / "databook-latex.zip"
+    names = set(zipfile.ZipFile(archive).namelist())
+    for name in ("tex/databook.tex", "tex/main.bib", "tex/databook-meta.tex", "tex/latexmkrc"):
+        assert name in names, name
+    assert any(n.startswith("tex/files/fig_") for n in names)
+    assert (built_article.html / "databook-latex.zip").is_file()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from databook.site.ast import Renderer, plain_text
@@ -123,3 +125,87 @@ def test_plain_text():
         )
         == "A b"
     )
+
+
+def _watermarked(layout, xlabel_wide):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from databook import plots
+
+    plots.figure_style()
+    fig, axes = plt.subplots(2, 2, figsize=(4.5, 4), layout=layout)
+    for ax in axes.flat:
+        ax.plot([0, 1], [0, 1])
+        ax.set_title("a panel title that is long", loc="left")
+        ax.set_xlabel("time from stimulus onset (ms)" if xlabel_wide else "t (s)")
+    plots.watermark(fig, "SIMULATED DATA")
+    fig.canvas.draw()
+    return fig, axes
+
+
+@pytest.mark.parametrize("layout", ["constrained", "tight"])
+@pytest.mark.parametrize("xlabel_wide", [False, True])
+def test_default_watermark_stays_clear_of_every_panel_and_label(layout, xlabel_wide):
+    """The SIMULATED DATA mark must never cross data, tick labels or axis labels."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = _watermarked(layout, xlabel_wide)
+    renderer = fig.canvas.get_renderer()
+    mark = fig.texts[-1].get_window_extent(renderer)
+    for ax in axes.flat:
+        assert not mark.overlaps(ax.get_tightbbox(renderer)), "watermark over a panel"
+    assert fig.bbox.x0 - 1 <= mark.x0 and mark.x1 <= fig.bbox.x1 + 1, "cut off"
+    assert fig.bbox.y0 - 1 <= mark.y0 and mark.y1 <= fig.bbox.y1 + 1, "cut off"
+    plt.close(fig)
+
+
+def test_spaced_double_hyphen_is_an_en_dash_but_code_keeps_it(render):
+    para = {"type": "paragraph", "children": [text("spikes -- and more --- here")]}
+    assert render.render(para) == "<p>spikes \u2013 and more \u2014 here</p>"
+    assert render.render({"type": "inlineCode", "value": "a -- b"}) == "<code>a -- b</code>"
+
+
+def test_code_cell_folds_but_its_output_stays_visible(render):
+    block = {
+        "type": "block",
+        "kind": "notebook-code",
+        "children": [
+            {"type": "code", "lang": "python", "value": "x = 1", "executable": True},
+            {"type": "outputs", "children": []},
+        ],
+    }
+    html = render.render(block)
+    assert '<details class="cell" open><summary>Code</summary><pre class="code executable">' in html
+    assert html.index("</details>") < html.index('<div class="outputs">')
+
+
+def test_wide_table_scrolls_in_its_own_box(render):
+    table = {"type": "table", "children": [{"type": "tableRow", "children": []}]}
+    assert render.render(table) == '<div class="table-wrap"><table><tr></tr></table></div>'
+
+
+def test_sections_are_numbered_like_the_pdf():
+    """Chapter 3's sections read 3.1, 3.2, its subsections 3.2.1, as LaTeX numbers them."""
+    renderer = Renderer(asset_url=str, page_url=str, chapter=3)
+
+    def heading(depth, title):
+        return {"type": "heading", "depth": depth, "identifier": title, "children": [text(title)]}
+
+    html = renderer.render(
+        {
+            "type": "root",
+            "children": [
+                heading(2, "a"),
+                heading(3, "a1"),
+                heading(2, "b"),
+                heading(3, "b1"),
+                heading(3, "b2"),
+                heading(2, "d"),
+            ],
+        }
+    )
+    numbers = re.findall(r'<span class="heading-number">([\d.]+)</span>', html)
+    assert numbers == ["3.1", "3.1.1", "3.2", "3.2.1", "3.2.2", "3.3"]

@@ -251,6 +251,44 @@ def _build_figures(
     )
 
 
+#: The self-contained LaTeX source (arXiv-style), next to the PDF and on the site.
+LATEX_ZIP = "databook-latex.zip"
+
+
+def _finish_latex(project: Project, *, since: float) -> None:
+    """Keep the PDF's LaTeX log, repair the exported ``.tex`` folder and zip it.
+
+    mystmd compiles in a temporary folder (``_build/temp/myst*``), where
+    ``templates/latex/latexmkrc`` has already run ``databook.latexfix``; its log is copied
+    to ``_build/exports/databook.log`` so overfull boxes can be checked. The ``--tex``
+    export is written without that step, so it is fixed here before it is zipped.
+    """
+    from databook.latexfix import fix_tree
+
+    exports = project.pdf.parent
+    wall = time.time() - (time.perf_counter() - since)
+    logs = [
+        log
+        for log in (project.root / "_build" / "temp").glob(f"*/{project.pdf.stem}.log")
+        if log.stat().st_mtime >= wall
+    ]
+    if logs:
+        shutil.copy2(
+            max(logs, key=lambda p: p.stat().st_mtime), exports / f"{project.pdf.stem}.log"
+        )
+    tex_dir = exports / "tex"
+    if not tex_dir.is_dir():
+        return
+    fix_tree(tex_dir, project.root)
+    template = project.root / "templates" / "latex" / "latexmkrc"
+    if template.is_file():
+        shutil.copy2(template, tex_dir / "latexmkrc")
+    base = exports / LATEX_ZIP
+    tmp = base.with_suffix(".tmp")
+    shutil.make_archive(str(tmp), "zip", root_dir=tex_dir.parent, base_dir=tex_dir.name)
+    Path(f"{tmp}.zip").replace(base)
+
+
 def build(
     project: Project,
     *,
@@ -291,8 +329,12 @@ def _build(project: Project, *, data_mode: str, html: bool, pdf: bool, jobs: int
                 f"mystmd finished but {project.pdf} is missing; its log above says why (is "
                 "TeX Live installed? `scripts/system-deps.sh article`)"
             )
+        _finish_latex(project, since=start)
         if html:
             shutil.copy2(project.pdf, project.html / project.pdf.name)
+            zipped = project.pdf.parent / LATEX_ZIP
+            if zipped.is_file():
+                shutil.copy2(zipped, project.html / LATEX_ZIP)
     return BuildReport(
         figures=figures, html=project.html, pdf=project.pdf, seconds=time.perf_counter() - start
     )

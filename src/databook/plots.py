@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from databook._atomic import atomic_path
 
@@ -61,32 +61,83 @@ def figure_dir(default: str | os.PathLike[str]) -> Path:
     return Path(os.environ.get("DATABOOK_FIGURE_DIR") or default)
 
 
+#: Where the default watermark may go, in order of preference (figure fraction).
+_CORNERS = ((0.995, 0.005), (0.995, 0.995), (0.005, 0.005), (0.005, 0.995))
+
+
+def _occupied(fig: Figure, renderer: Any, skip: Any) -> list[Any]:
+    """Display-space boxes of everything drawn on ``fig`` (panels with their labels)."""
+    boxes = [ax.get_tightbbox(renderer) for ax in fig.axes if ax.get_visible()]
+    boxes += [t.get_window_extent(renderer) for t in fig.texts if t is not skip and t.get_text()]
+    boxes += [leg.get_window_extent(renderer) for leg in fig.legends]
+    return [b for b in boxes if b is not None]
+
+
+def _add_bottom_strip(fig: Figure, height_in: float) -> None:
+    """Grow ``fig`` by a blank strip of ``height_in`` inches at the bottom, keeping the
+    drawn layout (the layout engine is switched off so it is not recomputed)."""
+    fig.set_layout_engine("none")
+    old = fig.get_figheight()
+    new = old + height_in
+    scale, shift = old / new, height_in / new
+    for ax in fig.axes:
+        box = ax.get_position()
+        ax.set_position([box.x0, box.y0 * scale + shift, box.width, box.height * scale])
+    for text in fig.texts:
+        x, y = text.get_position()
+        text.set_position((x, y * scale + shift))
+    fig.set_figheight(new)
+
+
 def watermark(
     fig: Figure,
     text: str,
     *,
-    xy: tuple[float, float] = (0.5, 0.5),
-    rotation: float = 20,
-    fontsize: float = 28,
-    alpha: float = 0.15,
+    xy: tuple[float, float] | None = None,
+    rotation: float = 0,
+    fontsize: float = 9,
+    alpha: float = 0.6,
 ) -> None:
-    """Write ``text`` (e.g. "SIMULATED DATA") across the figure, so no reader mistakes it.
+    """Write ``text`` (e.g. "SIMULATED DATA") on the figure, so no reader mistakes it.
 
-    ``xy`` (figure fraction), ``rotation`` (degrees), ``fontsize`` (points) and ``alpha``
-    place it in a part of the figure that holds no data, where it can be darker.
+    By default (``xy=None``) it goes small and upright into the first corner of the
+    figure where it touches no panel, tick label, axis label, title or legend; when every
+    corner is taken, the figure grows by a blank strip at the bottom that holds it. So it
+    never crosses the data. Call it after the figure is complete. ``xy`` (figure
+    fraction; the anchor is the text's corner nearest that point), ``rotation``
+    (degrees), ``fontsize`` (points) and ``alpha`` place it explicitly instead.
     """
-    fig.text(
-        *xy,
-        text,
-        ha="center",
-        va="center",
-        rotation=rotation,
-        fontsize=fontsize,
-        color="0.5",
-        alpha=alpha,
-        zorder=1000,
-        transform=fig.transFigure,
-    )
+
+    def put(at: tuple[float, float]) -> Any:
+        ha = "right" if at[0] > 0.66 else "left" if at[0] < 0.34 else "center"
+        va = "top" if at[1] > 0.66 else "bottom" if at[1] < 0.34 else "center"
+        return fig.text(
+            *at,
+            text,
+            ha=ha,
+            va=va,
+            rotation=rotation,
+            fontsize=fontsize,
+            fontweight="bold",
+            color="0.35",
+            alpha=alpha,
+            zorder=1000,
+            transform=fig.transFigure,
+        )
+
+    if xy is not None:
+        put(xy)
+        return
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for corner in _CORNERS:
+        mark = put(corner)
+        box = mark.get_window_extent(renderer)
+        if not any(box.overlaps(other) for other in _occupied(fig, renderer, mark)):
+            return
+        mark.remove()
+    _add_bottom_strip(fig, height_in=2.2 * fontsize / 72)
+    put((0.995, 0.005))
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str]) -> Path:

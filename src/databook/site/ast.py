@@ -43,8 +43,19 @@ class Renderer:
     asset_url: Callable[[str], str]
     page_url: Callable[[str], str]
     figure_note: Callable[[Node], str] | None = None
+    chapter: int | None = None
     cited: list[str] = field(default_factory=list)
     unknown: set[str] = field(default_factory=set)
+    _sections: list[int] = field(default_factory=lambda: [0, 0])
+
+    def section_number(self, depth: int) -> str:
+        """Next number for a heading of ``depth`` (2 or 3), as the PDF prints it ("3.2.1")."""
+        if self.chapter is None or depth not in (2, 3):
+            return ""
+        level = depth - 2
+        self._sections[level] += 1
+        self._sections[level + 1 :] = [0] * (len(self._sections) - level - 1)
+        return ".".join(str(n) for n in [self.chapter, *self._sections[: level + 1]])
 
     def render(self, node: Node) -> str:
         handler = getattr(self, f"_{node['type']}", None)
@@ -68,14 +79,23 @@ class Renderer:
     def _block(self, node: Node) -> str:
         kind = node.get("kind")
         cls = f' class="block {escape(kind)}"' if kind else ' class="block"'
-        return self._wrap("section", node, cls + _attr_id(node))
+        if kind != "notebook-code":
+            return self._wrap("section", node, cls + _attr_id(node))
+        # A code cell: the source folds away (open by default), its outputs stay visible.
+        parts = []
+        for child in node.get("children", []):
+            html = self.render(child)
+            if child.get("type") == "code":
+                html = f'<details class="cell" open><summary>Code</summary>{html}</details>'
+            parts.append(html)
+        return f"<section{cls}{_attr_id(node)}>{''.join(parts)}</section>"
 
     def _paragraph(self, node: Node) -> str:
         return self._wrap("p", node)
 
     def _heading(self, node: Node) -> str:
         depth = min(int(node.get("depth", 2)) + 0, 6)
-        number = node.get("enumerator")
+        number = node.get("enumerator") or self.section_number(depth)
         prefix = f'<span class="heading-number">{escape(number)}</span> ' if number else ""
         ident = node.get("html_id") or node.get("identifier")
         anchor = (
@@ -145,7 +165,8 @@ class Renderer:
         return self._wrap("p", node, ' class="admonition-title"')
 
     def _table(self, node: Node) -> str:
-        return self._wrap("table", node)
+        # The wrapper scrolls sideways so a wide table never widens the page.
+        return f'<div class="table-wrap">{self._wrap("table", node)}</div>'
 
     def _tableRow(self, node: Node) -> str:
         return self._wrap("tr", node)
@@ -190,7 +211,9 @@ class Renderer:
 
     # Inline ------------------------------------------------------------------------
     def _text(self, node: Node) -> str:
-        return escape(node.get("value", ""), quote=False)
+        # " -- " and " --- " are dashes (LaTeX prints them so in the PDF); code keeps "--".
+        value = node.get("value", "").replace(" --- ", " \u2014 ").replace(" -- ", " \u2013 ")
+        return escape(value, quote=False)
 
     def _emphasis(self, node: Node) -> str:
         return self._wrap("em", node)

@@ -43,15 +43,32 @@ class Page:
     short_title: str
     description: str
     data: dict[str, Any]
+    stem: str = ""
+    location: str = ""
+    has_ipynb: bool = False
+    source_url: str = ""
+    edit_url: str = ""
 
 
 def _get(base: str, path: str) -> bytes:
+    if not base.startswith(("http://", "https://")):
+        # A snapshot folder written by an earlier render (DATABOOK_SITE_SNAPSHOT).
+        local = Path(base) / path.lstrip("/")
+        if not local.is_file():
+            raise SiteError(f"{local} missing from the site snapshot")
+        return local.read_bytes()
     url = f"{base.rstrip('/')}/{path.lstrip('/')}"
     try:
         with urllib.request.urlopen(url, timeout=30) as response:
-            return response.read()
+            data = response.read()
     except (urllib.error.URLError, TimeoutError) as err:
         raise SiteError(f"could not fetch {url} from mystmd's content server: {err}") from err
+    snapshot = os.environ.get("DATABOOK_SITE_SNAPSHOT")
+    if snapshot:
+        target = Path(snapshot) / path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return data
 
 
 def _get_json(base: str, path: str) -> dict[str, Any]:
@@ -90,9 +107,17 @@ def _copy_katex(template_dir: Path, out: Path) -> None:
 def _static_assets(out: Path) -> None:
     static = out / "_static"
     static.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(STATIC / "style.css", static / "style.css")
-    pygments_css = HtmlFormatter(style="friendly").get_style_defs("pre.code")
-    _write(static / "pygments.css", pygments_css + "\n")
+    for name in ("style.css", "site.js", "favicon.svg"):
+        shutil.copy2(STATIC / name, static / name)
+    light = HtmlFormatter(style="friendly").get_style_defs("pre.code")
+    dark_rules = HtmlFormatter(style="monokai").get_style_defs("pre.code")
+    dark = "\n".join(
+        line for line in dark_rules.splitlines() if not line.startswith(("pre {", "td.linenos"))
+    )
+    forced = dark.replace("pre.code", 'html[data-theme="dark"] pre.code')
+    system = dark.replace("pre.code", 'html:not([data-theme="light"]) pre.code')
+    css = f"{light}\n{forced}\n@media (prefers-color-scheme: dark) {{\n{system}\n}}\n"
+    _write(static / "pygments.css", css)
 
 
 def _load_pages(cdn: str, project: dict[str, Any]) -> list[Page]:
@@ -112,9 +137,150 @@ def _load_pages(cdn: str, project: dict[str, Any]) -> list[Page]:
                 short_title=front.get("short_title") or title,
                 description=front.get("description") or "",
                 data=data,
+                stem=PurePosixPath(filename).stem,
+                location=data.get("location", "").lstrip("/"),
             )
         )
     return pages
+
+
+def _project_root(template_dir: Path) -> Path:
+    root = os.environ.get("DATABOOK_ROOT")
+    return Path(root) if root else template_dir.resolve().parent.parent
+
+
+def _repository(root: Path) -> str:
+    """The repository URL from pyproject.toml's ``[project.urls] Source`` ('' if none)."""
+    import tomllib
+
+    try:
+        meta = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return ""
+    urls = meta.get("project", {}).get("urls", {})
+    return (urls.get("Source") or urls.get("Repository") or "").rstrip("/")
+
+
+def _version(root: Path) -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("databook")
+    except Exception:  # not installed: fall back to pyproject
+        import tomllib
+
+        try:
+            meta = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError):
+            return ""
+        return str(meta.get("project", {}).get("version", ""))
+
+
+def _launch_links(repo: str, location: str) -> list[dict[str, str]]:
+    """Binder, Colab and DANDI Hub links for a chapter of a GitHub repository."""
+    if not repo.startswith("https://github.com/") or not location:
+        return []
+    slug = repo.removeprefix("https://github.com/")
+    notebook = str(PurePosixPath(location).with_suffix(".ipynb"))
+    name = slug.rsplit("/", 1)[-1]
+    return [
+        {"name": "Binder", "url": f"https://mybinder.org/v2/gh/{slug}/HEAD?labpath={location}"},
+        {
+            "name": "Colab",
+            "url": f"https://colab.research.google.com/github/{slug}/blob/main/{notebook}",
+        },
+        {
+            "name": "DANDI Hub",
+            "url": (
+                "https://hub.dandiarchive.org/user-redirect/git-pull?repo="
+                f"{repo}&branch=main&urlpath=lab/tree/{name}/{location}"
+            ),
+        },
+    ]
+
+
+def _sources(root: Path, out: Path, page: Page) -> None:
+    """Copy the chapter's source into ``_sources/`` and convert it to a notebook."""
+    source = root / page.location
+    if not page.location or not source.is_file():
+        return
+    target = out / "_sources" / f"{page.stem}{source.suffix}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source, target)
+    if source.suffix == ".ipynb":
+        page.has_ipynb = True
+        return
+    try:
+        import jupytext
+    except ImportError:
+        return
+    notebook = jupytext.read(source)
+    jupytext.write(notebook, out / "_sources" / f"{page.stem}.ipynb", fmt="ipynb")
+    page.has_ipynb = True
+
+
+def _toc(node: dict[str, Any], chapter: int, depth: int = 3) -> list[dict[str, Any]]:
+    """Section headings (depth 2..``depth``) of a page with their anchors and numbers."""
+    from databook.site.ast import Renderer, plain_text
+
+    numbers = Renderer(asset_url=str, page_url=str, chapter=chapter)
+    found: list[dict[str, Any]] = []
+
+    def walk(n: dict[str, Any]) -> None:
+        if n.get("type") == "heading" and 2 <= int(n.get("depth", 0)) <= depth:
+            ident = n.get("html_id") or n.get("identifier")
+            number = numbers.section_number(int(n["depth"]))
+            if ident:
+                title = plain_text(n)
+                found.append({"id": ident, "title": title, "depth": n["depth"], "number": number})
+            return
+        for child in n.get("children", []):
+            walk(child)
+
+    walk(node)
+    return found
+
+
+def _search_entries(page: Page, node: dict[str, Any]) -> list[dict[str, str]]:
+    """One search record per section: page, anchor, heading and its plain text."""
+    from databook.site.ast import plain_text
+
+    entries = [{"page": page.filename, "id": "", "heading": page.title, "text": ""}]
+
+    def walk(n: dict[str, Any]) -> None:
+        if n.get("type") == "heading":
+            entries.append(
+                {
+                    "page": page.filename,
+                    "id": n.get("html_id") or n.get("identifier") or "",
+                    "heading": plain_text(n),
+                    "text": "",
+                }
+            )
+            return
+        if n.get("type") in ("text", "inlineCode", "code") and "value" in n:
+            entries[-1]["text"] += " " + n["value"]
+            return
+        for child in n.get("children", []):
+            walk(child)
+
+    walk(node)
+    for entry in entries:
+        entry["text"] = " ".join(entry["text"].split())
+    return [e for e in entries if e["text"] or e["id"] == ""]
+
+
+def _cite_previews(body: str, cite_data: dict[str, Any]) -> str:
+    """Give every citation link its reference as a hover preview (``title``)."""
+    import html
+    import re
+
+    for label, entry in cite_data.items():
+        text = " ".join(html.unescape(re.sub(r"<[^>]+>", "", entry.get("html", ""))).split())
+        if text:
+            anchor = f'class="cite" href="#cite-{html.escape(label)}"'
+            body = body.replace(anchor, f'{anchor} title="{html.escape(text)}"')
+    return body
 
 
 def render_site(cdn: str, out: Path, template_dir: Path) -> list[Path]:
@@ -141,30 +307,52 @@ def render_site(cdn: str, out: Path, template_dir: Path) -> list[Path]:
         return page.filename if page else f"{slug}.html"
 
     env = _environment()
-    root = os.environ.get("DATABOOK_ROOT")
-    figure_note = FigureNotes.from_project(Path(root)) if root else None
     written: list[Path] = []
+    root = _project_root(template_dir)
+    figure_note = FigureNotes.from_project(root) if root else None
+    repo = _repository(root)
+    affiliations = {a.get("id"): a.get("name", "") for a in project.get("affiliations", [])}
     site = {
         "title": project.get("title") or config.get("title") or "databook",
         "short_title": project.get("short_title") or config.get("title") or "databook",
         "subtitle": project.get("subtitle") or "",
         "description": project.get("description") or "",
-        "authors": [a.get("name", "") for a in project.get("authors", [])],
+        "authors": [
+            {
+                "name": a.get("name", ""),
+                "orcid": a.get("orcid", ""),
+                "affiliations": [affiliations.get(x, x) for x in a.get("affiliations", [])],
+            }
+            for a in project.get("authors", [])
+        ],
         "date": project.get("date") or "",
+        "doi": project.get("doi") or "",
+        "version": _version(root),
         "license": project.get("license") or {},
         "keywords": project.get("keywords") or [],
         "pdf": "databook.pdf",
+        "tex_zip": "databook-latex.zip",
+        "source": repo,
     }
     nav = [{"title": p.short_title, "href": p.filename} for p in pages]
+    search: list[dict[str, str]] = []
     for number, page in enumerate(pages, start=1):
-        renderer = Renderer(asset_url=asset_url, page_url=page_url, figure_note=figure_note)
+        _sources(root, out, page)
+        if repo and page.location:
+            page.source_url = f"{repo}/blob/main/{page.location}"
+            page.edit_url = f"{repo}/edit/main/{page.location}"
+        renderer = Renderer(
+            asset_url=asset_url, page_url=page_url, chapter=number, figure_note=figure_note
+        )
         body = renderer.render(page.data["mdast"])
+        search.extend(_search_entries(page, page.data["mdast"]))
         cite_data = page.data.get("references", {}).get("cite", {}).get("data", {})
         references = [
             {"label": label, "html": cite_data[label]["html"]}
             for label in page.data.get("references", {}).get("cite", {}).get("order", [])
             if label in cite_data
         ]
+        body = _cite_previews(body, cite_data)
         missing = [label for label in renderer.cited if label not in cite_data]
         if missing:
             print(f"databook.site: unresolved citations {missing} in {page.slug}", file=sys.stderr)
@@ -177,6 +365,8 @@ def render_site(cdn: str, out: Path, template_dir: Path) -> list[Path]:
             next=pages[number] if number < len(pages) else None,
             body=body,
             references=references,
+            toc=_toc(page.data["mdast"], chapter=number),
+            launch=_launch_links(repo, page.location),
         )
         target = out / page.filename
         _write(target, html)
@@ -184,6 +374,10 @@ def render_site(cdn: str, out: Path, template_dir: Path) -> list[Path]:
     index = env.get_template("index.html").render(site=site, nav=nav, pages=pages)
     _write(out / "index.html", index)
     written.append(out / "index.html")
+    for name in ("404.html", "search.html"):
+        _write(out / name, env.get_template(name).render(site=site, nav=nav))
+        written.append(out / name)
+    _write(out / "search-index.json", json.dumps(search, ensure_ascii=False, separators=(",", ":")))
     for url in sorted(assets):
         target = out / "build" / PurePosixPath(url).name
         with atomic_path(target) as tmp:
