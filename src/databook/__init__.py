@@ -14,6 +14,7 @@ The public face is a set of modules, one job each, in the order data flows:
 - ``responses``, ``rf``, ``opto``, ``csd``, ``cellmatch``: one analysis each, on arrays,
   with ``tuning`` (OSI/DSI), ``latency`` (onset fits), ``quality`` (unit filters),
   ``unitsummary`` (per-unit tables) and ``overlap`` (ROI neighbours) beside them
+- ``sessions``: a per-session analysis mapped over many sessions of a dandiset, on Dask
 - ``plots``: shared figure style; ``figures``: the figure runner; ``article``: the build
 - ``paths``: where a project's files live; ``errors``: the base of every reported error
 
@@ -48,6 +49,7 @@ _MODULES = (
     "quality",
     "responses",
     "rf",
+    "sessions",
     "tables",
     "tuning",
     "unitsummary",
