@@ -14,22 +14,15 @@ import pytest
 from click.testing import CliRunner
 
 from databook import cli, localarchive, sessions
-from databook.assets import Asset, cache_dir
-
-pytest.importorskip("distributed")
+from databook.assets import Asset
 
 SEEDS = (0, 1, 2, 3)
 CORRUPT = "sub-corrupt/sub-corrupt_ecephys.nwb"
 
 
 def _session(seed: int) -> Path:
-    """The demo ecephys session of ``seed`` (generated into the data cache once)."""
-    from databook import demo
-
-    folder = cache_dir() / "across-demo" / f"seed-{seed}"
-    if not (folder / "ecephys.nwb").is_file() or not (folder / "ground_truth.json").is_file():
-        demo.generate(folder, seed=seed, only=["demo-ecephys"])
-    return folder
+    """The folder of the demo ecephys session of ``seed`` and its ground truth."""
+    return next(iter(sessions.demo_files([seed]).values())).parent
 
 
 @dataclass
@@ -42,11 +35,11 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    folders = {f"sub-{k}/sub-{k}_ecephys.nwb": _session(k) for k in SEEDS}
-    files = {path: folder / "ecephys.nwb" for path, folder in folders.items()}
+    files = sessions.demo_files(SEEDS)
+    folders = {path: file.parent for path, file in files.items()}
     # A corrupt session: the HDF5 superblock overwritten, as a broken upload would be.
     bad = tmp_path_factory.mktemp("corrupt") / "ecephys.nwb"
-    shutil.copyfile(files["sub-0/sub-0_ecephys.nwb"], bad)
+    shutil.copyfile(files[next(iter(files))], bad)
     with open(bad, "r+b") as handle:
         handle.write(b"\0" * 4096)
     files[CORRUPT] = bad

@@ -46,6 +46,7 @@ __all__ = [
     "across",
     "by_area",
     "dandiset_assets",
+    "demo_files",
     "function_key",
     "load_function",
     "parse_params",
@@ -350,6 +351,24 @@ def write_run(run: Run, out: str | os.PathLike[str]) -> Path:
         with atomic_path(out.with_name(f"{out.stem}.failures.csv")) as tmp:
             run.failures.to_csv(tmp, index=False)
     return out
+
+
+def demo_files(seeds: Sequence[int]) -> dict[str, Path]:
+    """Demo Neuropixels sessions, one per seed, as ``{dandiset path: local file}`` to serve
+    with :func:`databook.localarchive.serve` (generated into the data cache once; each
+    folder also holds that seed's ``ground_truth.json``)."""
+    from databook import demo
+    from databook.assets import cache_dir
+
+    files = {}
+    for seed in seeds:
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise AcrossError(f"demo seeds must be non-negative integers, got {seed!r}")
+        folder = cache_dir() / "across-demo" / f"seed-{seed}"
+        if not (folder / "ecephys.nwb").is_file() or not (folder / "ground_truth.json").is_file():
+            demo.generate(folder, seed=seed, only=["demo-ecephys"])
+        files[f"sub-demo-{seed}/sub-demo-{seed}_ses-ecephys.nwb"] = folder / "ecephys.nwb"
+    return files
 
 
 def _etag(url: str) -> str:
