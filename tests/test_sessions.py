@@ -210,6 +210,8 @@ def test_bad_input_is_named():
         sessions.load_function("databook.sessions.nope")
     with pytest.raises(sessions.AcrossError, match="workers must be a positive integer"):
         sessions.across(sessions.responsive_units, ["x"], workers=0)
+    with pytest.raises(sessions.AcrossError, match="memory_limit must be"):
+        sessions.across(sessions.responsive_units, ["x"], memory_limit="lots")
     with pytest.raises(sessions.AcrossError, match="NAME=VALUE"):
         sessions.parse_params(["alpha"])
     with pytest.raises(sessions.AcrossError, match="ID/VERSION"):

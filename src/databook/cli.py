@@ -237,6 +237,9 @@ def verify(root: Path | None) -> None:
     "--workers", type=click.IntRange(min=1), default=2, show_default=True,
     help="Worker processes of the local cluster (ignored with --scheduler).",
 )  # fmt: skip
+@click.option(
+    "--memory-limit", default="4GiB", show_default=True, help="Per local worker, e.g. 2GiB."
+)
 @click.option("--param", "params", multiple=True, help="NAME=VALUE (VALUE as JSON), repeatable.")
 @click.option("--api-url", envvar="DANDI_API_URL", default=None, help="DANDI API base URL.")
 @click.option(
@@ -250,6 +253,7 @@ def across(
     dandiset: str | None,
     scheduler: str | None,
     workers: int,
+    memory_limit: str,
     params: tuple[str, ...],
     api_url: str | None,
     out: Path | None,
@@ -270,7 +274,7 @@ def across(
     )  # fmt: skip
     run = sessions.across(
         function, targets, params=sessions.parse_params(params), scheduler=scheduler,
-        workers=workers,
+        workers=workers, memory_limit=memory_limit,
     )  # fmt: skip
     click.echo(
         f"{len(run.table)} rows from {run.computed + run.cache_hits} sessions "

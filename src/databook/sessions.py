@@ -499,8 +499,9 @@ def across(
     scheduler : address of a running Dask scheduler; None starts a LocalCluster of
         ``workers`` processes (one thread each) with ``memory_limit`` per worker.
     retries : times a failed session is retried before it counts as failed
-    cache : directory of the Parquet cache (default ``$DATABOOK_CACHE/across``); False-y
-        strings are not accepted: pass ``cache=None`` for the default.
+    memory_limit : per-worker memory limit of the LocalCluster (bytes or e.g. "4GiB"); a
+        worker above it is restarted and its session, after ``retries``, fails alone
+    cache : directory of the Parquet cache (default ``$DATABOOK_CACHE/across``)
     progress : show a progress bar (tqdm) on the client
     dashboard : start (LocalCluster) and print the Dask dashboard URL, if one is running
 
@@ -523,6 +524,15 @@ def across(
         raise AcrossError(f"retries must be a non-negative integer, got {retries!r}")
     if isinstance(assets, str) or not len(assets):
         raise AcrossError(f"assets must be a non-empty list of lock keys or Assets: {assets!r}")
+    if isinstance(memory_limit, str):
+        from dask.utils import parse_bytes
+
+        try:
+            parse_bytes(memory_limit)
+        except (ValueError, TypeError):
+            raise AcrossError(
+                f"memory_limit must be bytes or a size such as '4GiB', got {memory_limit!r}"
+            ) from None
     params = dict(params or {})
     func_key = function_key(func, params)
     root = Path(cache) if cache is not None else _assets.cache_dir() / "across"
@@ -593,7 +603,7 @@ def _compute(
             raise AcrossError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from err
     try:
         link = None
-        if "dashboard" in client.scheduler_info().get("services", {}):
+        if dashboard and "dashboard" in client.scheduler_info().get("services", {}):
             link = client.dashboard_link
             print(f"Dask dashboard: {link}")
         futures = {}
