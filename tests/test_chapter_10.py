@@ -73,3 +73,22 @@ def test_every_planted_field_is_located_near_its_centre(runs):
             x, y = unit["center_deg"]
             assert abs(mine.loc[unit["unit"], "x_deg"] - x) < 3.0
             assert abs(mine.loc[unit["unit"], "y_deg"] - y) < 3.0
+
+
+def test_demo_recovery_counts_what_the_chapter_states(runs):
+    flashes, fields, truths = runs
+    table = sessions.demo_recovery(flashes.table, fields.table, truths)
+    assert sorted(table.index) == sorted(truths)
+    assert (table["found"] == table["planted responders"]).all()
+    assert (table["planted responders"] == 30).all()
+    assert table["false alarms"].max() <= 2
+    assert (table["fields found"] == table["planted fields"]).all()
+    assert table["median centre error (deg)"].max() < 2.0
+    # A unit the tables call responsive but the truth does not plant is a false alarm.
+    path = next(iter(truths))
+    fewer = {
+        **truths,
+        path: {**truths[path], "flash_responders": truths[path]["flash_responders"][1:]},
+    }
+    again = sessions.demo_recovery(flashes.table, fields.table, fewer)
+    assert again.loc[path, "false alarms"] == table.loc[path, "false alarms"] + 1

@@ -47,6 +47,7 @@ __all__ = [
     "by_area",
     "dandiset_assets",
     "demo_files",
+    "demo_recovery",
     "function_key",
     "load_function",
     "parse_params",
@@ -371,6 +372,47 @@ def demo_files(seeds: Sequence[int]) -> dict[str, Path]:
     return files
 
 
+def demo_recovery(flashes: Any, fields: Any, truths: Mapping[str, Mapping[str, Any]]) -> Any:
+    """How well gathered tables recover each demo session's planted answers.
+
+    Parameters
+    ----------
+    flashes : gathered :func:`responsive_units` table (all units, no quality filter)
+    fields : gathered :func:`rf_centres` table
+    truths : ``{path: the "ecephys" part of that session's ground_truth.json}``
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per session (its path): ``planted responders``, ``found``, ``false
+        alarms``, ``planted fields``, ``fields found``, ``median centre error (deg)``.
+    """
+    import numpy as np
+    import pandas as pd
+
+    rows = {}
+    for path, truth in truths.items():
+        mine = flashes[flashes["path"] == path]
+        planted = {r["unit"] for r in truth["flash_responders"]}
+        called = set(mine.loc[mine["responsive"], "unit"])
+        located = fields[fields["path"] == path].set_index("unit")
+        centres = pd.DataFrame(truth["rf_units"]).set_index("unit")["center_deg"]
+        found = centres.index.intersection(located.index)
+        offset = located.loc[found, ["x_deg", "y_deg"]].to_numpy() - np.array(
+            centres[found].tolist(), dtype=float
+        ).reshape(-1, 2)
+        error = np.hypot(offset[:, 0], offset[:, 1])
+        rows[path] = {
+            "planted responders": len(planted),
+            "found": len(planted & called),
+            "false alarms": len(called - planted),
+            "planted fields": len(centres),
+            "fields found": len(found),
+            "median centre error (deg)": float(np.median(error)) if error.size else np.nan,
+        }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("path")
+
+
 def _etag(url: str) -> str:
     """The ETag the server gives ``url`` ('' if none or unreachable)."""
     import requests
@@ -583,7 +625,7 @@ def _compute(
 ) -> str | None:  # fmt: skip
     """Submit the sessions in ``todo`` and collect results into ``tables``/``failures``."""
     from distributed import Client, LocalCluster, as_completed
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     cluster = None
     if scheduler is None:
