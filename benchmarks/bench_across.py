@@ -29,7 +29,7 @@ def peak_rss_mb() -> float:
 
 
 def run(n: int, workers: int) -> dict[str, float]:
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     demo = list(sessions.demo_files(range(min(n, 8))).values())
     files = {f"sub-{k}/sub-{k}_ecephys.nwb": demo[k % len(demo)] for k in range(n)}
@@ -38,10 +38,7 @@ def run(n: int, workers: int) -> dict[str, float]:
         archive = server.archive
         found = sessions.dandiset_assets(archive.dandiset, archive.version, api_url=server.api_url)
         start = time.perf_counter()
-        cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, memory_limit="4GiB",
-            dashboard_address=None, host="127.0.0.1",
-        )  # fmt: skip
+        cluster = sessions.start_cluster(workers)
         client = Client(cluster)
         out["startup_s"] = time.perf_counter() - start
         try:

@@ -53,6 +53,7 @@ __all__ = [
     "parse_params",
     "responsive_units",
     "rf_centres",
+    "start_cluster",
     "targets",
     "write_run",
 ]
@@ -545,7 +546,7 @@ def across(
         worker above it is restarted and its session, after ``retries``, fails alone
     cache : directory of the Parquet cache (default ``$DATABOOK_CACHE/across``)
     progress : show a progress bar (tqdm) on the client
-    dashboard : start (LocalCluster) and print the Dask dashboard URL, if one is running
+    dashboard : print the Dask dashboard URL, if one is running
 
     Returns
     -------
@@ -619,24 +620,35 @@ def across(
     )
 
 
+def start_cluster(workers: int = 2, *, memory_limit: str | int = "4GiB") -> Any:
+    """A ``distributed.LocalCluster`` of ``workers`` processes (one thread each, at most
+    ``memory_limit`` each) on 127.0.0.1, to share between several :func:`across` calls
+    (pass ``scheduler=cluster.scheduler_address``); ``cluster.close()`` when done."""
+    from distributed import LocalCluster
+
+    return LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        memory_limit=memory_limit,
+        # A free port: a fixed one (8787) collides with other clusters on the machine.
+        # Without bokeh installed no dashboard starts.
+        dashboard_address=":0",
+        host="127.0.0.1",
+    )
+
+
 def _compute(
     func, params, todo, tables, failures, seconds, *, scheduler, workers, memory_limit,
     retries, progress, dashboard,
 ) -> str | None:  # fmt: skip
     """Submit the sessions in ``todo`` and collect results into ``tables``/``failures``."""
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import Client, as_completed
     from tqdm import tqdm
 
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            memory_limit=memory_limit,
-            dashboard_address=":0" if dashboard else None,
-            host="127.0.0.1",
-        )
+        cluster = start_cluster(workers, memory_limit=memory_limit)
         client = Client(cluster)
     else:
         try:
