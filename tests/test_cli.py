@@ -71,7 +71,11 @@ def test_console_script_and_fast_import():
         text=True,
         check=True,
     )
-    heavy = [m for m in ("numpy", "matplotlib", "pynwb", "h5py") if f" {m}\n" in proc.stderr]
+    heavy = [
+        m
+        for m in ("numpy", "matplotlib", "pynwb", "h5py", "dask", "distributed", "pyarrow")
+        if f" {m}\n" in proc.stderr
+    ]
     assert heavy == [], f"import databook pulled in {heavy}"
     total_us = int(proc.stderr.strip().splitlines()[-1].split("|")[1])
     assert total_us < 300_000, f"import databook took {total_us / 1e6:.2f} s"
@@ -188,6 +192,18 @@ def test_the_error_mapper_is_the_only_one():
     source = inspect.getsource(cli)
     assert source.count("except DatabookError") == 1
     assert "ClickException(str(err))" in source and source.count("ClickException(str(") == 1
+
+
+def test_cli_and_sessions_import_no_dask():
+    """`databook across` and `databook.sessions` import dask, distributed and pyarrow only
+    when a run starts: every other command stays as fast as before."""
+    code = (
+        "import sys, databook.cli, databook.sessions\n"
+        "print(sorted(m for m in ('dask', 'distributed', 'pyarrow') if m in sys.modules))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
 
 
 def test_import_databook_gives_every_public_module_lazily():

@@ -15,6 +15,8 @@ The public face is a set of modules, one job each, in the order data flows:
   neighbours) beside them
 - ``plots``: shared figure style; ``figures``: the figure runner; ``article``: the build;
   ``run`` and ``chapterinputs``: one chapter on any NWB file (``databook run``/``inspect``)
+- ``sessions``: a per-session analysis mapped over many sessions of a dandiset, on Dask
+- ``provenance``: what changed between two builds' figure records (``databook diff``)
 - ``paths``: where a project's files live; ``errors``: the base of every reported error
 
 ``import databook`` only defines names: each module is imported the first time it is
@@ -47,10 +49,12 @@ _MODULES = (
     "overlap",
     "paths",
     "plots",
+    "provenance",
     "quality",
     "responses",
     "rf",
     "run",
+    "sessions",
     "tables",
     "tuning",
     "unitsummary",

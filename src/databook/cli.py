@@ -72,6 +72,7 @@ def main() -> None:
       databook demo               # write the demo dandiset into the data cache
       databook pin 000021/VERSION/PATH --key K   # pin a DANDI asset in assets.lock
       databook fetch              # download every pinned DANDI asset, verified
+      databook across rf_centres --dandiset 000021/0.210913.1639 --workers 4
     """
 
 
@@ -337,6 +338,70 @@ def inspect(root: Path | None, file_or_url: str) -> None:
     from databook.run import inspect_file
 
     click.echo(inspect_file(_project(root).chapters, file_or_url))
+
+
+@main.command()
+@ROOT_OPTION
+@click.argument("function")
+@click.option("--assets", "keys", default=None, help="Comma-separated assets.lock keys.")
+@click.option("--dandiset", default=None, help="Every NWB asset of DANDISET/VERSION.")
+@click.option("--scheduler", default=None, help="Address of a running Dask scheduler.")
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=2, show_default=True,
+    help="Worker processes of the local cluster (ignored with --scheduler).",
+)  # fmt: skip
+@click.option(
+    "--memory-limit", default="4GiB", show_default=True, help="Per local worker, e.g. 2GiB."
+)
+@click.option("--param", "params", multiple=True, help="NAME=VALUE (VALUE as JSON), repeatable.")
+@click.option("--api-url", envvar="DANDI_API_URL", default=None, help="DANDI API base URL.")
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Write the gathered table here (.parquet or .csv); failures beside it.",
+)  # fmt: skip
+def across(
+    root: Path | None,
+    function: str,
+    keys: str | None,
+    dandiset: str | None,
+    scheduler: str | None,
+    workers: int,
+    memory_limit: str,
+    params: tuple[str, ...],
+    api_url: str | None,
+    out: Path | None,
+) -> None:
+    """Run a per-session FUNCTION (dotted path, or a name in databook.sessions) on many
+    sessions on Dask and gather one table; exit 1 if any session failed.
+
+    \b
+    Examples:
+      databook across responsive_units --assets demo-ecephys
+      databook across rf_centres --dandiset 000021/0.210913.1639 --scheduler tcp://h:8786
+    """
+    from databook import sessions
+
+    targets = sessions.targets(
+        keys=keys, dandiset=dandiset, api_url=api_url, lock_path=_project(root).assets_lock
+        if keys else None,
+    )  # fmt: skip
+    run = sessions.across(
+        function, targets, params=sessions.parse_params(params), scheduler=scheduler,
+        workers=workers, memory_limit=memory_limit,
+    )  # fmt: skip
+    click.echo(
+        f"{len(run.table)} rows from {run.computed + run.cache_hits} sessions "
+        f"({run.computed} computed, {run.cache_hits} from the cache); {len(run.failures)} failed"
+    )
+    if out is not None:
+        sessions.write_run(run, out)
+        click.echo(f"table: {out}")
+    else:
+        click.echo(run.table.to_string(max_rows=20))
+    for row in run.failures.itertuples():
+        click.echo(f"FAILED {row.path}: {row.error_type}: {row.error}", err=True)
+    if len(run.failures):
+        sys.exit(1)
 
 
 if __name__ == "__main__":

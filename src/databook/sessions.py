@@ -1,0 +1,692 @@
+"""Run a per-session analysis over many sessions of a dandiset, on Dask.
+
+A *per-session function* takes one open NWB source (a :class:`databook.nwb.Source`, which
+every ``databook.nwb`` reader accepts) and keyword parameters, and returns a small tidy
+``pandas.DataFrame`` (one row per unit, cell or session). :func:`across` maps it over
+assets on ``dask.distributed``: a :class:`distributed.LocalCluster` of worker processes by
+default, or an existing scheduler (``scheduler="tcp://host:8786"``, a Dask Gateway or
+dask-jobqueue cluster's address). Each worker streams its file with HTTP range requests
+(remfile), never downloading it whole.
+
+The gathered table carries provenance columns (``dandiset``, ``version``, ``path``,
+``sha256``, ``etag``). Each session's result is cached as Parquet, written atomically,
+under a key of (asset sha256 or ETag, the function's code, the parameters), so a re-run
+computes only what changed. A session that fails (corrupt, unreachable, a worker killed
+by its memory limit) becomes one row of the failures table; the others finish.
+
+Importing this module is cheap: dask, distributed and pyarrow are imported when
+:func:`across` runs.
+
+Example
+-------
+>>> from databook import sessions
+>>> run = sessions.across(sessions.responsive_units, ["demo-ecephys"])  # doctest: +SKIP
+>>> run.table.groupby(["path", "area"]).responsive.mean()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+import json
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from databook.errors import DatabookError
+
+__all__ = [
+    "PROVENANCE",
+    "AcrossError",
+    "Run",
+    "across",
+    "by_area",
+    "dandiset_assets",
+    "demo_files",
+    "demo_recovery",
+    "function_key",
+    "load_function",
+    "parse_params",
+    "responsive_units",
+    "rf_centres",
+    "start_cluster",
+    "targets",
+    "write_run",
+]
+
+#: Provenance columns added to every row of a gathered table (first, in this order).
+PROVENANCE = ("dandiset", "version", "path", "sha256", "etag")
+_FAILURE_COLUMNS = ("dandiset", "version", "path", "url", "error_type", "error")
+
+
+class AcrossError(DatabookError, ValueError):
+    """Bad input to :func:`across` (function, assets, options); names the offending value."""
+
+
+# The per-session functions ---------------------------------------------------------------
+def responsive_units(
+    src: Any,
+    *,
+    stimulus: str = "flashes_presentations",
+    onset_column: str = "start_time",
+    response_window: tuple[float, float] = (0.0, 0.25),
+    baseline_window: tuple[float, float] = (-0.5, 0.0),
+    alpha: float = 0.01,
+    quality_filter: bool = True,
+) -> Any:
+    """Flash responsiveness of every unit of one Neuropixels session (one row per unit).
+
+    Parameters
+    ----------
+    src : an NWB source (anything :func:`databook.nwb.source` opens)
+    stimulus, onset_column : intervals table of the stimulus and its onset column (s)
+    response_window, baseline_window, alpha
+        As in :func:`databook.unitsummary.response_table` (seconds; test level).
+    quality_filter : apply the Siegle et al. (2021) unit-quality thresholds
+        (``passes_quality`` is True for every unit when False)
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per unit: ``unit`` (id), ``area``, ``depth_um`` (micrometres),
+        ``responsive`` (bool), ``p_value``, ``latency`` (s), ``passes_quality`` (bool).
+    """
+    from databook import nwb, quality, unitsummary
+
+    units = nwb.units(src)
+    onsets = nwb.stimulus_table(src, stimulus)[onset_column].to_numpy()
+    table = unitsummary.response_table(
+        units,
+        onsets,
+        response_window=response_window,
+        baseline_window=baseline_window,
+        alpha=alpha,
+        criteria=quality.SIEGLE_2021 if quality_filter else None,
+    )
+    out = table[["area", "depth_um", "responsive", "p_value", "latency", "passes_quality"]]
+    return out.rename_axis("unit").reset_index()
+
+
+def rf_centres(
+    src: Any,
+    *,
+    stimulus: str = "gabors_presentations",
+    x_column: str = "x_position",
+    y_column: str = "y_position",
+    window: tuple[float, float] = (0.0, 0.25),
+    n_shuffles: int = 200,
+    alpha: float = 0.01,
+    seed: int = 0,
+) -> Any:
+    """Receptive-field centres of the units of one session with a significant field.
+
+    Parameters
+    ----------
+    src : an NWB source (anything :func:`databook.nwb.source` opens)
+    stimulus, x_column, y_column : the Gabor-grid table and its patch-centre columns (deg)
+    window, n_shuffles, alpha, seed : as in :func:`databook.rf.receptive_fields`
+        (seconds after onset; shuffles of the position labels; test level; shuffle seed)
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per unit with p < ``alpha`` and a located fit: ``unit``, ``area``,
+        ``x_deg``, ``y_deg`` (centre, degrees), ``sigma_x_deg``, ``sigma_y_deg``,
+        ``polarity`` (+1 excited, -1 suppressed), ``p_value``.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from databook import nwb, rf
+
+    units = nwb.units(src)
+    grid = nwb.stimulus_table(src, stimulus)
+    fields = rf.receptive_fields(
+        list(units["spike_times"]),
+        grid[x_column],
+        grid[y_column],
+        grid["start_time"],
+        window=window,
+        n_shuffles=n_shuffles,
+        seed=seed,
+        alpha=alpha,
+    )
+    area = (
+        units["electrode_location"].astype(str)
+        if "electrode_location" in units
+        else pd.Series("unknown", index=units.index)
+    )
+    out = pd.DataFrame(
+        {
+            "unit": units.index.to_numpy(),
+            "area": area.to_numpy(),
+            "x_deg": fields.center[:, 0],
+            "y_deg": fields.center[:, 1],
+            "sigma_x_deg": fields.sigma[:, 0],
+            "sigma_y_deg": fields.sigma[:, 1],
+            "polarity": fields.polarity,
+            "p_value": fields.p_value,
+        }
+    )
+    keep = (fields.p_value < alpha) & np.isfinite(fields.center[:, 0])
+    return out[keep].reset_index(drop=True)
+
+
+def by_area(table: Any, *, z: float = 1.959964) -> Any:
+    """Fraction of responsive units per area across sessions, with Wilson intervals.
+
+    Parameters
+    ----------
+    table : a gathered :func:`responsive_units` table (``area``, ``responsive``,
+        ``passes_quality``, ``path``); only quality-passing units are counted
+    z : normal quantile of the interval (1.96: 95 %)
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``area``: ``n_sessions``, ``n_units``, ``n_responsive``, ``fraction``,
+        ``ci_low``, ``ci_high`` (Wilson score interval on the pooled units).
+    """
+    import numpy as np
+    import pandas as pd
+
+    missing = [c for c in ("area", "responsive", "passes_quality", "path") if c not in table]
+    if missing:
+        raise AcrossError(f"by_area needs columns {missing}; the table has {list(table.columns)}")
+    kept = table[table["passes_quality"].astype(bool)]
+    grouped = kept.groupby("area", sort=True)
+    n = grouped.size().astype(float)
+    k = grouped["responsive"].sum().astype(float)
+    p = k / n
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    return pd.DataFrame(
+        {
+            "n_sessions": grouped["path"].nunique(),
+            "n_units": n.astype(int),
+            "n_responsive": k.astype(int),
+            "fraction": p,
+            "ci_low": np.clip(centre - half, 0.0, 1.0),
+            "ci_high": np.clip(centre + half, 0.0, 1.0),
+        }
+    )
+
+
+# Functions and their identity ------------------------------------------------------------
+def load_function(name: str) -> Callable[..., Any]:
+    """The per-session function named by a dotted path (``package.module.function``);
+    a bare name is looked up in this module (``responsive_units``, ``rf_centres``)."""
+    module_name, _, attr = name.rpartition(".")
+    module_name = module_name or __name__
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as err:
+        raise AcrossError(
+            f"cannot import module {module_name!r} of function {name!r}: {err}"
+        ) from err
+    func = getattr(module, attr, None)
+    if not callable(func):
+        raise AcrossError(f"{module_name!r} has no function {attr!r} (from {name!r})")
+    return func
+
+
+def function_key(func: Callable[..., Any], params: Mapping[str, Any]) -> str:
+    """A hash of the function's qualified name, its source code and the parameters: a
+    change to any of them gives a new key (and so a new cache entry)."""
+    try:
+        code = inspect.getsource(func)
+    except (OSError, TypeError):
+        code_obj = getattr(func, "__code__", None)
+        code = repr(code_obj.co_code + repr(code_obj.co_consts).encode()) if code_obj else ""
+    name = f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', repr(func))}"
+    try:
+        text = json.dumps(dict(params), sort_keys=True, default=repr)
+    except TypeError as err:
+        raise AcrossError(f"parameters must be JSON-like, got {params!r}: {err}") from None
+    return hashlib.sha256("\0".join((name, code, text)).encode()).hexdigest()
+
+
+# Assets -----------------------------------------------------------------------------------
+def dandiset_assets(
+    dandiset: str, version: str, *, api_url: str | None = None, suffix: str = ".nwb"
+) -> list[Any]:
+    """Every asset of a published dandiset version whose path ends in ``suffix``, pinned
+    (sha256 and storage URL) as :class:`databook.assets.Asset` entries, sorted by path."""
+    from databook import assets
+
+    if version.lower() == "draft":
+        raise AcrossError(f"{dandiset}/draft changes without notice; give a published version")
+    from dandi.consts import DandiInstance
+    from dandi.dandiapi import DandiAPIClient
+
+    base = assets.api_url(api_url)
+    instance = DandiInstance(name="databook-across", gui=None, api=base)
+    found = []
+    try:
+        with DandiAPIClient(dandi_instance=instance) as client:
+            remote = client.get_dandiset(dandiset, version, lazy=False)
+            for asset in remote.get_assets():
+                if not asset.path.endswith(suffix):
+                    continue
+                meta = asset.get_raw_metadata()
+                urls = meta.get("contentUrl") or [asset.download_url]
+                storage = [u for u in urls if "/api/" not in u]
+                found.append(
+                    assets.Asset(
+                        key=Path(asset.path).stem,
+                        dandiset=dandiset,
+                        version=version,
+                        path=asset.path,
+                        asset_id=asset.identifier,
+                        size=int(asset.size),
+                        sha256=(meta.get("digest") or {}).get("dandi:sha2-256", ""),
+                        url=(storage or urls)[0],
+                    )
+                )
+    except Exception as err:  # the dandi client raises many kinds
+        raise AcrossError(f"cannot list {dandiset}/{version} at {base}: {err}") from err
+    if not found:
+        raise AcrossError(f"{dandiset}/{version} at {base} has no asset ending in {suffix!r}")
+    return sorted(found, key=lambda a: a.path)
+
+
+def targets(
+    *,
+    keys: str | Sequence[str] | None = None,
+    dandiset: str | None = None,
+    api_url: str | None = None,
+    lock_path: str | os.PathLike[str] | None = None,
+) -> list[Any]:
+    """The assets a run covers: lock ``keys`` (comma-separated or a list) or every NWB
+    asset of ``dandiset`` given as ``ID/VERSION`` (exactly one of the two)."""
+    from databook import assets
+
+    if (keys is None) == (dandiset is None):
+        raise AcrossError("give either asset keys or a dandiset ID/VERSION (exactly one)")
+    if dandiset is not None:
+        ident, _, version = dandiset.partition("/")
+        if not ident or not version or "/" in version:
+            raise AcrossError(
+                f"--dandiset must be ID/VERSION (e.g. 000021/0.210913.1639): {dandiset!r}"
+            )
+        return dandiset_assets(ident, version, api_url=api_url)
+    names = [k.strip() for k in keys.split(",")] if isinstance(keys, str) else list(keys or [])
+    names = [k for k in names if k]
+    if not names:
+        raise AcrossError(f"no asset keys in {keys!r}")
+    return [assets.resolve(k, lock_path) for k in names]
+
+
+def parse_params(items: Sequence[str]) -> dict[str, Any]:
+    """``["alpha=0.05", "window=[0, 0.2]"]`` -> ``{"alpha": 0.05, "window": [0, 0.2]}``
+    (values parsed as JSON; text that is not JSON is kept as a string)."""
+    params: dict[str, Any] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip().isidentifier():
+            raise AcrossError(f"a parameter must be NAME=VALUE, got {item!r}")
+        try:
+            params[name.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            params[name.strip()] = value
+    return params
+
+
+def write_run(run: Run, out: str | os.PathLike[str]) -> Path:
+    """Write ``run.table`` to ``out`` (``.parquet`` or ``.csv``) and, if any session
+    failed, ``run.failures`` beside it (``<stem>.failures.csv``); atomically."""
+    from databook._atomic import atomic_path
+
+    out = Path(out)
+    if out.suffix not in (".parquet", ".csv"):
+        raise AcrossError(f"--out must end in .parquet or .csv: {out}")
+    with atomic_path(out) as tmp:
+        if out.suffix == ".parquet":
+            run.table.to_parquet(tmp, index=False)
+        else:
+            run.table.to_csv(tmp, index=False)
+    if len(run.failures):
+        with atomic_path(out.with_name(f"{out.stem}.failures.csv")) as tmp:
+            run.failures.to_csv(tmp, index=False)
+    return out
+
+
+def demo_files(seeds: Sequence[int]) -> dict[str, Path]:
+    """Demo Neuropixels sessions, one per seed, as ``{dandiset path: local file}`` to serve
+    with :func:`databook.localarchive.serve` (generated into the data cache once; each
+    folder also holds that seed's ``ground_truth.json``)."""
+    from databook import demo
+    from databook.assets import cache_dir
+
+    files = {}
+    for seed in seeds:
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise AcrossError(f"demo seeds must be non-negative integers, got {seed!r}")
+        folder = cache_dir() / "across-demo" / f"seed-{seed}"
+        if not (folder / "ecephys.nwb").is_file() or not (folder / "ground_truth.json").is_file():
+            demo.generate(folder, seed=seed, only=["demo-ecephys"])
+        files[f"sub-demo-{seed}/sub-demo-{seed}_ses-ecephys.nwb"] = folder / "ecephys.nwb"
+    return files
+
+
+def demo_recovery(flashes: Any, fields: Any, truths: Mapping[str, Mapping[str, Any]]) -> Any:
+    """How well gathered tables recover each demo session's planted answers.
+
+    Parameters
+    ----------
+    flashes : gathered :func:`responsive_units` table (all units, no quality filter)
+    fields : gathered :func:`rf_centres` table
+    truths : ``{path: the "ecephys" part of that session's ground_truth.json}``
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per session (its path): ``planted responders``, ``found``, ``false
+        alarms``, ``planted fields``, ``fields found``, ``median centre error (deg)``.
+    """
+    import numpy as np
+    import pandas as pd
+
+    rows = {}
+    for path, truth in truths.items():
+        mine = flashes[flashes["path"] == path]
+        planted = {r["unit"] for r in truth["flash_responders"]}
+        called = set(mine.loc[mine["responsive"], "unit"])
+        located = fields[fields["path"] == path].set_index("unit")
+        centres = pd.DataFrame(truth["rf_units"]).set_index("unit")["center_deg"]
+        found = centres.index.intersection(located.index)
+        offset = located.loc[found, ["x_deg", "y_deg"]].to_numpy() - np.array(
+            centres[found].tolist(), dtype=float
+        ).reshape(-1, 2)
+        error = np.hypot(offset[:, 0], offset[:, 1])
+        rows[path] = {
+            "planted responders": len(planted),
+            "found": len(planted & called),
+            "false alarms": len(called - planted),
+            "planted fields": len(centres),
+            "fields found": len(found),
+            "median centre error (deg)": float(np.median(error)) if error.size else np.nan,
+        }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("path")
+
+
+def _etag(url: str) -> str:
+    """The ETag the server gives ``url`` ('' if none or unreachable)."""
+    import requests
+
+    try:
+        head = requests.head(url, allow_redirects=True, timeout=10)
+    except requests.RequestException:
+        return ""
+    return head.headers.get("ETag", "").strip('"') if head.ok else ""
+
+
+# Running ----------------------------------------------------------------------------------
+@dataclass
+class Run:
+    """What :func:`across` gathered.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        Every session's rows, provenance columns first (:data:`PROVENANCE`).
+    failures : pandas.DataFrame
+        One row per failed session: ``dandiset``, ``version``, ``path``, ``url``,
+        ``error_type``, ``error``.
+    computed, cache_hits : int
+        Sessions computed by a worker in this run / read from the cache.
+    seconds : dict
+        ``{path: seconds}`` a worker spent on each computed session.
+    dashboard : str or None
+        The Dask dashboard URL, when one was running.
+    """
+
+    table: Any
+    failures: Any
+    computed: int = 0
+    cache_hits: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+    dashboard: str | None = None
+
+
+def _cache_file(root: Path, func_key: str, asset_key: str) -> Path:
+    return root / func_key[:16] / f"{hashlib.sha256(asset_key.encode()).hexdigest()[:32]}.parquet"
+
+
+def _one_session(
+    func: Callable[..., Any],
+    params: Mapping[str, Any],
+    record: Mapping[str, str],
+    cache_file: str | None,
+) -> tuple[Any, float]:
+    """Stream one asset, run ``func`` on it, add provenance, cache it (on a worker)."""
+    import pandas as pd
+
+    from databook import nwb
+    from databook._atomic import atomic_path
+
+    start = time.perf_counter()
+    with nwb.source(record["url"]) as src:
+        result = func(src, **params)
+    if not isinstance(result, pd.DataFrame):
+        raise TypeError(
+            f"the per-session function must return a pandas DataFrame, got {type(result)}"
+        )
+    result = result.reset_index(drop=True)
+    for k, column in enumerate(PROVENANCE):
+        if column in result:
+            raise ValueError(f"the per-session result already has provenance column {column!r}")
+        result.insert(k, column, record[column])
+    if cache_file is not None:
+        with atomic_path(cache_file) as tmp:
+            result.to_parquet(tmp, index=False)
+    return result, time.perf_counter() - start
+
+
+def _records(items: Sequence[Any]) -> list[dict[str, str]]:
+    from databook import assets
+
+    records = []
+    for item in items:
+        asset = assets.resolve(item) if isinstance(item, str) else item
+        if not isinstance(asset, assets.Asset):
+            raise AcrossError(f"an asset must be a lock key or databook.assets.Asset: {item!r}")
+        if asset.is_demo:
+            url = str(assets.local_file(asset))  # demo: no server; read the local copy
+        else:
+            assets.require_pinned(asset)
+            url = asset.url
+        records.append(
+            {
+                "dandiset": asset.dandiset,
+                "version": asset.version,
+                "path": asset.path,
+                "sha256": asset.sha256,
+                "etag": "",
+                "url": url,
+            }
+        )
+    paths = [r["path"] for r in records]
+    if len(set(paths)) != len(paths):
+        raise AcrossError(f"assets listed more than once: {sorted(paths)}")
+    return records
+
+
+def across(
+    func: Callable[..., Any] | str,
+    assets: Sequence[Any],
+    *,
+    params: Mapping[str, Any] | None = None,
+    scheduler: str | None = None,
+    workers: int = 2,
+    memory_limit: str | int = "4GiB",
+    retries: int = 1,
+    cache: str | os.PathLike[str] | None = None,
+    progress: bool = True,
+    dashboard: bool = True,
+) -> Run:
+    """Run ``func`` on every asset and gather one tidy table.
+
+    Parameters
+    ----------
+    func : a per-session function ``func(src, **params) -> DataFrame``, or its dotted name.
+        It must be importable by the workers (a module-level function of an installed
+        module), and is passed the open :class:`databook.nwb.Source`.
+    assets : lock keys or :class:`databook.assets.Asset` entries (pinned; e.g. from
+        :func:`dandiset_assets`). Demo keys are read from their local copies.
+    params : keyword arguments of ``func`` (JSON-like; they enter the cache key)
+    scheduler : address of a running Dask scheduler; None starts a LocalCluster of
+        ``workers`` processes (one thread each) with ``memory_limit`` per worker.
+    retries : times a failed session is retried before it counts as failed
+    memory_limit : per-worker memory limit of the LocalCluster (bytes or e.g. "4GiB"); a
+        worker above it is restarted and its session, after ``retries``, fails alone
+    cache : directory of the Parquet cache (default ``$DATABOOK_CACHE/across``)
+    progress : show a progress bar (tqdm) on the client
+    dashboard : print the Dask dashboard URL, if one is running
+
+    Returns
+    -------
+    Run
+        ``table``, ``failures``, ``computed``, ``cache_hits``, ``seconds``, ``dashboard``.
+    """
+    import pandas as pd
+
+    from databook import assets as _assets
+
+    if isinstance(func, str):
+        func = load_function(func)
+    if not callable(func):
+        raise AcrossError(f"func must be callable or a dotted name, got {func!r}")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise AcrossError(f"workers must be a positive integer, got {workers!r}")
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise AcrossError(f"retries must be a non-negative integer, got {retries!r}")
+    if isinstance(assets, str) or not len(assets):
+        raise AcrossError(f"assets must be a non-empty list of lock keys or Assets: {assets!r}")
+    if isinstance(memory_limit, str):
+        from dask.utils import parse_bytes
+
+        try:
+            parse_bytes(memory_limit)
+        except (ValueError, TypeError):
+            raise AcrossError(
+                f"memory_limit must be bytes or a size such as '4GiB', got {memory_limit!r}"
+            ) from None
+    params = dict(params or {})
+    func_key = function_key(func, params)
+    root = Path(cache) if cache is not None else _assets.cache_dir() / "across"
+    records = _records(assets)
+
+    tables: list[Any] = []
+    todo: list[tuple[dict[str, str], str | None]] = []
+    hits = 0
+    for record in records:
+        asset_key = record["sha256"]
+        if not asset_key and record["url"].startswith(("http://", "https://")):
+            record["etag"] = _etag(record["url"])
+            asset_key = record["etag"] and f"etag:{record['etag']}"
+        target = _cache_file(root, func_key, asset_key) if asset_key else None
+        if target is not None and target.is_file():
+            tables.append(pd.read_parquet(target))
+            hits += 1
+        else:
+            todo.append((record, str(target) if target else None))
+
+    failures: list[dict[str, str]] = []
+    seconds: dict[str, float] = {}
+    link = None
+    if todo:
+        link = _compute(
+            func, params, todo, tables, failures, seconds,
+            scheduler=scheduler, workers=workers, memory_limit=memory_limit,
+            retries=retries, progress=progress, dashboard=dashboard,
+        )  # fmt: skip
+    order = {r["path"]: k for k, r in enumerate(records)}
+    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=PROVENANCE)
+    if len(table):
+        table = table.sort_values("path", key=lambda s: s.map(order), kind="stable")
+    failed = pd.DataFrame(failures, columns=list(_FAILURE_COLUMNS))
+    return Run(
+        table=table.reset_index(drop=True),
+        failures=failed.sort_values("path").reset_index(drop=True),
+        computed=len(seconds),
+        cache_hits=hits,
+        seconds=seconds,
+        dashboard=link,
+    )
+
+
+def start_cluster(workers: int = 2, *, memory_limit: str | int = "4GiB") -> Any:
+    """A ``distributed.LocalCluster`` of ``workers`` processes (one thread each, at most
+    ``memory_limit`` each) on 127.0.0.1, to share between several :func:`across` calls
+    (pass ``scheduler=cluster.scheduler_address``); ``cluster.close()`` when done."""
+    from distributed import LocalCluster
+
+    return LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        memory_limit=memory_limit,
+        # A free port: a fixed one (8787) collides with other clusters on the machine.
+        # Without bokeh installed no dashboard starts.
+        dashboard_address=":0",
+        host="127.0.0.1",
+    )
+
+
+def _compute(
+    func, params, todo, tables, failures, seconds, *, scheduler, workers, memory_limit,
+    retries, progress, dashboard,
+) -> str | None:  # fmt: skip
+    """Submit the sessions in ``todo`` and collect results into ``tables``/``failures``."""
+    from distributed import Client, as_completed
+    from tqdm import tqdm
+
+    cluster = None
+    if scheduler is None:
+        cluster = start_cluster(workers, memory_limit=memory_limit)
+        client = Client(cluster)
+    else:
+        try:
+            client = Client(scheduler, timeout=10)
+        except OSError as err:
+            raise AcrossError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from err
+    try:
+        link = None
+        if dashboard and "dashboard" in client.scheduler_info().get("services", {}):
+            link = client.dashboard_link
+            print(f"Dask dashboard: {link}")
+        futures = {}
+        for record, target in todo:
+            future = client.submit(
+                _one_session, func, params, record, target,
+                retries=retries, pure=False, key=f"session-{record['path']}",
+            )  # fmt: skip
+            futures[future] = record
+        bar = tqdm(total=len(futures), desc="sessions", unit="session", disable=not progress)
+        for future in as_completed(futures):
+            record = futures[future]
+            if future.status == "finished":
+                result, elapsed = future.result()
+                tables.append(result)
+                seconds[record["path"]] = elapsed
+            else:
+                error = future.exception()
+                failures.append(
+                    {
+                        **{k: record[k] for k in ("dandiset", "version", "path", "url")},
+                        "error_type": type(error).__name__,
+                        "error": str(error),
+                    }
+                )
+            bar.update(1)
+        bar.close()
+        return link
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

@@ -1,0 +1,46 @@
+"""Planted bugs in databook.sessions that its tests must catch."""
+
+MUTATIONS = [
+    {
+        "name": "sessions-cache-never-read",
+        "file": "src/databook/sessions.py",
+        "old": "if target is not None and target.is_file():",
+        "new": "if target is not None and target.is_file() and False:",
+        "tests": ["tests/test_sessions.py::test_second_run_recomputes_nothing"],
+    },
+    {
+        "name": "sessions-cache-key-ignores-parameters",
+        "file": "src/databook/sessions.py",
+        "old": 'return hashlib.sha256("\\0".join((name, code, text)).encode()).hexdigest()',
+        "new": 'return hashlib.sha256("\\0".join((name, code)).encode()).hexdigest()',
+        "tests": ["tests/test_sessions.py::test_cache_key_changes_with_parameters_and_code"],
+    },
+    {
+        "name": "sessions-failures-dropped",
+        "file": "src/databook/sessions.py",
+        "old": "                failures.append(\n",
+        "new": "                (lambda row: None)(\n",
+        "tests": ["tests/test_sessions.py::test_corrupt_session_fails_alone"],
+    },
+    {
+        "name": "sessions-provenance-path-for-every-column",
+        "file": "src/databook/sessions.py",
+        "old": "result.insert(k, column, record[column])",
+        "new": 'result.insert(k, column, record["path"])',
+        "tests": ["tests/test_sessions.py::test_provenance_columns_name_each_rows_asset"],
+    },
+    {
+        "name": "sessions-by-area-counts-failing-units",
+        "file": "src/databook/sessions.py",
+        "old": 'kept = table[table["passes_quality"].astype(bool)]',
+        "new": "kept = table",
+        "tests": ["tests/test_sessions.py::test_by_area_pools_sessions_with_wilson_intervals"],
+    },
+    {
+        "name": "sessions-wald-not-wilson",
+        "file": "src/databook/sessions.py",
+        "old": "centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)",
+        "new": "centre = p",
+        "tests": ["tests/test_sessions.py::test_by_area_pools_sessions_with_wilson_intervals"],
+    },
+]

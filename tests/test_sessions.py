@@ -1,0 +1,222 @@
+"""databook.sessions: a per-session analysis over many demo sessions on a Dask LocalCluster,
+streamed from the local DANDI-compatible archive on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from databook import cli, localarchive, sessions
+from databook.assets import Asset
+
+SEEDS = (0, 1, 2, 3)
+CORRUPT = "sub-corrupt/sub-corrupt_ecephys.nwb"
+
+
+def _session(seed: int) -> Path:
+    """The folder of the demo ecephys session of ``seed`` and its ground truth."""
+    return next(iter(sessions.demo_files([seed]).values())).parent
+
+
+@dataclass
+class Served:
+    server: localarchive.DandiServer
+    assets: list[Asset]
+    truth: dict[str, dict]  # path -> ecephys ground truth
+    first: object  # the first run
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    files = sessions.demo_files(SEEDS)
+    folders = {path: file.parent for path, file in files.items()}
+    # A corrupt session: the HDF5 superblock overwritten, as a broken upload would be.
+    bad = tmp_path_factory.mktemp("corrupt") / "ecephys.nwb"
+    shutil.copyfile(files[next(iter(files))], bad)
+    with open(bad, "r+b") as handle:
+        handle.write(b"\0" * 4096)
+    files[CORRUPT] = bad
+    truth = {
+        path: json.loads((folder / "ground_truth.json").read_text())["ecephys"]
+        for path, folder in folders.items()
+    }
+    cache = tmp_path_factory.mktemp("across-cache")
+    with localarchive.serve(files) as server:
+        archive = server.archive
+        found = sessions.dandiset_assets(archive.dandiset, archive.version, api_url=server.api_url)
+        with server.traffic() as traffic:
+            first = sessions.across(
+                sessions.responsive_units,
+                found,
+                params={"quality_filter": False},
+                workers=2,
+                cache=cache,
+                progress=False,
+            )
+        first.traffic = traffic
+        first.cache = cache
+        yield Served(server, found, truth, first)
+
+
+def test_gathered_table_finds_the_planted_responders_of_every_session(served):
+    table = served.first.table
+    assert sorted(table["path"].unique()) == sorted(served.truth)
+    for path, truth in served.truth.items():
+        rows = table[table["path"] == path]
+        planted = {r["unit"] for r in truth["flash_responders"]}
+        called = set(rows.loc[rows["responsive"], "unit"])
+        assert len(planted) > 5
+        assert planted <= called, f"{path}: missed {sorted(planted - called)}"
+        assert len(called - planted) <= 2, f"{path}: false alarms {sorted(called - planted)}"
+        planted_latency = {r["unit"]: r["latency_s"] for r in truth["flash_responders"]}
+        found = rows.set_index("unit").loc[sorted(planted), "latency"]
+        expected = pd.Series(planted_latency).loc[sorted(planted)]
+        error = np.abs(found.to_numpy() - expected.to_numpy())  # s
+        assert np.median(error) < 0.005 and error.max() < 0.03
+
+
+def test_provenance_columns_name_each_rows_asset(served):
+    table = served.first.table
+    assert list(table.columns[: len(sessions.PROVENANCE)]) == list(sessions.PROVENANCE)
+    archive = served.server.archive
+    for path, rows in table.groupby("path"):
+        assert set(rows["sha256"]) == {archive.asset(path).sha256}
+        assert set(rows["dandiset"]) == {archive.dandiset}
+        assert set(rows["version"]) == {archive.version}
+    # Different seeds give different sessions: the rows must not be one session repeated.
+    rates = table.groupby("path")["p_value"].apply(lambda p: tuple(np.round(p, 6)))
+    assert rates.nunique() == len(SEEDS)
+
+
+def test_corrupt_session_fails_alone(served):
+    run = served.first
+    assert run.failures["path"].tolist() == [CORRUPT]
+    assert run.failures["error"].iloc[0]  # a message, not an empty string
+    assert CORRUPT not in set(run.table["path"])
+    assert run.computed == len(SEEDS) and run.cache_hits == 0
+
+
+def test_sessions_are_streamed_not_downloaded(served):
+    traffic = served.first.traffic
+    assert traffic.whole_gets == 0
+    total = sum(served.server.archive.asset(a.path).size for a in served.assets)
+    assert 0 < traffic.bytes_ranged < total
+
+
+def test_second_run_recomputes_nothing(served):
+    again = sessions.across(
+        sessions.responsive_units,
+        served.assets,
+        params={"quality_filter": False},
+        workers=1,
+        cache=served.first.cache,
+        progress=False,
+    )
+    assert again.cache_hits == len(SEEDS)
+    assert again.computed == 0
+    assert again.failures["path"].tolist() == [CORRUPT]  # failures are tried again
+    pd.testing.assert_frame_equal(again.table, served.first.table)
+
+
+def test_unreachable_session_fails_alone_through_the_cli(served, tmp_path, monkeypatch):
+    """`databook across` on a lock with one good and one missing asset: one row of the
+    table per unit of the good session, the missing one reported, exit status 1."""
+    good = replace(next(a for a in served.assets if a.path != CORRUPT), key="good")
+    gone = Asset(
+        "gone", good.dandiset, good.version, "sub-x/gone.nwb", "x", 10, "0" * 64,
+        f"{served.server.url}/blobs/no-such-asset",
+    )  # fmt: skip
+    project = tmp_path / "project"
+    (project / "figures_src").mkdir(parents=True)
+    (project / "myst.yml").write_text("version: 1\n")
+    from databook.assets import write_lock
+
+    write_lock(project / "assets.lock", {"good": good, "gone": gone})
+    monkeypatch.setenv("DATABOOK_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "table.csv"
+    result = CliRunner().invoke(
+        cli.main,
+        ["across", "responsive_units", "--assets", "good,gone", "--root", str(project),
+         "--workers", "1", "--param", "quality_filter=false", "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert "FAILED sub-x/gone.nwb" in result.output
+    table = pd.read_csv(out)
+    expected = served.first.table
+    assert len(table) == (expected["path"] == good.path).sum()
+    failures = pd.read_csv(tmp_path / "table.failures.csv")
+    assert failures["path"].tolist() == ["sub-x/gone.nwb"]
+
+
+def test_rf_centres_match_the_planted_fields():
+    folder = _session(1)
+    truth = json.loads((folder / "ground_truth.json").read_text())["ecephys"]["rf_units"]
+    planted = pd.DataFrame(truth).set_index("unit")
+    found = sessions.rf_centres(str(folder / "ecephys.nwb")).set_index("unit")
+    assert set(planted.index) <= set(found.index)
+    centres = np.array(planted["center_deg"].tolist())
+    error = np.hypot(
+        found.loc[planted.index, "x_deg"] - centres[:, 0],
+        found.loc[planted.index, "y_deg"] - centres[:, 1],
+    )
+    assert error.max() < 3.0  # degrees
+
+
+def test_by_area_pools_sessions_with_wilson_intervals():
+    table = pd.DataFrame(
+        {
+            "path": ["a"] * 4 + ["b"] * 6,
+            "area": ["VISp"] * 8 + ["LP"] * 2,
+            "responsive": [True, True, False, False, True, False, False, False, False, False],
+            "passes_quality": [True] * 9 + [False],
+        }
+    )
+    out = sessions.by_area(table)
+    assert out.loc["VISp", "n_sessions"] == 2
+    assert out.loc["VISp", "n_units"] == 8 and out.loc["VISp", "n_responsive"] == 3
+    assert out.loc["LP", "n_units"] == 1  # the failing unit is not counted
+    # Wilson 95 % interval of 3/8 (reference values from the closed form).
+    assert out.loc["VISp", ["ci_low", "ci_high"]].tolist() == pytest.approx(
+        [0.1368, 0.6943], abs=1e-3
+    )
+    assert out.loc["LP", "ci_low"] == 0.0
+
+
+def test_cache_key_changes_with_parameters_and_code():
+    base = sessions.function_key(sessions.responsive_units, {"alpha": 0.01})
+    assert base == sessions.function_key(sessions.responsive_units, {"alpha": 0.01})
+    assert base != sessions.function_key(sessions.responsive_units, {"alpha": 0.05})
+    assert base != sessions.function_key(sessions.rf_centres, {"alpha": 0.01})
+
+    def edited(src, alpha=0.01):
+        return alpha
+
+    def edited_again(src, alpha=0.01):
+        return alpha + 0
+
+    edited_again.__qualname__ = edited.__qualname__
+    assert sessions.function_key(edited, {}) != sessions.function_key(edited_again, {})
+
+
+def test_bad_input_is_named():
+    with pytest.raises(sessions.AcrossError, match="no function 'nope'"):
+        sessions.load_function("databook.sessions.nope")
+    with pytest.raises(sessions.AcrossError, match="workers must be a positive integer"):
+        sessions.across(sessions.responsive_units, ["x"], workers=0)
+    with pytest.raises(sessions.AcrossError, match="memory_limit must be"):
+        sessions.across(sessions.responsive_units, ["x"], memory_limit="lots")
+    with pytest.raises(sessions.AcrossError, match="NAME=VALUE"):
+        sessions.parse_params(["alpha"])
+    with pytest.raises(sessions.AcrossError, match="ID/VERSION"):
+        sessions.targets(dandiset="000021")
+    assert sessions.parse_params(["alpha=0.05", "stimulus=flashes"]) == {
+        "alpha": 0.05,
+        "stimulus": "flashes",
+    }
