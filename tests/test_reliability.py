@@ -109,6 +109,28 @@ def test_a_second_build_is_refused_naming_the_first_ones_pid(tmp_path):
     assert result.exit_code == 0, result.output
 
 
+def test_a_process_started_by_the_build_runs_inside_its_lock(tmp_path):
+    """Chapter 1 refreshes its figures while mystmd executes it inside `databook build`."""
+    from databook.article import project_lock
+    from databook.paths import Project
+
+    root = _project(tmp_path, FAST)
+
+    def figures(env: dict) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "databook.cli", "figures", "--root", str(root)],
+            cwd=root, env=env, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+
+    with project_lock(Project(root)):
+        inherited = figures(dict(os.environ))  # what the build's children see
+        stranger = figures({k: v for k, v in os.environ.items() if k != "DATABOOK_BUILD_LOCK"})
+    assert inherited.returncode == 0, inherited.stdout + inherited.stderr
+    assert (root / "figures" / "fig_a.txt").read_text() == "whole"
+    assert stranger.returncode == 1
+    assert f"another databook build (PID {os.getpid()})" in stranger.stderr
+
+
 def test_two_clean_builds_in_different_folders_and_caches_are_identical(root, tmp_path):
     """Same figure bytes and the same records apart from time and memory."""
     import shutil

@@ -46,15 +46,23 @@ class BuildLockedError(ArticleError):
     """Another build (or figure run) holds this project's build lock."""
 
 
+_LOCK_VARIABLE = "DATABOOK_BUILD_LOCK"
+
+
 @contextlib.contextmanager
 def project_lock(project: Project) -> Iterator[None]:
     """Hold the project's build lock; refuse at once, naming the holder's PID, if taken.
 
     The lock is ``fcntl.flock`` on ``_build/build.lock``: the kernel releases it when the
     holder exits, however it exits (even SIGKILL), so a killed build never blocks the
-    next one. The file holds the holder's PID, for the message only.
+    next one. The file holds the holder's PID, for the message only. Processes the holder
+    starts (a chapter executed by mystmd that refreshes its own figures) inherit
+    ``DATABOOK_BUILD_LOCK`` and run inside the holder's lock instead of refusing.
     """
     path = project.build / "build.lock"
+    if os.environ.get(_LOCK_VARIABLE) == str(path.resolve()):
+        yield  # a child of the build that holds this lock
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+", encoding="utf-8") as handle:
         try:
@@ -66,13 +74,19 @@ def project_lock(project: Project) -> Iterator[None]:
                 f"another databook build (PID {holder}) is running in {project.root}; "
                 f"wait for it to finish or stop it (kill {holder}), then build again"
             ) from None
+        previous = os.environ.get(_LOCK_VARIABLE)
         try:
             handle.seek(0)
             handle.truncate()
             handle.write(f"{os.getpid()}\n")
             handle.flush()
+            os.environ[_LOCK_VARIABLE] = str(path.resolve())
             yield
         finally:
+            if previous is None:
+                os.environ.pop(_LOCK_VARIABLE, None)
+            else:
+                os.environ[_LOCK_VARIABLE] = previous
             handle.seek(0)
             handle.truncate()
             fcntl.flock(handle, fcntl.LOCK_UN)
