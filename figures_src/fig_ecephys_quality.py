@@ -12,7 +12,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from databook import nwb, plots, quality
+from databook import figureparams, nwb, plots, quality
 
 OUTPUTS = ["fig_ecephys_quality.png", "fig_ecephys_quality.pdf"]
 INPUTS = ["demo-ecephys"]
@@ -20,7 +20,16 @@ INPUTS = ["demo-ecephys"]
 HERE = Path(__file__).resolve().parent
 OUT_DIR = plots.figure_dir(HERE.parent / "figures")
 
-ASSET = "demo-ecephys"
+# Chapter 4's parameters of the same names; `databook run 04 --nwb FILE -p ...` passes its own.
+PARAMETERS = {
+    "asset": "demo-ecephys",
+    "quality_criteria": {  # Siegle et al. 2021: metric: (keep if op, value)
+        "isi_violations": ("<", 0.5),
+        "amplitude_cutoff": ("<", 0.1),
+        "presence_ratio": (">", 0.9),
+    },
+}
+P = figureparams.load(PARAMETERS, script=__file__)
 LABELS = {
     "isi_violations": "ISI violations (ratio)",
     "amplitude_cutoff": "amplitude cutoff (fraction)",
@@ -30,16 +39,27 @@ LABELS = {
 
 def main() -> None:
     plots.figure_style()
-    units = nwb.units(ASSET)
-    counts = quality.filter_table(units)
-    fig, axes = plt.subplots(2, 3, figsize=(7.2, 4.2), layout="constrained")
-    for k, (metric, threshold) in enumerate(quality.SIEGLE_2021.items()):
+    units = nwb.units(P.asset)
+    criteria = {
+        m: quality.Threshold(op, v) for m, (op, v) in P.quality_criteria.items() if m in units
+    }
+    absent = sorted(set(P.quality_criteria) - set(criteria))
+    fig, axes = plt.subplots(
+        2, max(len(criteria), 1), figsize=(7.2, 4.2), layout="constrained", squeeze=False
+    )
+    if not criteria:
+        for ax in axes.ravel():
+            ax.set_axis_off()
+        axes[0, 0].text(0.5, 0.5, f"the units table has none of {', '.join(absent)}:\n"
+                        "no quality filter applied", ha="center", va="center")  # fmt: skip
+    counts = quality.filter_table(units, criteria) if criteria else None
+    for k, (metric, threshold) in enumerate(criteria.items()):
         values = units[metric].to_numpy(float)
         ax = axes[0, k]
         ax.hist(values, bins=20, color=plots.COLORS["response"], alpha=0.8)
         ax.axvline(threshold.value, color=plots.COLORS["truth"], ls="--", lw=1.2)
         ax.set_title(f"keep {threshold}: removes {counts.loc[metric, 'fail']}", loc="left")
-        ax.set_xlabel(LABELS[metric])
+        ax.set_xlabel(LABELS.get(metric, metric))
         # Units kept as the threshold moves over the range of the data and the default.
         lo = min(np.nanmin(values), threshold.value)
         hi = max(np.nanmax(values), threshold.value)
@@ -50,11 +70,12 @@ def main() -> None:
         ax = axes[1, k]
         ax.plot(grid, kept, color="k", lw=1.2)
         ax.axvline(threshold.value, color=plots.COLORS["truth"], ls="--", lw=1.2)
-        ax.set_xlabel(f"threshold: {LABELS[metric].split(' (')[0]}")
+        ax.set_xlabel(f"threshold: {LABELS.get(metric, metric).split(' (')[0]}")
         ax.set_ylim(0, len(units) * 1.05)
     axes[0, 0].set_ylabel("units")
     axes[1, 0].set_ylabel(f"units kept (of {len(units)})")
-    plots.watermark(fig, "SIMULATED DATA")
+    if figureparams.simulated(P.asset):
+        plots.watermark(fig, "SIMULATED DATA")
     for name in OUTPUTS:
         plots.save_figure(fig, OUT_DIR / name)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from databook import align, nwb, plots, unitsummary
+from databook import align, figureparams, nwb, plots, unitsummary
 
 OUTPUTS = ["fig_ecephys_rasters.png", "fig_ecephys_rasters.pdf"]
 INPUTS = ["demo-ecephys"]
@@ -23,19 +23,44 @@ INPUTS = ["demo-ecephys"]
 HERE = Path(__file__).resolve().parent
 OUT_DIR = plots.figure_dir(HERE.parent / "figures")
 
-ASSET, TABLE = "demo-ecephys", "flashes_presentations"
-WINDOW = (-0.25, 0.35)  # s around onset
-RASTER_BIN, PSTH_BIN, SMOOTH_TAU = 0.001, 0.01, 0.01  # s
+# Chapter 4's parameters of the same names; `databook run 04 --nwb FILE -p ...` passes its own.
+PARAMETERS = {
+    "asset": "demo-ecephys",
+    "stimulus_name": "flashes_presentations",
+    "onset_column": "start_time",
+    "response_window": (0.0, 0.25),  # s after onset
+    "baseline_window": (-0.5, 0.0),  # s before onset
+    "smooth_tau": 0.01,  # s
+    "alpha": 0.01,
+}
+P = figureparams.load(PARAMETERS, script=__file__)
+WINDOW = (-0.25, max(0.35, P.response_window[1] + 0.1))  # s around onset
+RASTER_BIN, PSTH_BIN, SMOOTH_TAU = 0.001, 0.01, P.smooth_tau  # s
 
 
 def main() -> None:
     plots.figure_style()
-    units = nwb.units(ASSET)
-    onsets = nwb.stimulus_table(ASSET, TABLE)["start_time"].to_numpy()
-    table = unitsummary.response_table(units, onsets)
+    with nwb.source(P.asset) as f:
+        units = nwb.units(f)
+        onsets = nwb.stimulus_table(f, P.stimulus_name)[P.onset_column].dropna().to_numpy()
+    table = unitsummary.response_table(
+        units,
+        onsets,
+        response_window=P.response_window,
+        baseline_window=P.baseline_window,
+        smooth_tau=P.smooth_tau,
+        alpha=P.alpha,
+    )
+    # The strongest and the weakest responder, then the busiest non-responder (preferably
+    # from another area): three distinct units whatever the file holds.
     responders = table[table["responsive"]].sort_values("gain")
-    other = table[~table["responsive"] & (table["area"] != "VISp")]
-    examples = [responders.index[-1], responders.index[0], other.index[0]]
+    others = table[~table["responsive"]].copy()
+    others["_other_area"] = others["area"] != table.loc[responders.index, "area"].mode().get(0)
+    others = others.sort_values(["_other_area", "n_spikes"], ascending=False)
+    picks = [*responders.index[-1:], *responders.index[:1], *others.index]
+    examples = list(dict.fromkeys(picks))[:3]
+    if not examples:
+        raise SystemExit(f"{P.asset}: no units to show")
 
     spikes = [units.loc[u, "spike_times"] for u in examples]
     raster_edges = np.arange(WINDOW[0], WINDOW[1] + RASTER_BIN / 2, RASTER_BIN)
@@ -47,7 +72,13 @@ def main() -> None:
     shown = fine.centers >= WINDOW[0]
 
     fig, axes = plt.subplots(
-        2, 3, figsize=(7.2, 4.4), sharex=True, height_ratios=[1, 1], layout="constrained"
+        2,
+        len(examples),
+        figsize=(7.2, 4.4),
+        sharex=True,
+        height_ratios=[1, 1],
+        layout="constrained",
+        squeeze=False,
     )
     for k, unit in enumerate(examples):
         ax_r, ax_p = axes[0, k], axes[1, k]
@@ -55,7 +86,7 @@ def main() -> None:
         ax_r.plot(raster_edges[bin_] * 1e3, trial, "|", color="k", ms=2.5, mew=0.6)
         row = table.loc[unit]
         verdict = "responsive" if row["responsive"] else "not responsive"
-        ax_r.set_title(f"unit {unit} ({row['area']}): {verdict}", loc="left")
+        ax_r.set_title(f"unit {unit}, {row['area']}\n{verdict}", loc="left", fontsize=8)
         ax_r.set_ylim(-1, onsets.size)
         t = coarse.centers * 1e3
         ax_p.fill_between(
@@ -75,13 +106,19 @@ def main() -> None:
             lw=1.2,
             label=f"causal density, tau = {SMOOTH_TAU * 1e3:g} ms",
         )
-        ax_p.set_xlabel("time from flash onset (ms)")
+        ax_p.set_xlabel("time from stimulus onset (ms)")
         for ax in (ax_r, ax_p):
-            ax.axvspan(0, 250, color=plots.COLORS["stimulus"], alpha=0.12, lw=0)
-    axes[0, 0].set_ylabel(f"flash (n = {onsets.size})")
+            ax.axvspan(
+                *np.multiply(P.response_window, 1e3),
+                color=plots.COLORS["stimulus"],
+                alpha=0.12,
+                lw=0,
+            )
+    axes[0, 0].set_ylabel(f"trial (n = {onsets.size})")
     axes[1, 0].set_ylabel("rate (spikes/s)")
     axes[1, 0].legend(loc="upper left", fontsize=7)
-    plots.watermark(fig, "SIMULATED DATA")
+    if figureparams.simulated(P.asset):
+        plots.watermark(fig, "SIMULATED DATA")
     for name in OUTPUTS:
         plots.save_figure(fig, OUT_DIR / name)
 

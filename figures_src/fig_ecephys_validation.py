@@ -19,6 +19,7 @@ from databook import assets, nwb, plots, unitsummary
 
 OUTPUTS = ["fig_ecephys_validation.png", "fig_ecephys_validation.pdf"]
 INPUTS = ["demo-ecephys", "demo-ground-truth"]
+DEMO_ONLY = True  # compares with the planted answers: `databook run` skips it for other files
 
 HERE = Path(__file__).resolve().parent
 OUT_DIR = plots.figure_dir(HERE.parent / "figures")

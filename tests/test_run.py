@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from click.testing import CliRunner
+from PIL import Image
 
 from databook import chapterinputs, nwb
 from databook.cli import main
@@ -119,6 +120,20 @@ def test_run_04_on_rutishauser_with_mapping(tmp_path):
     assert _area_counts(texts) == expected
     assert sum(expected.values()) == 35
     assert re.search(r"encoding_table\s+90\b", texts[0])  # 90 image onsets
+    # The figures are of this file, drawn with the same mapping, without the demo's
+    # watermark; the validation figure (planted answers) is skipped and says why.
+    figures = {f.name: f for f in (tmp_path / "figures").iterdir()}
+    assert {"fig_ecephys_rasters.png", "fig_ecephys_quality.png", "fig_ecephys_areas.png"} <= set(
+        figures
+    )
+    assert "fig_ecephys_validation.png" not in figures
+    assert "fig_ecephys_validation: skipped (compares with the demo's planted answers)" in (
+        result.output
+    )
+    for name in ("fig_ecephys_rasters.png", "fig_ecephys_areas.png"):
+        comment = Image.open(figures[name]).text["Comment"]
+        assert str(path) in comment and "'encoding_table'" in comment
+        assert "(0.0, 1.0)" in comment
 
 
 def test_run_04_on_svoboda_aligned_to_trials(tmp_path):
@@ -212,7 +227,8 @@ def test_run_streams_a_url_and_reads_less_than_the_file(tmp_path, demo):
     assert cost.whole_gets == 0
     assert cost.range_requests > 0
     print(f"streamed {cost.bytes_ranged} of {size} bytes")
-    assert cost.bytes_ranged < 0.8 * size, (cost.bytes_ranged, size)
+    assert cost.bytes_ranged < 0.8 * size, (cost.bytes_ranged, size)  # figures included
+    assert (tmp_path / "figures" / "fig_ecephys_areas.png").is_file()
     # A URL is another file (no planted answers), but the per-area counts are the demo's.
     texts = outputs(tmp_path / "04-neuropixels-responses.ipynb")
     planted = {p["unit"] for p in demo.truth["ecephys"]["flash_responders"]}
@@ -267,20 +283,6 @@ def test_missing_table_is_named_with_the_tables_to_map_to(tmp_path, demo):
     assert "intervals table 'flashes' (-p stimulus_name" in message
     assert "flashes_presentations (60 rows: start_time, stop_time" in message
     assert "map it with -p stimulus_name flashes_presentations or -p stimulus_name" in message
-
-
-def test_article_figures_are_copied_for_the_demo_only_those_built(tmp_path):
-    from databook.run import article_figures
-
-    chapters, built = tmp_path / "chapters", tmp_path / "figures"
-    chapters.mkdir()
-    built.mkdir()
-    chapter = chapters / "04-x.md"
-    chapter.write_text("![a](../figures/fig_a.png)\n![b](../figures/fig_b.png)\n")
-    (built / "fig_a.png").write_bytes(b"png-a")
-    out = tmp_path / "out"
-    assert article_figures(chapter, out) == [out / "figures" / "fig_a.png"]
-    assert (out / "figures" / "fig_a.png").read_bytes() == b"png-a"
 
 
 def test_download_flag_fetches_the_whole_file_once(tmp_path, demo):

@@ -79,6 +79,8 @@ class Asset:
 
 
 LOCK_FORMAT = 1
+#: Folder of streamed chunks shared by the processes of one ``databook run`` (unset: none).
+STREAM_CACHE_VARIABLE = "DATABOOK_STREAM_CACHE"
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _REQUIRED = ("key", "dandiset", "path")
@@ -586,12 +588,18 @@ def local_file(asset: Asset, cache: Path | None = None) -> Path:
 @contextlib.contextmanager
 def stream_h5(url: str, what: str | None = None) -> Iterator[object]:
     """Yield the ``h5py.File`` at ``url`` read by HTTP range requests (remfile), never
-    downloading the whole file; close both on exit. ``what`` names it in errors."""
+    downloading the whole file; close both on exit. ``what`` names it in errors.
+
+    With ``$DATABOOK_STREAM_CACHE`` set to a folder, fetched chunks are kept there and
+    reused by every process of one ``databook run`` (the kernel and the figure scripts);
+    the run creates and removes that folder.
+    """
     import h5py
     import remfile
 
+    chunks = os.environ.get(STREAM_CACHE_VARIABLE)
     try:
-        remote = remfile.File(url)
+        remote = remfile.File(url, disk_cache=remfile.DiskCache(chunks) if chunks else None)
     except Exception as err:  # remfile raises bare Exceptions for HTTP errors
         raise AssetNetworkError(f"cannot stream {what or url} from {url}: {err}") from err
     try:

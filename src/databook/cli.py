@@ -328,6 +328,8 @@ def run(
     click.echo(f"HTML:     {result.html}")
     for path in result.figures:
         click.echo(f"figure:   {path}")
+    for name, why in result.skipped.items():
+        click.echo(f"figure:   {name}: skipped ({why})")
 
 
 @main.command()

@@ -40,11 +40,13 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from databook._atomic import atomic_path
 from databook._hashing import sha256_file
 from databook._process import run_tree
 from databook.errors import DatabookError
+from databook.figureparams import VARIABLE, encode
 
 __all__ = [
     "FigureError",
@@ -94,6 +96,8 @@ class FigureScript:
     path: Path
     outputs: tuple[str, ...]
     inputs: tuple[str, ...] = ()
+    parameters: dict = field(default_factory=dict, compare=False, hash=False)
+    demo_only: bool = False
 
     @property
     def name(self) -> str:
@@ -101,16 +105,21 @@ class FigureScript:
 
     @classmethod
     def read(cls, path: Path) -> FigureScript:
-        """Parse ``OUTPUTS``/``INPUTS`` without importing (so a broken script can't hang us)."""
+        """Parse ``OUTPUTS``/``INPUTS`` (lists of text), ``PARAMETERS`` (a dict, see
+        :mod:`databook.figureparams`) and ``DEMO_ONLY`` without importing the script (so a
+        broken script can't hang us)."""
         try:
             tree = ast.parse(path.read_bytes(), filename=str(path))
         except SyntaxError as err:
             raise FigureError(f"{path}: cannot parse: {err}") from err
         declared: dict[str, tuple[str, ...]] = {}
+        extra: dict[str, Any] = {"PARAMETERS": {}, "DEMO_ONLY": False}
         for node in tree.body:
             if isinstance(node, ast.Assign | ast.AnnAssign):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
+                    if isinstance(target, ast.Name) and target.id in extra:
+                        extra[target.id] = _literal(path, target.id, node.value)
                     if isinstance(target, ast.Name) and target.id in ("OUTPUTS", "INPUTS"):
                         try:
                             value = ast.literal_eval(node.value)
@@ -127,7 +136,24 @@ class FigureScript:
         for out in outputs:
             if Path(out).name != out:
                 raise FigureError(f"{path}: output {out!r} must be a bare file name")
-        return cls(path=path, outputs=outputs, inputs=declared.get("INPUTS", ()))
+        if not isinstance(extra["PARAMETERS"], dict):
+            raise FigureError(f"{path}: PARAMETERS must be a literal dict {{name: default}}")
+        if not isinstance(extra["DEMO_ONLY"], bool):
+            raise FigureError(f"{path}: DEMO_ONLY must be True or False")
+        return cls(
+            path=path,
+            outputs=outputs,
+            inputs=declared.get("INPUTS", ()),
+            parameters=extra["PARAMETERS"],
+            demo_only=extra["DEMO_ONLY"],
+        )
+
+
+def _literal(path: Path, name: str, node: ast.expr) -> Any:
+    try:
+        return ast.literal_eval(node)
+    except ValueError as err:
+        raise FigureError(f"{path}: {name} must be a literal") from err
 
 
 @dataclass
@@ -314,6 +340,40 @@ def _is_current(script: FigureScript, out_dir: Path, key: str) -> bool:
     return True
 
 
+def _execute(script: FigureScript, staging: Path, env: dict, timeout: float) -> FigureResult:
+    """Run ``script`` with its outputs going to ``staging``: "built" with them there (and
+    ``seconds``), or "failed" with the reason."""
+    env = {
+        **env,
+        "DATABOOK_FIGURE_DIR": str(staging),
+        "MPLBACKEND": "Agg",
+        "PYTHONHASHSEED": "0",
+    }
+    start = time.perf_counter()
+    try:
+        proc = run_tree(
+            [sys.executable, "-c", _WRAPPER, str(script.path)],
+            cwd=script.path.parent,
+            env=env,
+            timeout=timeout,
+            capture=True,
+        )
+    except subprocess.TimeoutExpired:
+        return FigureResult(
+            script.name, "failed", time.perf_counter() - start, f"timed out after {timeout} s"
+        )
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
+        return FigureResult(script.name, "failed", seconds, f"exit code {proc.returncode}\n{tail}")
+    missing = [name for name in script.outputs if not (staging / name).is_file()]
+    if missing:
+        return FigureResult(
+            script.name, "failed", seconds, f"did not write declared output(s) {', '.join(missing)}"
+        )
+    return FigureResult(script.name, "built", seconds)
+
+
 def _run_one(
     script: FigureScript,
     *,
@@ -325,42 +385,12 @@ def _run_one(
 ) -> FigureResult:
     staging = Path(tempfile.mkdtemp(prefix=f".staging-{script.name}-", dir=out_dir))
     peak_file = staging / ".peak-rss-kib"
-    env = {
-        **os.environ,
-        PEAK_VARIABLE: str(peak_file),
-        "DATABOOK_FIGURE_DIR": str(staging),
-        "DATABOOK_DATA": data_mode,
-        "MPLBACKEND": "Agg",
-        "PYTHONHASHSEED": "0",
-    }
-    start = time.perf_counter()
+    env = {**os.environ, PEAK_VARIABLE: str(peak_file), "DATABOOK_DATA": data_mode}
+    env.pop(VARIABLE, None)  # the article's figures use each script's own defaults
     try:
-        try:
-            proc = run_tree(
-                [sys.executable, "-c", _WRAPPER, str(script.path)],
-                cwd=script.path.parent,
-                env=env,
-                timeout=timeout,
-                capture=True,
-            )
-        except subprocess.TimeoutExpired:
-            return FigureResult(
-                script.name, "failed", time.perf_counter() - start, f"timed out after {timeout} s"
-            )
-        seconds = time.perf_counter() - start
-        if proc.returncode != 0:
-            tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
-            return FigureResult(
-                script.name, "failed", seconds, f"exit code {proc.returncode}\n{tail}"
-            )
-        missing = [name for name in script.outputs if not (staging / name).is_file()]
-        if missing:
-            return FigureResult(
-                script.name,
-                "failed",
-                seconds,
-                f"did not write declared output(s) {', '.join(missing)}",
-            )
+        result = _execute(script, staging, env, timeout)
+        if result.status != "built":
+            return result
         try:
             peak_mib = round(int(peak_file.read_text()) / 1024, 1)
         except (OSError, ValueError):
@@ -377,7 +407,7 @@ def _run_one(
             **provenance,
             "script": str(script.path.relative_to(script.path.parent.parent)),
             "cache_key": key,
-            "wall_time_s": round(seconds, 3),
+            "wall_time_s": round(result.seconds, 3),
             "peak_memory_mib": peak_mib,
             "outputs": [
                 {"file": p.name, "sha256": sha256_file(p), "bytes": p.stat().st_size}
@@ -385,7 +415,44 @@ def _run_one(
             ],
         }
         _write_json_atomic(_record_path(out_dir, script), record)
-        return FigureResult(script.name, "built", seconds, outputs=outputs)
+        return FigureResult(script.name, "built", result.seconds, outputs=outputs)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def run_script(
+    script: FigureScript,
+    out_dir: Path,
+    *,
+    parameters: dict[str, Any] | None = None,
+    timeout: float = 600.0,
+) -> FigureResult:
+    """Run one figure script with ``parameters`` overriding its ``PARAMETERS``, for
+    ``databook run``: no cache, no provenance record; each output appears in ``out_dir``
+    complete or not at all.
+
+    Raises
+    ------
+    FigureError
+        If ``parameters`` names something the script does not declare.
+    """
+    given = dict(parameters or {})
+    unknown = sorted(set(given) - set(script.parameters))
+    if unknown:
+        raise FigureError(
+            f"{script.path.name} has no parameter {', '.join(unknown)}; its parameters: "
+            f"{', '.join(script.parameters) or 'none'}"
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".staging-{script.name}-", dir=out_dir))
+    env = {**os.environ, VARIABLE: encode(given)}
+    try:
+        result = _execute(script, staging, env, timeout)
+        if result.status == "built":
+            for name in script.outputs:
+                os.replace(staging / name, out_dir / name)
+                result.outputs.append(out_dir / name)
+        return result
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

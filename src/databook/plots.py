@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from databook import figureparams
 from databook._atomic import atomic_path
 
 if TYPE_CHECKING:
@@ -144,7 +145,9 @@ def save_figure(fig: Figure, path: str | os.PathLike[str]) -> Path:
     """Write ``fig`` to ``path`` atomically, without timestamps or version strings.
 
     The file appears complete or not at all: it is written to a temporary file in the
-    same folder and renamed, so an interrupted run never leaves half a PNG.
+    same folder and renamed, so an interrupted run never leaves half a PNG. A figure drawn
+    with parameters from ``databook run`` (:mod:`databook.figureparams`) records them in
+    the file's metadata (PNG ``Comment``, PDF ``Subject``), so it says which file it shows.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -155,6 +158,10 @@ def save_figure(fig: Figure, path: str | os.PathLike[str]) -> Path:
     }.get(suffix)
     if metadata is None:
         raise ValueError(f"unsupported figure format {suffix!r} for {path}; use png, pdf or svg")
+    given = os.environ.get(figureparams.VARIABLE, "").strip()
+    if given:  # drawn by `databook run` from a reader's file: say which file and values
+        field = {".png": "Comment", ".pdf": "Subject", ".svg": "Description"}[suffix]
+        metadata[field] = f"databook parameters: {given}"
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=suffix[1:], metadata=metadata)
     return path

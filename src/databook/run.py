@@ -16,19 +16,25 @@ import base64
 import contextlib
 import os
 import re
+import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from databook import chapterinputs
 from databook._atomic import atomic_path
 from databook.errors import DatabookError
 
+if TYPE_CHECKING:
+    from databook.figures import FigureScript
+
 __all__ = [
     "ChapterRunError",
     "RunResult",
     "chapter_defaults",
+    "chapter_scripts",
+    "draw_figures",
     "find_chapter",
     "inspect_file",
     "parse_value",
@@ -56,6 +62,7 @@ class RunResult:
     html: Path
     figures: list[Path] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
 
 
 def find_chapter(chapters: Path, name: str) -> Path:
@@ -154,17 +161,25 @@ def resolve_source(
 
 @contextlib.contextmanager
 def _kernel_env(cache: str | None) -> Iterator[None]:
-    """Let the kernel import this databook (not another checkout's) and use our cache."""
+    """Let the kernel and figure scripts import this databook (not another checkout's),
+    use our data cache and share one cache of streamed chunks."""
     import databook
+    from databook.assets import STREAM_CACHE_VARIABLE
 
-    saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "DATABOOK_CACHE")}
+    names = ("PYTHONPATH", "DATABOOK_CACHE", STREAM_CACHE_VARIABLE)
+    saved = {k: os.environ.get(k) for k in names}
     src = str(Path(databook.__file__).resolve().parents[1])
     os.environ["PYTHONPATH"] = os.pathsep.join([src, *filter(None, [saved["PYTHONPATH"]])])
     if cache:
         os.environ["DATABOOK_CACHE"] = cache
+    # The kernel and the figure scripts stream a URL through one chunk cache, so the run
+    # fetches each byte range once; the cache is the run's own and goes with it.
+    chunks = tempfile.TemporaryDirectory(prefix="databook-stream-")
+    os.environ[STREAM_CACHE_VARIABLE] = chunks.name
     try:
         yield
     finally:
+        chunks.cleanup()
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
@@ -185,21 +200,63 @@ def _figures(notebook: Any, out: Path, stem: str) -> list[Path]:
     return written
 
 
-def article_figures(chapter: Path, out: Path) -> list[Path]:
-    """Copy the built figures the chapter shows (``../figures/<name>.png``) into
-    ``out/figures``: the demo's figures, drawn by ``figures_src/`` scripts (``databook
-    figures``). Figures not built yet are left out."""
-    import shutil
+def chapter_scripts(chapter: Path) -> list[FigureScript]:
+    """The figure scripts behind the figures ``chapter`` shows (``../figures/<name>.png``
+    is drawn by ``figures_src/<name>.py``), in the order the chapter shows them."""
+    from databook.figures import FigureScript
 
-    built = chapter.parent.parent / "figures"
-    names = dict.fromkeys(re.findall(r"\.\./figures/([\w.-]+\.png)", chapter.read_text()))
-    written = []
-    for name in names:
-        if (built / name).is_file():
-            with atomic_path(out / "figures" / name) as tmp:
-                shutil.copyfile(built / name, tmp)
-            written.append(out / "figures" / name)
-    return written
+    src = chapter.resolve().parent.parent / "figures_src"
+    names = dict.fromkeys(re.findall(r"\.\./figures/([\w.-]+)\.png", chapter.read_text()))
+    return [FigureScript.read(src / f"{n}.py") for n in names if (src / f"{n}.py").is_file()]
+
+
+def draw_figures(
+    chapter: Path,
+    out: Path,
+    parameters: Mapping[str, Any],
+    *,
+    is_demo: bool,
+    progress: bool = True,
+) -> tuple[list[Path], dict[str, str]]:
+    """Run the chapter's figure scripts on the chapter's data, into ``out/figures``.
+
+    Each script gets the values of ``parameters`` (the chapter's, after ``-p``) for the
+    names in its own ``PARAMETERS``, so its figure shows the same file, table and columns
+    as the executed chapter. Scripts marked ``DEMO_ONLY`` (they compare with the demo's
+    planted answers) are skipped for other files.
+
+    Returns
+    -------
+    (written, skipped)
+        The figure files written, and ``{script: why it was skipped}``.
+
+    Raises
+    ------
+    ChapterRunError
+        After running every script, if any failed: each failure with its error.
+    """
+    from databook.figures import run_script
+
+    written: list[Path] = []
+    skipped: dict[str, str] = {}
+    failed: list[str] = []
+    for script in chapter_scripts(chapter):
+        if script.demo_only and not is_demo:
+            skipped[script.name] = "compares with the demo's planted answers"
+            continue
+        given = {k: parameters[k] for k in script.parameters if k in parameters}
+        if progress:
+            print(f"figure {script.name} ...", flush=True)
+        result = run_script(script, out / "figures", parameters=given)
+        if result.status == "built":
+            written += result.outputs
+        else:
+            failed.append(f"{script.path.name}: {result.error}")
+    if failed:
+        raise ChapterRunError(
+            f"{len(failed)} figure script(s) of {chapter.stem} failed:\n" + "\n".join(failed)
+        )
+    return written, skipped
 
 
 def _html(notebook: Any) -> str:
@@ -240,7 +297,6 @@ def run_chapter(
     """
     import jupytext
     import nbformat
-    import papermill as pm
 
     path = find_chapter(chapters, chapter)
     number = _number(path)
@@ -284,9 +340,25 @@ def run_chapter(
     out = Path(out)
     final = out / f"{path.stem}.ipynb"
     cache = os.environ.get("DATABOOK_CACHE")
-    with _kernel_env(cache), atomic_path(final) as tmp:
+    with _kernel_env(cache):
+        executed = _execute(notebook, path, out, final, str(target), progress)
+        html = out / f"{path.stem}.html"
+        with atomic_path(html) as tmp:
+            tmp.write_text(_html(executed), encoding="utf-8")
+        figures = _figures(executed, out, path.stem)
+        drawn, skipped = draw_figures(path, out, merged, is_demo=is_demo, progress=progress)
+    return RunResult(path.stem, str(target), final, html, figures + drawn, given, skipped)
+
+
+def _execute(notebook: Any, path: Path, out: Path, final: Path, target: str, progress: bool):
+    """Execute ``notebook`` (kernel in the chapter's folder) into ``final``, atomically; a
+    failure keeps the notebook up to the failing cell beside it and says which cell."""
+    import nbformat
+    import papermill as pm
+
+    with atomic_path(final) as tmp:
         try:
-            executed = pm.execute_notebook(
+            pm.execute_notebook(
                 notebook,
                 str(tmp),
                 kernel_name="python3",
@@ -302,14 +374,7 @@ def run_chapter(
                 f"chapter {path.stem} failed in cell {err.exec_count} on {target}: "
                 f"{err.ename}: {err.evalue}\n(the notebook up to the failure: {failed})"
             ) from None
-        executed = nbformat.read(str(tmp), as_version=4)
-    html = out / f"{path.stem}.html"
-    with atomic_path(html) as tmp:
-        tmp.write_text(_html(executed), encoding="utf-8")
-    figures = _figures(executed, out, path.stem)
-    if is_demo and source in (None, defaults.get(asset_parameter)):
-        figures += article_figures(path, out)  # the article's figures are of the demo
-    return RunResult(path.stem, str(target), final, html, figures, given)
+        return nbformat.read(str(tmp), as_version=4)
 
 
 def inspect_file(chapters: Path, f: str) -> str:
