@@ -546,6 +546,23 @@ def test_units_stream_from_a_url(ecephys):
     assert traffic.bytes_ranged < 0.6 * ecephys.stat().st_size  # ...not the whole file
 
 
+def test_a_table_in_intervals_is_read_without_walking_the_streamed_file(ecephys):
+    """``stimulus_table`` looks in /intervals first; finding a table elsewhere walks every
+    group, which over a stream costs more bytes than the table (2.9 kB here) holds."""
+    archive = Archive("000999", "0.240301.1200")
+    served = archive.add("ecephys.nwb", ecephys)
+    with DandiServer(archive) as server:
+        url = f"{server.url}/blobs/{served.asset_id}"
+        with archive.traffic() as direct:
+            table = nwb.stimulus_table(url, "flashes_presentations")
+        with archive.traffic() as walked:
+            elsewhere = nwb.stimulus_table(url, "optogenetic_stimulation")  # in /processing
+    assert len(table) == 60 and len(elsewhere) == 200
+    assert table.attrs["path"] == "/intervals/flashes_presentations"
+    print(f"bytes: /intervals lookup {direct.bytes_ranged}, walk {walked.bytes_ranged}")
+    assert direct.bytes_ranged < 0.8 * walked.bytes_ranged
+
+
 # Errors a user sees ---------------------------------------------------------------------------
 def test_missing_objects_name_reader_object_place_file_and_what_exists(ecephys, ophys):
     cases = [

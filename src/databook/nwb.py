@@ -815,6 +815,13 @@ def stimulus_table(f: Any, name: str) -> pd.DataFrame:
         ``attrs["skipped"]``; ``attrs["path"]`` is the table's path.
     """
     with source(f) as src:
+        # The usual place first: finding a table elsewhere walks the whole file, which
+        # over a stream costs more bytes than most tables hold.
+        direct = src.h5.get(name if name.startswith("/") else f"/intervals/{name}")
+        if isinstance(direct, h5py.Group) and "id" in direct:
+            df, skipped = _table(src, direct)
+            df.attrs.update(path=direct.name, skipped=skipped)
+            return df
         paths = _interval_tables(src)
         names = _table_names(paths)
         hits = [p for p, n in zip(paths, names, strict=True) if name in (n, p, p.lstrip("/"))]
