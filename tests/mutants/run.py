@@ -4,8 +4,8 @@ MUTATIONS = [
     {
         "name": "run-output-written-in-place-not-atomically",
         "file": "src/databook/run.py",
-        "old": "with _kernel_env(cache), atomic_path(final) as tmp:",
-        "new": "with _kernel_env(cache), contextlib.nullcontext(final) as tmp:",
+        "old": "    with atomic_path(final) as tmp:",
+        "new": "    with contextlib.nullcontext(final) as tmp:",
         "tests": ["tests/test_run.py::test_interrupted_run_leaves_no_output"],
     },
     {
