@@ -49,7 +49,7 @@ def main() -> None:
             cell_id = nwb.rois(f).table["cell_id"].to_numpy()
     table = table[table[P.onset_column].notna()]
     onsets = table[P.onset_column].to_numpy(dtype=float)
-    duration = float(np.median(table["stop_time"] - table["start_time"]))
+    duration = float(np.median(table["stop_time"] - onsets))  # s: onset to offset
     result = responses.cell_responses(
         traces.t, traces.values, onsets, response_window=P.response_window,
         baseline_window=P.baseline_window, rate=P.rate, fdr=P.fdr,

@@ -7,8 +7,10 @@ segmentation is ``Segmentation/PlaneSegmentation_plane0`` with ``pixel_mask`` (n
 dF/F under ``DfOverF`` named ``dff_plane0`` on a regular clock (``starting_time`` and
 ``rate``, not ``timestamps``), beside raw ``F`` traces; the summary images are ``meanImg``
 and ``max_proj`` in an ``Images`` group ``Backgrounds_0``; the stimulus table is
-``grating_trials`` with ``direction`` (0-315 degrees), ``orientation`` (direction modulo
-180) and a photodiode onset column ``start``; no running speed, no planted answers.
+``grating_trials`` whose rows are trials starting with 1 s of grey screen
+(``start_time`` = stimulus onset - 1 s), the stimulus onsets in ``stimulus_onset``, and
+``direction`` (0-315 degrees) beside ``orientation`` (direction modulo 180); no running
+speed, no planted answers.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ SEGMENTATION = "PlaneSegmentation_plane0"
 DFF = "dff_plane0"
 TABLE = "grating_trials"
 IMAGE = "meanImg"
-ONSET_DELAY = 0.012  # s: the "photodiode" onset lags the table's start_time
+GREY = 1.0  # s of grey screen from the start of a trial to the stimulus onset
 ID_OFFSET = 1000
 
 
@@ -112,17 +114,17 @@ def write(
             for column, text in (
                 ("direction", "drift direction (degrees)"),
                 ("orientation", "direction modulo 180 (degrees)"),
-                ("start", "photodiode onset (s)"),
+                ("stimulus_onset", "grating onset (s)"),
                 ("contrast", "Michelson contrast"),
             ):
                 trials.add_column(column, text)
             for row in table.itertuples():
                 trials.add_interval(
-                    start_time=row.start_time,
+                    start_time=row.start_time - GREY,
                     stop_time=row.stop_time,
                     direction=row.orientation,
                     orientation=row.orientation % 180,
-                    start=row.start_time + ONSET_DELAY,
+                    stimulus_onset=row.start_time,
                     contrast=0.8,
                 )
             f.add_time_intervals(trials)
