@@ -133,3 +133,30 @@ def test_run_08_names_what_either_session_lacks(tmp_path, lab_pair):
     assert result.exit_code == 1
     assert "x.nwb" in result.output and "(-p day2_asset)" in result.output
     assert not list(tmp_path.iterdir())  # nothing executed, nothing written
+
+
+def test_without_an_image_chapter_8_registers_on_the_summed_footprints(lab_pair):
+    """``-p image_name None``: the chapter's load and match cells on the lab-style pair
+    give what ``cellmatch.match`` gives from the footprints alone."""
+    from chapter_cells import code_cells
+
+    from databook import chapterinputs
+
+    day1, day2 = lab_pair
+    chapter = Path(__file__).resolve().parents[1] / "chapters" / f"{STEM}.md"
+    cells = code_cells(chapter)
+    params, load, register, match = (
+        next(c for c in cells if key in c)
+        for key in ("day1_asset =", "def projection", "cellmatch.register(", "result = cellmatch")
+    )
+    namespace: dict = {}
+    for cell in (params, f"day1_asset, day2_asset, image_name = {str(day1)!r}, "
+                 f"{str(day2)!r}, None", load, register, match):  # fmt: skip
+        exec(compile(cell, "chapter-08", "exec"), namespace)
+    (m1, im1), (m2, _) = lab_day(day1), lab_day(day2)
+    direct = cellmatch.match(m1, m2, model="affine", max_angle=15.0)
+    assert namespace["n_matched"] == len(direct.pairs) > 0.8 * len(m1)
+    np.testing.assert_allclose(namespace["image1"], m1.sum(axis=0), atol=1e-5)
+    assert not np.allclose(namespace["image1"], im1)  # not the mean image
+    findings = chapterinputs.check("08", day1, {**namespace, "image_name": None}, others=True)
+    assert all(f.ok for f in findings), [f.line() for f in findings]
