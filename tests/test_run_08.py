@@ -147,7 +147,7 @@ def test_without_an_image_chapter_8_registers_on_the_summed_footprints(lab_pair)
     cells = code_cells(chapter)
     params, load, register, match = (
         next(c for c in cells if key in c)
-        for key in ("day1_asset =", "def projection", "cellmatch.register(", "result = cellmatch")
+        for key in ("day1_asset =", "def load_session", "cellmatch.register(", "result = cellmatch")
     )
     namespace: dict = {}
     for cell in (params, f"day1_asset, day2_asset, image_name = {str(day1)!r}, "

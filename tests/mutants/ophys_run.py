@@ -26,10 +26,10 @@ MUTATIONS = [
         "tests": ["tests/test_run_08.py::test_run_08_on_the_demo_days_given_as_paths"],
     },
     {
-        "name": "chapter08-no-image-registers-on-the-brightest-footprint",
+        "name": "chapter08-image_name-None-not-honoured",
         "file": "chapters/08-cells-across-days.md",
-        "old": "return rois.dense().sum(axis=0)",
-        "new": "return rois.dense().max(axis=0)",
+        "old": "        if image_name is None:\n            return rois, rois.dense().sum(axis=0)",
+        "new": "        if False:\n            return rois, rois.dense().sum(axis=0)",
         "tests": [
             "tests/test_run_08.py::"
             "test_without_an_image_chapter_8_registers_on_the_summed_footprints"
