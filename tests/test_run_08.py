@@ -160,3 +160,23 @@ def test_without_an_image_chapter_8_registers_on_the_summed_footprints(lab_pair)
     assert not np.allclose(namespace["image1"], im1)  # not the mean image
     findings = chapterinputs.check("08", day1, {**namespace, "image_name": None}, others=True)
     assert all(f.ok for f in findings), [f.line() for f in findings]
+
+
+@pytest.mark.parametrize("which", ["demo path", "lab-style"])
+def test_inspect_lists_chapter_8_for_one_session(which, lab_pair, demo):
+    """One session of either kind: chapter 8 runs (with the image mapped for the lab-style
+    file); chapter 3 only where the file has dF/F traces."""
+    from click.testing import CliRunner
+
+    from databook.cli import main
+
+    path = demo.paths["demo-ophys-day2"] if which == "demo path" else lab_pair[0]
+    result = CliRunner().invoke(main, ["inspect", str(path)])
+    assert result.exit_code == 0, result.output
+    verdicts = dict(re.findall(r"^  (\d\d)-[\w-]+: (.*)$", result.output, re.MULTILINE))
+    if which == "demo path":
+        assert verdicts.pop("08") == verdicts.pop("03") == "runs"
+    else:
+        assert verdicts.pop("08") == f"runs with -p image_name {lab.IMAGE}"
+        assert verdicts["03"].startswith("cannot run (no ROI masks and dF/F traces")
+    assert all(v.startswith("cannot run") for v in verdicts.values()), verdicts
