@@ -16,7 +16,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from databook import assets, cellmatch, nwb, overlap, plots
+from databook import assets, cellmatch, figureparams, nwb, overlap, plots
 
 OUTPUTS = ["fig_cellmatch_neighbours.png"]
 INPUTS = ["demo-ophys-day1", "demo-ophys-day2", "demo-ground-truth"]
@@ -24,9 +24,20 @@ INPUTS = ["demo-ophys-day1", "demo-ophys-day2", "demo-ground-truth"]
 HERE = Path(__file__).resolve().parent
 OUT_DIR = plots.figure_dir(HERE.parent / "figures")
 
-IMAGE = "average_image"
-RADIUS_PX = 20.0  # neighbours: centroids this close after the transform
-MAX_DISTANCE_PX, MIN_IOU = 8.0, 0.3  # cellmatch.match defaults
+# Chapter 8's parameters of the same names; `databook run 08 --nwb FILE -p ...` passes its own.
+PARAMETERS = {
+    "day1_asset": "demo-ophys-day1",
+    "day2_asset": "demo-ophys-day2",
+    "truth_asset": "demo-ground-truth",  # None for real data: pairs coloured by matching
+    "image_name": "average_image",  # None: the summed footprints
+    "model": "affine",
+    "max_angle": 15.0,
+    "max_distance": 8.0,  # px
+    "min_iou": 0.3,
+    "neighbour_radius": 20.0,  # px: neighbours are centroids this close after the transform
+}
+P = figureparams.load(PARAMETERS, script=__file__)
+RADIUS_PX, MAX_DISTANCE_PX, MIN_IOU = P.neighbour_radius, P.max_distance, P.min_iou
 MATCHED, OTHER = plots.COLORS["response"], plots.COLORS["baseline"]
 
 
@@ -34,14 +45,22 @@ def main() -> None:
     import json
 
     plots.figure_style()
-    day1, day2 = nwb.rois(INPUTS[0]), nwb.rois(INPUTS[1])
-    image1, image2 = nwb.images(INPUTS[0])[IMAGE], nwb.images(INPUTS[1])[IMAGE]
-    truth = json.loads(assets.local_file(assets.resolve(INPUTS[2])).read_text())["ophys"]
-    true_pairs = np.array(truth["matches_day1_day2"])
+    day1, day2 = nwb.rois(P.day1_asset), nwb.rois(P.day2_asset)
+    images = (None, None)  # None: registered on the summed footprints
+    if P.image_name is not None:
+        images = (nwb.images(P.day1_asset)[P.image_name], nwb.images(P.day2_asset)[P.image_name])
     result = cellmatch.match(
-        day1.dense(), day2.dense(), image1, image2,
+        day1.dense(), day2.dense(), *images, model=P.model, max_angle=P.max_angle,
         max_distance=MAX_DISTANCE_PX, min_iou=MIN_IOU,
     )  # fmt: skip
+    if P.truth_asset is not None:  # the demo: pairs of the same planted cell
+        truth_file = assets.local_file(assets.resolve(P.truth_asset))
+        true_pairs = np.array(json.loads(truth_file.read_text())["ophys"]["matches_day1_day2"])
+        labels = ("same planted cell", "different cells", "same-cell pairs pass")
+    else:  # another file: no truth; the pairs matching accepted after registration
+        true_pairs = result.pairs.reshape(-1, 2)
+        labels = ("matched after registration", "not matched", "matched pairs pass")
+    same_label, other_label, verdict = labels
     kw = {"radius": RADIUS_PX, "fov_shape": day1.fov_shape}
     registered = overlap.neighbour_pairs(day1.masks, day2.masks, result.transform, **kw)
     as_recorded = overlap.neighbour_pairs(day1.masks, day2.masks, None, **kw)
@@ -73,19 +92,20 @@ def main() -> None:
         accepted = (pairs.distance <= MAX_DISTANCE_PX) & (pairs.iou >= MIN_IOU)
         ax.fill_between([0, MAX_DISTANCE_PX], MIN_IOU, 1.0, color=MATCHED, alpha=0.08, lw=0)
         ax.scatter(pairs.distance[~same], pairs.iou[~same], s=7, color=OTHER,
-                   label="different cells")  # fmt: skip
+                   label=other_label)  # fmt: skip
         ax.scatter(pairs.distance[same], pairs.iou[same], s=7, color=MATCHED,
-                   label="same planted cell")  # fmt: skip
+                   label=same_label)  # fmt: skip
         ax.set_xlim(0, RADIUS_PX)
         ax.set_ylim(-0.03, 1.0)
         ax.set_xlabel("centroid distance (px)")
         ax.set_ylabel("IoU")
         ax.set_title(
-            f"{title}: {(same & accepted).sum()}/{len(true_pairs)} same-cell pairs pass",
+            f"{title}: {(same & accepted).sum()}/{len(true_pairs)} {verdict}",
             loc="left",
         )  # fmt: skip
     ax_reg.legend(loc="upper right", fontsize=7)
-    plots.watermark(fig, "SIMULATED DATA")
+    if figureparams.simulated(P.day1_asset):
+        plots.watermark(fig, "SIMULATED DATA")
     plots.save_figure(fig, OUT_DIR / OUTPUTS[0])
 
 

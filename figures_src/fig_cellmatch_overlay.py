@@ -16,7 +16,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from databook import cellmatch, nwb, overlap, plots
+from databook import cellmatch, figureparams, nwb, overlap, plots
 
 OUTPUTS = ["fig_cellmatch_overlay.png"]
 INPUTS = ["demo-ophys-day1", "demo-ophys-day2"]
@@ -24,7 +24,17 @@ INPUTS = ["demo-ophys-day1", "demo-ophys-day2"]
 HERE = Path(__file__).resolve().parent
 OUT_DIR = plots.figure_dir(HERE.parent / "figures")
 
-IMAGE = "average_image"
+# Chapter 8's parameters of the same names; `databook run 08 --nwb FILE -p ...` passes its own.
+PARAMETERS = {
+    "day1_asset": "demo-ophys-day1",
+    "day2_asset": "demo-ophys-day2",
+    "image_name": "average_image",  # None: the summed footprints
+    "model": "affine",
+    "max_angle": 15.0,
+    "max_distance": 8.0,
+    "min_iou": 0.3,
+}
+P = figureparams.load(PARAMETERS, script=__file__)
 MATCHED, LOST, NEW = plots.COLORS["response"], plots.COLORS["truth"], plots.COLORS["tagged"]
 
 
@@ -51,12 +61,23 @@ def outline(ax, masks, which, color, threshold=0.3) -> None:
     ax.contour(area.astype(float), levels=[0.5], colors=[color], linewidths=1.0)
 
 
+def projection(source, rois: nwb.ROIs) -> np.ndarray:
+    """The session's image named ``image_name``; None: its summed footprints."""
+    if P.image_name is None:
+        return rois.dense().sum(axis=0)
+    return nwb.images(source)[P.image_name]
+
+
 def main() -> None:
     plots.figure_style()
-    day1, day2 = nwb.rois(INPUTS[0]), nwb.rois(INPUTS[1])
-    image1, image2 = nwb.images(INPUTS[0])[IMAGE], nwb.images(INPUTS[1])[IMAGE]
+    day1, day2 = nwb.rois(P.day1_asset), nwb.rois(P.day2_asset)
+    image1, image2 = projection(P.day1_asset, day1), projection(P.day2_asset, day2)
     masks1, masks2 = day1.dense(), day2.dense()
-    result = cellmatch.match(masks1, masks2, image1, image2)
+    images = (image1, image2) if P.image_name is not None else (None, None)
+    result = cellmatch.match(
+        masks1, masks2, *images, model=P.model, max_angle=P.max_angle,
+        max_distance=P.max_distance, min_iou=P.min_iou,
+    )  # fmt: skip
     moved = result.transform.apply_to_image(image1, image2.shape)
     pairs = result.pairs
     lost = np.setdiff1d(np.arange(len(masks1)), pairs[:, 0])
@@ -66,6 +87,9 @@ def main() -> None:
     (ax_before, ax_after), (ax_day1, ax_day2) = axes
     ax_before.imshow(two_colour(image1, image2))
     ax_before.set_title("as recorded: day 1 magenta, day 2 green", loc="left")
+    if len(pairs) == 0:
+        ax_after.text(0.5, 0.02, "no ROI pair matched", color="yellow", ha="center",
+                      transform=ax_after.transAxes)  # fmt: skip
     ax_after.imshow(two_colour(moved, image2, image1))
     ax_after.set_title("registered: day 1 mapped onto day 2", loc="left")
     for ax, image, masks, own, lone, lone_colour, day in (
@@ -80,7 +104,8 @@ def main() -> None:
             loc="left",
         )
         centroids = overlap.footprint_matrix(masks)[2]
-        for number, k in enumerate(np.linspace(0, len(pairs) - 1, 5).astype(int), start=1):
+        examples = np.unique(np.linspace(0, len(pairs) - 1, min(5, len(pairs))).astype(int))
+        for number, k in enumerate(examples, start=1):
             y, x = centroids[own[k]]
             ax.annotate(
                 str(number), (x, y), xytext=(x + 9, y - 9), color="yellow", fontsize=8,
@@ -94,7 +119,8 @@ def main() -> None:
         handles, ["matched", "day 1 only (lost)", "day 2 only (new)"], loc="outside lower center",
         ncol=3,
     )  # fmt: skip
-    plots.watermark(fig, "SIMULATED DATA")
+    if figureparams.simulated(P.day1_asset):
+        plots.watermark(fig, "SIMULATED DATA")
     plots.save_figure(fig, OUT_DIR / OUTPUTS[0])
 
 

@@ -17,25 +17,31 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from databook import cellmatch, overlap, plots
+from databook import cellmatch, figureparams, overlap, plots
 from databook.demo.ophys import planted_sessions
 
 OUTPUTS = ["fig_cellmatch_tracks.png"]
 INPUTS: list[str] = []
+DEMO_ONLY = True  # planted sessions checked against their planted transforms
 
 HERE = Path(__file__).resolve().parent
 OUT_DIR = plots.figure_dir(HERE.parent / "figures")
 
-# The same sessions as chapter 8's parameters cell (a test checks they agree).
-DRIFT = [
-    {},
-    {"angle_deg": 4.0, "shift_yx": (12.0, -8.0)},
-    {"angle_deg": -6.0, "shift_yx": (-20.0, 15.0), "scale_yx": (1.03, 0.98)},
-    {"angle_deg": 8.0, "shift_yx": (25.0, 30.0), "scale_yx": (0.96, 1.0), "shear": 0.02},
-    {"angle_deg": -3.0, "shift_yx": (-35.0, -10.0), "scale_yx": (1.05, 1.02)},
-    {"angle_deg": 11.0, "shift_yx": (5.0, -38.0), "scale_yx": (0.97, 0.95), "shear": -0.02},
-]
-SEED = 8
+# Chapter 8's parameters of the same names (a test checks they agree); `databook run 08
+# -p drift_seed N` passes its own.
+PARAMETERS = {
+    "drift": [
+        {},
+        {"angle_deg": 4.0, "shift_yx": (12.0, -8.0)},
+        {"angle_deg": -6.0, "shift_yx": (-20.0, 15.0), "scale_yx": (1.03, 0.98)},
+        {"angle_deg": 8.0, "shift_yx": (25.0, 30.0), "scale_yx": (0.96, 1.0), "shear": 0.02},
+        {"angle_deg": -3.0, "shift_yx": (-35.0, -10.0), "scale_yx": (1.05, 1.02)},
+        {"angle_deg": 11.0, "shift_yx": (5.0, -38.0), "scale_yx": (0.97, 0.95), "shear": -0.02},
+    ],
+    "drift_seed": 8,
+}
+P = figureparams.load(PARAMETERS, script=__file__)
+DRIFT, SEED = P.drift, P.drift_seed
 
 
 def main() -> None:

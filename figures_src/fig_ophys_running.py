@@ -13,34 +13,70 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from databook import align, nwb, plots, responses, tuning
+from databook import align, figureparams, nwb, plots, responses, tuning
 
 OUTPUTS = ["fig_ophys_running.png", "fig_ophys_running.pdf"]
 INPUTS = ["demo-ophys-day1"]
 
 HERE = Path(__file__).resolve().parent
 OUT_DIR = plots.figure_dir(HERE.parent / "figures")
-ASSET, TABLE = INPUTS[0], "grating_presentations"
-RESPONSE_WINDOW = (0.0, 2.0)  # s from onset; as in the chapter
-BASELINE_WINDOW = (-0.5, 0.0)
-RUNNING_THRESHOLD = None  # cm/s; None: the median trial speed
-TRACE_WINDOW = (-0.9, 2.9)
+# Chapter 3's parameters of the same names; `databook run 03 --nwb FILE -p ...` passes its own.
+PARAMETERS = {
+    "asset": "demo-ophys-day1",
+    "table_name": "grating_presentations",
+    "onset_column": "start_time",
+    "response_window": (0.0, 2.0),
+    "baseline_window": (-0.5, 0.0),
+    "trace_window": (-0.9, 2.9),
+    "rate": 30.0,
+    "fdr": 0.05,
+    "min_amplitude": 0.05,
+    "running_threshold": None,  # cm/s; None: the median trial speed
+}
+P = figureparams.load(PARAMETERS, script=__file__)
+EVENT = "grating" if P.table_name == PARAMETERS["table_name"] else "stimulus"
+
+
+def nothing_to_show(why: str) -> None:
+    """A figure that says why there is no running split (the file lacks what it needs)."""
+    fig, ax = plt.subplots(figsize=(7.4, 1.6), layout="constrained")
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, why, ha="center", va="center", wrap=True)
+    for name in OUTPUTS:
+        plots.save_figure(fig, OUT_DIR / name)
 
 
 def main() -> None:
     plots.figure_style()
-    traces = nwb.dff(ASSET)
-    onsets = nwb.stimulus_table(ASSET, TABLE)["start_time"].to_numpy()
-    speed = nwb.running_speed(ASSET)
-    windows = dict(response_window=RESPONSE_WINDOW, baseline_window=BASELINE_WINDOW)
-    result = responses.cell_responses(traces.t, traces.values, onsets, **windows)
+    with nwb.source(P.asset) as f:
+        traces = nwb.dff(f)
+        table = nwb.stimulus_table(f, P.table_name)
+        try:
+            speed = nwb.running_speed(f)
+        except nwb.NWBContentError:
+            return nothing_to_show(
+                f"{Path(str(P.asset)).name} has no running speed series:\n"
+                "no split of the responses by running"
+            )
+    onsets = table[P.onset_column].dropna().to_numpy(dtype=float)
+    windows = dict(
+        response_window=P.response_window, baseline_window=P.baseline_window, rate=P.rate
+    )
+    result = responses.cell_responses(
+        traces.t, traces.values, onsets, fdr=P.fdr, min_amplitude=P.min_amplitude, **windows
+    )
     per_trial = tuning.trial_responses(traces.t, traces.values, onsets, **windows)
     trial_speed = np.nanmean(
-        align.event_windows(speed.t, speed.values, onsets, RESPONSE_WINDOW, rate=60.0), axis=1
+        align.event_windows(speed.t, speed.values, onsets, P.response_window, rate=60.0), axis=1
     )
-    threshold = np.median(trial_speed) if RUNNING_THRESHOLD is None else RUNNING_THRESHOLD
+    threshold = np.nanmedian(trial_speed) if P.running_threshold is None else P.running_threshold
     fast = trial_speed > threshold
     resp = np.flatnonzero(result.responsive)
+    if resp.size == 0 or fast.sum() < 2 or (~fast).sum() < 2:
+        return nothing_to_show(
+            f"{resp.size} responsive cells, {fast.sum()} fast / {(~fast).sum()} slow trials:\n"
+            "too few to split the responses by running"
+        )
     fast_amp = np.nanmean(per_trial[fast][:, resp], axis=0)
     slow_amp = np.nanmean(per_trial[~fast][:, resp], axis=0)
 
@@ -60,8 +96,8 @@ def main() -> None:
 
     cell = resp[np.argmax(result.amplitude[resp])]
     times, cut = tuning.trial_windows(
-        traces.t, traces.values[:, [cell]], onsets, window=TRACE_WINDOW,
-        baseline_window=BASELINE_WINDOW,
+        traces.t, traces.values[:, [cell]], onsets, window=P.trace_window,
+        baseline_window=P.baseline_window, rate=P.rate,
     )  # fmt: skip
     for mask, label, color in ((fast, "fast", plots.COLORS["truth"]),
                                (~fast, "slow", plots.COLORS["response"])):  # fmt: skip
@@ -69,11 +105,12 @@ def main() -> None:
         sem = np.nanstd(cut[mask, :, 0], axis=0, ddof=1) / np.sqrt(mask.sum())
         ax_trace.fill_between(times, mean - sem, mean + sem, color=color, alpha=0.3, lw=0)
         ax_trace.plot(times, mean, color=color, lw=1, label=f"{label} ({mask.sum()} trials)")
-    ax_trace.set_xlabel("time from grating onset (s)")
+    ax_trace.set_xlabel(f"time from {EVENT} onset (s)")
     ax_trace.set_ylabel("dF/F")
     ax_trace.set_title("(c) largest responder", loc="left")
     ax_trace.legend(fontsize=7, loc="center")
-    plots.watermark(fig, "SIMULATED DATA")
+    if figureparams.simulated(P.asset):
+        plots.watermark(fig, "SIMULATED DATA")
     for name in OUTPUTS:
         plots.save_figure(fig, OUT_DIR / name)
 

@@ -19,6 +19,7 @@ from databook import assets, nwb, plots, responses
 
 OUTPUTS = ["fig_ophys_validation.png", "fig_ophys_validation.pdf"]
 INPUTS = ["demo-ophys-day1", "demo-ground-truth"]
+DEMO_ONLY = True  # compares with the planted answers: `databook run` skips it for other files
 
 HERE = Path(__file__).resolve().parent
 OUT_DIR = plots.figure_dir(HERE.parent / "figures")

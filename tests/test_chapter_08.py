@@ -8,7 +8,6 @@ computation, so a number the chapter states cannot drift without a test failing.
 
 from __future__ import annotations
 
-import ast
 import os
 import subprocess
 import sys
@@ -111,15 +110,12 @@ def test_tracks_recover_the_planted_track_lengths(ch):
 
 
 def test_figure_sessions_are_the_chapter_sessions(ch):
-    tree = ast.parse((ROOT / "figures_src" / "fig_cellmatch_tracks.py").read_text())
-    values = {
-        t.id: ast.literal_eval(node.value)
-        for node in tree.body
-        if isinstance(node, ast.Assign)
-        for t in node.targets
-        if isinstance(t, ast.Name) and t.id in ("DRIFT", "SEED")
-    }
-    assert values["DRIFT"] == ch["drift"] and values["SEED"] == ch["drift_seed"]
+    from databook.figures import FigureScript
+
+    script = FigureScript.read(ROOT / "figures_src" / "fig_cellmatch_tracks.py")
+    values = script.parameters
+    assert values["drift"] == ch["drift"] and values["drift_seed"] == ch["drift_seed"]
+    assert script.demo_only  # planted sessions: not drawn for a reader's file
 
 
 def test_matching_without_registration_loses_most_pairs_and_warns(ch, demo):

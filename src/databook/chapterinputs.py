@@ -32,14 +32,20 @@ class ChapterInputError(DatabookError, LookupError):
 class Need:
     """One thing a chapter reads.
 
-    ``kind``: ``units``, ``table``, ``lfp``, ``ophys`` or ``opto``. ``table``: the
-    parameter naming the intervals table (for ``kind="table"``); ``columns``: parameters
-    naming columns of that table (values may be a column name or a tuple of names).
+    ``kind``: ``units``, ``table``, ``lfp``, ``ophys`` (ROI masks and dF/F), ``rois`` (ROI
+    masks only), ``image`` (a summary image) or ``opto``. ``table``: the parameter naming
+    the intervals table (``kind="table"``) or the image (``kind="image"``; a value of None
+    needs no image); ``columns``: parameters naming columns of that table (values may be a
+    column name or a tuple of names). ``source``: the parameter naming another file the
+    chapter reads this from (chapter 8's second session); None: the chapter's own source.
+    Needs of another file are probed only when that file is given (:func:`check` with
+    ``others=True``, as ``databook run`` does), not by ``databook inspect`` of one file.
     """
 
     kind: str
     table: str | None = None
     columns: tuple[str, ...] = ()
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,11 +83,16 @@ NEEDS: dict[str, tuple[Need, ...]] = {
         Need("table", "stimulus", ("condition",)),
         Need("table", "rf_stimulus", ("rf_condition",)),
     ),
-    "03": (Need("ophys"), Need("table", "table_name", ("direction_column",))),
+    "03": (Need("ophys"), Need("table", "table_name", ("direction_column", "onset_column"))),
     "04": (Need("units"), Need("table", "stimulus_name", ("onset_column",))),
     "05": (Need("units"), Need("table", "stimulus", ("x_column", "y_column"))),
     "06": (Need("units"), Need("opto")),
-    "08": (Need("ophys"),),
+    "08": (
+        Need("rois"),
+        Need("image", "image_name"),
+        Need("rois", source="day2_asset"),
+        Need("image", "image_name", source="day2_asset"),
+    ),
 }
 
 
@@ -158,9 +169,30 @@ def _table(need: Need, params: Mapping[str, Any], tables: pd.DataFrame) -> Findi
     )
 
 
+def _image(need: Need, src: nwb.Source, params: Mapping[str, Any]) -> Finding:
+    name = params[need.table]
+    what = f"summary image {name!r} (-p {need.table})"
+    if name is None:
+        return Finding(need, "summed ROI footprints (no image)", True)
+    try:
+        found = list(nwb.images(src))
+    except nwb.NWBContentError as err:
+        found, problem = [], str(err)
+    else:
+        problem = f"images: the file has {', '.join(found)}"
+    if name in found:
+        return Finding(need, what, True)
+    # A mean projection registers best (Allen: average_image, Suite2p: meanImg).
+    found.sort(key=lambda n: not any(k in n.lower() for k in ("mean", "average", "avg")))
+    fix = f"-p {need.table} {_quote(found[0])}" if found else f"-p {need.table} None"
+    return Finding(need, what, False, problem, fix + " (None: register on the summed footprints)")
+
+
 def _probe(need: Need, src: nwb.Source, params: Mapping[str, Any]) -> Finding:
     if need.kind == "table":
         return _table(need, params, nwb.intervals(src))
+    if need.kind == "image":
+        return _image(need, src, params)
     if need.kind == "units":
         what = "units with spike times"
         problem = _err(lambda: nwb.unit_count(src))
@@ -172,6 +204,9 @@ def _probe(need: Need, src: nwb.Source, params: Mapping[str, Any]) -> Finding:
     elif need.kind == "ophys":
         what = "ROI masks and dF/F traces"
         problem = _err(lambda: nwb.rois(src)) or _err(lambda: nwb.dff(src))
+    elif need.kind == "rois":
+        what = "ROI masks"
+        problem = _err(lambda: nwb.rois(src))
     elif need.kind == "opto":
         what = "optogenetic pulses"
         problem = _err(lambda: nwb.optogenetic_pulses(src))
@@ -182,16 +217,42 @@ def _probe(need: Need, src: nwb.Source, params: Mapping[str, Any]) -> Finding:
     return Finding(need, what, False, problem)
 
 
-def check(chapter: str, f: Any, params: Mapping[str, Any]) -> list[Finding]:
+def _probe_other(need: Need, params: Mapping[str, Any]) -> Finding:
+    """Probe ``need`` in the file named by the parameter ``need.source``."""
+    other = params.get(need.source)
+    if other is None:
+        what = f"a second file (-p {need.source})"
+        return Finding(need, what, False, "none given", f"-p {need.source} PATH")
+    try:
+        with nwb.source(other) as src:
+            found = _probe(need, src, params)
+    except (FileNotFoundError, nwb.NWBContentError) as err:
+        found = Finding(need, "a readable NWB file", False, str(err))
+    where = f" in {other} (-p {need.source})"
+    return Finding(need, found.what + where, found.ok, found.detail, found.fix)
+
+
+def check(
+    chapter: str, f: Any, params: Mapping[str, Any], *, others: bool = False
+) -> list[Finding]:
     """Probe the NWB source ``f`` for everything chapter ``chapter`` ("04") reads.
 
     ``params``: the chapter's parameters (defaults merged with the user's ``-p``).
-    Returns one :class:`Finding` per need, in the order of :data:`NEEDS`.
+    ``others``: also probe the other files the chapter reads (needs with a ``source``,
+    named by those parameters); else only ``f``.
+    Returns one :class:`Finding` per need probed, in the order of :data:`NEEDS`.
     """
     if chapter not in NEEDS:
         raise ValueError(f"no input checks for chapter {chapter!r}; known: {', '.join(NEEDS)}")
     with nwb.source(f) as src:
-        return [_probe(need, src, params) for need in NEEDS[chapter]]
+        own = {need: _probe(need, src, params) for need in NEEDS[chapter] if need.source is None}
+    findings = []
+    for need in NEEDS[chapter]:
+        if need.source is None:
+            findings.append(own[need])
+        elif others:
+            findings.append(_probe_other(need, params))
+    return findings
 
 
 def runnable(findings: Sequence[Finding]) -> bool:
@@ -201,7 +262,7 @@ def runnable(findings: Sequence[Finding]) -> bool:
 
 def require(chapter: str, name: str, f: Any, params: Mapping[str, Any]) -> None:
     """Raise :class:`ChapterInputError` listing every missing need of ``chapter`` in ``f``."""
-    findings = check(chapter, f, params)
+    findings = check(chapter, f, params, others=True)
     missing = [x for x in findings if not x.ok]
     if missing:
         lines = "\n".join(f"  - {x.line()}" for x in missing)
