@@ -133,6 +133,12 @@ def test_run_08_names_what_either_session_lacks(tmp_path, lab_pair):
     assert result.exit_code == 1
     assert "x.nwb" in result.output and "(-p day2_asset)" in result.output
     assert not list(tmp_path.iterdir())  # nothing executed, nothing written
+    # The first session alone would be matched against the demo's day 2: refused.
+    result = run(tmp_path, "08", "--nwb", str(day1), "-p", "image_name", lab.IMAGE)
+    assert result.exit_code == 1
+    assert "also reads day2_asset, which would stay the demo's 'demo-ophys-day2'" in result.output
+    assert "-p day2_asset PATH_OR_URL" in result.output
+    assert not list(tmp_path.iterdir())
 
 
 def test_without_an_image_chapter_8_registers_on_the_summed_footprints(lab_pair):

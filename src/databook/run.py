@@ -314,6 +314,14 @@ def run_chapter(
     if not is_demo and "truth_asset" in defaults:
         given.setdefault("truth_asset", None)
     merged = {**defaults, **given}
+    others = sorted({n.source for n in chapterinputs.NEEDS.get(number, ()) if n.source})
+    unpaired = [name for name in others if name not in given]
+    if source is not None and not is_demo and unpaired:
+        raise ChapterRunError(
+            f"chapter {path.stem} also reads {', '.join(unpaired)}, which would stay the demo's "
+            f"{', '.join(repr(defaults[n]) for n in unpaired)}: give your own with "
+            + " ".join(f"-p {n} PATH_OR_URL" for n in unpaired)
+        )
     target = merged.get(asset_parameter)
     if number in chapterinputs.NEEDS and target is not None:
         chapterinputs.require(number, path.stem, target, merged)
