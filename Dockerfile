@@ -61,7 +61,11 @@ RUN chown 1000:1000 /databook \
  && touch .venv/.databook-installed .venv-cff/.databook-installed
 
 USER 1000:1000
+# DATABOOK_CONTAINER: the Methods chapter says the build ran in this image. It names the
+# image's own digest only when `docker run -e DATABOOK_IMAGE_DIGEST=...` passes it (the
+# workflows do): an image cannot contain its own digest, which hashes the image.
 ENV DATABOOK_CACHE=/home/databook/.cache/databook \
+    DATABOOK_CONTAINER=1 \
     PATH=/databook/.venv/bin:$PATH
 
 # The site template's web libraries (KaTeX) from its package-lock.json, now, so that the

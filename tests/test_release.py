@@ -1,10 +1,11 @@
 """The pinned container, the workflows and a citable release (issue 21).
 
 Static checks that run anywhere: hadolint on the Dockerfile, actionlint on the workflows,
-`cffconvert --validate` on CITATION.cff (from .venv-cff, its own lock), one version and one set of citation metadata
-everywhere (scripts/release_check.py, what `make release-check` runs), one list of Debian
-packages, nothing that points outside the repository, and the release workflow's bundling
-step on a stand-in build. No Docker engine is needed (none runs the image here).
+`cffconvert --validate` on CITATION.cff (from .venv-cff, its own lock), one version and
+one set of citation metadata everywhere (scripts/release_check.py, what `make
+release-check` runs), one list of Debian packages, nothing that points outside the
+repository, and the release workflow's bundling step on a stand-in build. No Docker engine
+is needed (none runs the image here).
 """
 
 from __future__ import annotations
@@ -215,6 +216,25 @@ def test_ci_runs_in_the_image_and_comments_from_a_separate_job():
     assert "--network none" in runs and "make article" in runs
     assert "pull-requests" not in build["permissions"], "the job running PR code must not write"
     assert comment["permissions"].get("pull-requests") == "write"
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_the_article_is_told_the_image_it_is_built_in(workflow):
+    """Chapter 9 names the image by $DATABOOK_IMAGE_DIGEST: every article build passes it."""
+    data = yaml.safe_load(workflow.read_text())
+    steps = [step for job in data["jobs"].values() for step in job.get("steps", [])]
+    builds = [s for s in steps if "docker/build-push-action" in s.get("uses", "")]
+    articles = [s for s in steps if "make article" in s.get("run", "")]
+    assert len(builds) == 1 and len(articles) == 1, workflow.name
+    assert builds[0].get("id") == "build"
+    value = articles[0].get("env", {}).get("DATABOOK_IMAGE_DIGEST", "")
+    run = " ".join(articles[0]["run"].split())
+    assert re.search(r"docker run [^|;]*-e DATABOOK_IMAGE_DIGEST [^|;]*make article", run), run
+    if builds[0]["with"].get("push"):
+        # a pushed image: name@digest, what `docker pull` fetches years from now
+        assert value == "${{ steps.image.outputs.name }}@${{ steps.build.outputs.digest }}"
+    else:
+        assert value == "${{ steps.build.outputs.imageid }}", value
 
 
 # --- the workflows' own shell steps ----------------------------------------------------------
