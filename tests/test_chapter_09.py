@@ -116,7 +116,7 @@ def test_how_to_cite_names_the_version_and_the_image(
     assert _bibtex_version(printed) == version == namespace["cite"].version
     assert f"@software{{databook-v{version}," in printed
     assert f"title   = {{{config['title']}}}," in printed
-    assert re.search(rf"^built in:\s+{re.escape(built_in)}$", printed, flags=re.M), printed
+    assert re.search(rf"^this build:\s+{re.escape(built_in)}$", printed, flags=re.M), printed
     from_line = next(
         line for line in (root / "Dockerfile").read_text().splitlines() if line.startswith("FROM ")
     )
