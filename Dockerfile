@@ -40,6 +40,14 @@ RUN python -m venv .venv \
  && .venv/bin/python -m pip install --no-cache-dir --require-hashes --no-deps -r environment.lock \
  && .venv/bin/python -m pip check
 
+# cffconvert (the tests validate CITATION.cff with it) in its own environment, from its own
+# lock: it needs jsonschema<4, which environment.lock's Jupyter does not allow.
+COPY tools/cffconvert/cffconvert.lock tools/cffconvert/
+RUN python -m venv .venv-cff \
+ && .venv-cff/bin/python -m pip install --no-cache-dir --require-hashes --no-deps \
+    -r tools/cffconvert/cffconvert.lock \
+ && .venv-cff/bin/python -m pip check
+
 # The project itself, without dependencies (the lock decided them).
 COPY pyproject.toml README.md ./
 COPY src ./src
@@ -47,13 +55,17 @@ RUN .venv/bin/python -m pip install --no-cache-dir --no-deps -e . \
  && .venv/bin/python -m pip check
 
 # Everything else (chapters, figure scripts, templates, tests), owned by the build user so
-# that it can write _build/, figures/ and templates/site/node_modules/. .venv stays root's.
+# that it can write _build/, figures/ and templates/site/node_modules/. The venvs stay root's.
 COPY --chown=1000:1000 . .
 RUN chown 1000:1000 /databook \
- && touch .venv/.databook-installed
+ && touch .venv/.databook-installed .venv-cff/.databook-installed
 
 USER 1000:1000
+# DATABOOK_CONTAINER: the Methods chapter says the build ran in this image. It names the
+# image's own digest only when `docker run -e DATABOOK_IMAGE_DIGEST=...` passes it (the
+# workflows do): an image cannot contain its own digest, which hashes the image.
 ENV DATABOOK_CACHE=/home/databook/.cache/databook \
+    DATABOOK_CONTAINER=1 \
     PATH=/databook/.venv/bin:$PATH
 
 # The site template's web libraries (KaTeX) from its package-lock.json, now, so that the

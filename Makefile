@@ -2,6 +2,8 @@
 #   make article   build the figures, the web site (_build/html) and the PDF (_build/exports)
 #   make test      run the test suite (builds the article once inside the tests)
 # Both create .venv from environment.lock first, and install Debian packages if missing.
+# `make test` also creates .venv-cff, cffconvert's own environment (tools/cffconvert/):
+# cffconvert 2.0.0 needs jsonschema<4, which cannot share .venv with Jupyter.
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -10,13 +12,17 @@ STAMP := $(VENV)/.databook-installed
 UV_COMPILE := uv pip compile pyproject.toml --extra build --extra test --extra bench \
 	--python-version 3.11 --python-platform x86_64-manylinux_2_28 --generate-hashes \
 	-o environment.lock
+CFF_VENV := .venv-cff
+CFF_LOCK := tools/cffconvert/cffconvert.lock
+CFF_STAMP := $(CFF_VENV)/.databook-installed
 
-.PHONY: article test venv system-article system-test lock lint release-check clean
+.PHONY: article test venv venv-cff system-article system-test lock lock-cff lint release-check \
+	clean
 
 article: venv system-article
 	$(BIN)/databook build
 
-test: venv system-test
+test: venv venv-cff system-test
 	$(BIN)/python -m pytest
 
 venv: $(STAMP)
@@ -29,6 +35,17 @@ $(STAMP): environment.lock pyproject.toml
 	$(BIN)/python -m pip check
 	touch $(STAMP)
 
+# cffconvert in its own environment, exactly its lock (recreated when the lock changes).
+venv-cff: $(CFF_STAMP)
+
+$(CFF_STAMP): $(CFF_LOCK)
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found; set PYTHON=/path/to/python3.11" >&2; exit 1; }
+	rm -rf $(CFF_VENV)
+	$(PYTHON) -m venv $(CFF_VENV)
+	$(CFF_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(CFF_LOCK)
+	$(CFF_VENV)/bin/python -m pip check
+	touch $(CFF_STAMP)
+
 system-article:
 	@scripts/system-deps.sh article
 
@@ -39,6 +56,12 @@ system-test:
 lock:
 	$(BIN)/python -m pip install --quiet uv
 	$(BIN)/$(UV_COMPILE)
+
+# Regenerate tools/cffconvert/cffconvert.lock after changing tools/cffconvert/requirements.in.
+lock-cff: venv
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile tools/cffconvert/requirements.in --python-version 3.11 \
+		--python-platform x86_64-manylinux_2_28 --generate-hashes -o $(CFF_LOCK)
 
 # Before tagging vX.Y.Z: one version everywhere, metadata in step, image pinned, tree clean.
 #   make release-check [TAG=vX.Y.Z]

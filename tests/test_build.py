@@ -269,3 +269,22 @@ def test_latex_source_zip_is_self_contained(built_article):
         assert name in names, name
     assert any(n.startswith("tex/files/fig_") for n in names)
     assert (built_article.html / "databook-latex.zip").is_file()
+
+
+def test_methods_page_and_pdf_say_how_to_cite_and_the_image(built_article, root):
+    """Chapter 9's 'How to cite' as built: the entry of CITATION.cff and this build's image."""
+    from databook.citation import bibtex, build_image, read_citation
+
+    entry = bibtex(read_citation(root))
+    image = build_image(root)  # the build inherited this process's environment
+    page = (built_article.html / "09-methods.html").read_text(encoding="utf-8")
+    assert entry in page, "the Methods page lacks the BibTeX entry of CITATION.cff"
+    assert f"this build:  {image.image}" in page and f"base image:  {image.base}" in page
+    version = read_citation(root).version
+    assert f'<span class="computed">{version}</span>' in page
+    flat = " ".join(_pdftotext(built_article.pdf).split())
+    assert f"@software{{databook-v{version}," in flat
+    assert f"version = {{{version}}}," in flat
+    # a long digest wraps in the PDF's code output (with a hook arrow): compare unwrapped
+    unwrapped = re.sub(r"[\s\u21aa]", "", flat)
+    assert re.sub(r"\s", "", f"this build: {image.image}") in unwrapped

@@ -1,10 +1,11 @@
 """The pinned container, the workflows and a citable release (issue 21).
 
 Static checks that run anywhere: hadolint on the Dockerfile, actionlint on the workflows,
-CITATION.cff against CFF 1.2.0's schema, one version and one set of citation metadata
-everywhere (scripts/release_check.py, what `make release-check` runs), one list of Debian
-packages, nothing that points outside the repository, and the release workflow's bundling
-step on a stand-in build. No Docker engine is needed (none runs the image here).
+`cffconvert --validate` on CITATION.cff (from .venv-cff, its own lock), one version and
+one set of citation metadata everywhere (scripts/release_check.py, what `make
+release-check` runs), one list of Debian packages, nothing that points outside the
+repository, and the release workflow's bundling step on a stand-in build. No Docker engine
+is needed (none runs the image here).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import jsonschema
 import pytest
 import yaml
 
@@ -218,6 +218,25 @@ def test_ci_runs_in_the_image_and_comments_from_a_separate_job():
     assert comment["permissions"].get("pull-requests") == "write"
 
 
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_the_article_is_told_the_image_it_is_built_in(workflow):
+    """Chapter 9 names the image by $DATABOOK_IMAGE_DIGEST: every article build passes it."""
+    data = yaml.safe_load(workflow.read_text())
+    steps = [step for job in data["jobs"].values() for step in job.get("steps", [])]
+    builds = [s for s in steps if "docker/build-push-action" in s.get("uses", "")]
+    articles = [s for s in steps if "make article" in s.get("run", "")]
+    assert len(builds) == 1 and len(articles) == 1, workflow.name
+    assert builds[0].get("id") == "build"
+    value = articles[0].get("env", {}).get("DATABOOK_IMAGE_DIGEST", "")
+    run = " ".join(articles[0]["run"].split())
+    assert re.search(r"docker run [^|;]*-e DATABOOK_IMAGE_DIGEST [^|;]*make article", run), run
+    if builds[0]["with"].get("push"):
+        # a pushed image: name@digest, what `docker pull` fetches years from now
+        assert value == "${{ steps.image.outputs.name }}@${{ steps.build.outputs.digest }}"
+    else:
+        assert value == "${{ steps.build.outputs.imageid }}", value
+
+
 # --- the workflows' own shell steps ----------------------------------------------------------
 
 
@@ -326,23 +345,90 @@ def test_diff_comment_body_from_two_real_provenance_sets():
 # --- citation and version --------------------------------------------------------------------
 
 
-def test_citation_cff_is_valid_cff_1_2_0():
-    schema = json.loads((ROOT / "tests" / "data" / "citation-cff-1.2.0.schema.json").read_text())
-    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
-    jsonschema.Draft7Validator(schema).validate(cff)
-    broken = {**cff, "authors": [{"given-names": "no family name", "orcid": "0000"}]}
-    with pytest.raises(jsonschema.ValidationError):
-        jsonschema.Draft7Validator(schema).validate(broken)
+CFF_VENV = ROOT / ".venv-cff"
+CFF_LOCK = ROOT / "tools" / "cffconvert" / "cffconvert.lock"
 
 
-def test_citation_cff_passes_cffconvert_when_installed():
-    cffconvert = shutil.which("cffconvert")
-    if cffconvert is None:
-        pytest.skip("cffconvert not installed (it needs jsonschema<4, so it is not in the lock)")
+def _cffconvert_validate(cff: Path) -> subprocess.CompletedProcess:
+    """``cffconvert --validate`` from .venv-cff (its own lock; `make test` creates it)."""
+    exe = CFF_VENV / "bin" / "cffconvert"
+    if not exe.exists():
+        if IN_CI:
+            pytest.fail(f"{exe} is missing: `make venv-cff` installs {CFF_LOCK.name}")
+        pytest.skip(f"{exe} not installed: run `make venv-cff` (`make test` does)")
+    return subprocess.run([str(exe), "--validate", "-i", str(cff)], capture_output=True, text=True)
+
+
+def test_citation_cff_passes_cffconvert_validate():
+    proc = _cffconvert_validate(ROOT / "CITATION.cff")
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
+    assert "valid according to schema version 1.2.0" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "complaint"),
+    [
+        # no authors at all: CFF requires at least one
+        (re.compile(r"^authors:\n(?:  .*\n)+", re.M), "", "'authors' is a required property"),
+        # a date that matches the schema's pattern but does not exist (cffconvert checks the
+        # schema's `format: date` too)
+        (
+            re.compile(r"^date-released: .*$", re.M),
+            "date-released: '2026-02-30'",
+            "is not a 'date'",
+        ),
+    ],
+    ids=["no-authors", "impossible-date"],
+)
+def test_cffconvert_refuses_a_broken_citation(tmp_path, old, new, complaint):
+    text = (ROOT / "CITATION.cff").read_text()
+    broken, n = old.subn(new, text)
+    assert n == 1, f"CITATION.cff no longer has the field this test breaks ({old.pattern})"
+    (tmp_path / "CITATION.cff").write_text(broken)
+    proc = _cffconvert_validate(tmp_path / "CITATION.cff")
+    assert proc.returncode != 0, proc.stdout
+    assert complaint in proc.stderr, proc.stderr[-2000:]
+
+
+def _pins(lock: Path) -> dict[str, str]:
+    pins = re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", lock.read_text(), flags=re.M)
+    return {re.sub(r"[-_.]+", "-", name).lower(): version for name, version in pins}
+
+
+def test_cffconvert_environment_is_exactly_its_lock():
+    pins = _pins(CFF_LOCK)
+    assert pins["cffconvert"] == "2.0.0" and pins["jsonschema"].startswith("3.")
+    assert "--hash=sha256:" in CFF_LOCK.read_text()
+    python = CFF_VENV / "bin" / "python"
+    if not python.exists():
+        if IN_CI:
+            pytest.fail(f"{CFF_VENV} is missing: `make venv-cff`")
+        pytest.skip("run `make venv-cff`")
     proc = subprocess.run(
-        [cffconvert, "--validate", "-i", str(ROOT / "CITATION.cff")], capture_output=True, text=True
+        [str(python), "-m", "pip", "list", "--format=json"], capture_output=True, text=True
     )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    installed = {
+        re.sub(r"[-_.]+", "-", p["name"]).lower(): p["version"] for p in json.loads(proc.stdout)
+    }
+    installed.pop("pip")
+    assert installed == pins
+
+
+def test_make_test_creates_the_cffconvert_environment_from_its_lock():
+    makefile = (ROOT / "Makefile").read_text()
+    test_target = re.search(r"^test:(.*)$", makefile, flags=re.M)
+    assert test_target and "venv-cff" in test_target.group(1).split()
+    recipe = re.search(r"^\$\(CFF_STAMP\): \$\(CFF_LOCK\)\n((?:\t.*\n)+)", makefile, flags=re.M)
+    assert recipe, "the stamp of .venv-cff must depend on its lock"
+    steps = recipe.group(1)
+    assert "--require-hashes --no-deps -r $(CFF_LOCK)" in steps and "pip check" in steps
+    assert "tools/cffconvert/cffconvert.lock" in makefile
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(
+        r"--require-hashes --no-deps \\\n\s*-r tools/cffconvert/cffconvert.lock", dockerfile
+    )
+    for ignore in (".gitignore", ".dockerignore"):
+        assert ".venv-cff/" in (ROOT / ignore).read_text().splitlines(), ignore
 
 
 def test_citation_metadata_and_versions_agree_everywhere():

@@ -47,4 +47,32 @@ MUTATIONS = [
         "new": '| tar -czf "$out/databook-$tag-provenance.tar.gz" -C figures -T /dev/null',
         "tests": [T + "test_release_bundle_has_every_named_file"],
     },
+    {
+        "name": "release-make-test-skips-cffconvert",
+        "file": "Makefile",
+        "old": "test: venv venv-cff system-test",
+        "new": "test: venv system-test",
+        "tests": [T + "test_make_test_creates_the_cffconvert_environment_from_its_lock"],
+    },
+    {
+        "name": "release-cffconvert-lock-without-hashes",
+        "file": "Makefile",
+        "old": "--require-hashes --no-deps -r $(CFF_LOCK)",
+        "new": "-r $(CFF_LOCK)",
+        "tests": [T + "test_make_test_creates_the_cffconvert_environment_from_its_lock"],
+    },
+    {
+        "name": "release-article-not-told-its-image",
+        "file": ".github/workflows/release.yml",
+        "old": "docker run --rm --network none -e DATABOOK_IMAGE_DIGEST \\",
+        "new": "docker run --rm --network none \\",
+        "tests": [T + "test_the_article_is_told_the_image_it_is_built_in"],
+    },
+    {
+        "name": "release-article-told-an-unpullable-image",
+        "file": ".github/workflows/release.yml",
+        "old": "@${{ steps.build.outputs.digest }}\n        run: |\n          mkdir",
+        "new": "\n        run: |\n          mkdir",
+        "tests": [T + "test_the_article_is_told_the_image_it_is_built_in"],
+    },
 ]
