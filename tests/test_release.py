@@ -312,7 +312,7 @@ def _diff_comment(base: Path, head: Path, path_env: str) -> subprocess.Completed
 
 def test_diff_comment_body_wraps_databook_diff_under_one_marker(tmp_path):
     # A stand-in `databook` that echoes its arguments: this checks the workflow's shell
-    # step (marker first, the command's output fenced, the note when the base is empty).
+    # step (marker first, the command's Markdown as is, the note when the base is empty).
     stub = tmp_path / "bin" / "databook"
     stub.parent.mkdir()
     stub.write_text('#!/bin/sh\necho "diff called with: $*"\n')
@@ -326,20 +326,33 @@ def test_diff_comment_body_wraps_databook_diff_under_one_marker(tmp_path):
     lines = proc.stdout.splitlines()
     assert lines[0] == "<!-- databook-figure-diff -->"
     assert any("No provenance from the base branch" in line for line in lines)
-    fenced = proc.stdout.split("```")[1]
-    assert f"diff called with: diff {base} {head}" in fenced
+    assert lines[-1] == f"diff called with: diff {base} {head}"
     (base / "fig_a.provenance.json").write_text("{}")
     assert "No provenance" not in _diff_comment(base, head, path_env).stdout
     stub.write_text("#!/bin/sh\nexit 3\n")
     assert _diff_comment(base, head, path_env).returncode != 0, "a failed diff must fail"
 
 
-def test_diff_comment_body_from_two_real_provenance_sets():
-    from databook import cli
+def test_diff_comment_body_from_two_real_provenance_sets(tmp_path, monkeypatch):
+    # Two real runs of the figure runner (tests/test_provenance.py's Builds), the script
+    # changed between them; the workflow's step runs the installed `databook diff`.
+    from test_provenance import Builds
 
-    if "diff" not in cli.main.commands:
-        pytest.skip("`databook diff` (issue 17) is not in this tree yet")
-    pytest.skip("to write once `databook diff` lands: two provenance sets from real builds")
+    builds = Builds(tmp_path, monkeypatch)
+    base = builds.build()
+    builds.script(content="'two'")
+    head = builds.build()
+    path_env = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    proc = _diff_comment(base, head, path_env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0] == "<!-- databook-figure-diff -->"
+    assert "No provenance from the base branch" not in proc.stdout
+    # The table renders as Markdown in the comment (not inside a code fence).
+    assert "```" not in proc.stdout
+    row = next(line for line in proc.stdout.splitlines() if line.startswith("| `fig_a`"))
+    assert "| changed |" in row and "script figures_src/fig_a.py changed" in row
+    same = _diff_comment(head, head, path_env)
+    assert same.returncode == 0 and "fig_a" not in same.stdout
 
 
 # --- citation and version --------------------------------------------------------------------

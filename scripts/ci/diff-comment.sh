@@ -13,6 +13,5 @@ if ! compgen -G "$base/*.provenance.json" >/dev/null; then
   echo "_No provenance from the base branch yet: every figure below is new._"
   echo
 fi
-echo '```'
+# `databook diff` prints Markdown (a table of figures and reasons): rendered, not fenced.
 databook diff "$base" "$head"
-echo '```'
