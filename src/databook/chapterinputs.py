@@ -34,12 +34,15 @@ class Need:
 
     ``kind``: ``units``, ``table``, ``lfp``, ``ophys`` or ``opto``. ``table``: the
     parameter naming the intervals table (for ``kind="table"``); ``columns``: parameters
-    naming columns of that table (values may be a column name or a tuple of names).
+    naming columns of that table (values may be a column name or a tuple of names);
+    ``series``: the parameter naming the LFP ``ElectricalSeries`` (for ``kind="lfp"``; its
+    value None means "the file's one LFP").
     """
 
     kind: str
     table: str | None = None
     columns: tuple[str, ...] = ()
+    series: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ SOURCE_PARAMETER = {
     "04": "asset",
     "05": "asset",
     "06": "asset",
+    "07": "asset",
     "08": "day1_asset",
 }
 NEEDS: dict[str, tuple[Need, ...]] = {
@@ -81,6 +85,10 @@ NEEDS: dict[str, tuple[Need, ...]] = {
     "04": (Need("units"), Need("table", "stimulus_name", ("onset_column",))),
     "05": (Need("units"), Need("table", "stimulus", ("x_column", "y_column"))),
     "06": (Need("units"), Need("opto")),
+    "07": (
+        Need("lfp", series="lfp_name"),
+        Need("table", "stimulus_table", ("onset_column",)),
+    ),
     "08": (Need("ophys"),),
 }
 
@@ -158,6 +166,23 @@ def _table(need: Need, params: Mapping[str, Any], tables: pd.DataFrame) -> Findi
     )
 
 
+def _lfp(need: Need, src: nwb.Source, params: Mapping[str, Any]) -> Finding:
+    name = params.get(need.series) if need.series else None
+    what = "LFP with electrode depths" + (f" (-p {need.series})" if need.series else "")
+    problem = _err(lambda: nwb.lfp(src, name).close()) or _err(lambda: nwb.electrodes(src))
+    if problem is None and nwb.electrodes(src).attrs.get("depth_column") is None:
+        problem = f"electrodes: no depth column (looked for {', '.join(nwb.DEPTH_COLUMNS)})"
+    if problem is None:
+        return Finding(need, what, True)
+    fix = ""
+    if need.series and problem.startswith("lfp:"):
+        # Every ElectricalSeries is a candidate: the reader found none it calls an LFP (or
+        # several), or none of the name given.
+        series = [p.rsplit("/", 1)[-1] for p in src.typed("ElectricalSeries")]
+        fix = " or ".join(f"-p {need.series} {_quote(s)}" for s in series[:4])
+    return Finding(need, what, False, problem, fix)
+
+
 def _probe(need: Need, src: nwb.Source, params: Mapping[str, Any]) -> Finding:
     if need.kind == "table":
         return _table(need, params, nwb.intervals(src))
@@ -165,10 +190,7 @@ def _probe(need: Need, src: nwb.Source, params: Mapping[str, Any]) -> Finding:
         what = "units with spike times"
         problem = _err(lambda: nwb.unit_count(src))
     elif need.kind == "lfp":
-        what = "LFP with electrode depths"
-        problem = _err(lambda: nwb.lfp(src).close()) or _err(lambda: nwb.electrodes(src))
-        if problem is None and nwb.electrodes(src).attrs.get("depth_column") is None:
-            problem = f"electrodes: no depth column (looked for {', '.join(nwb.DEPTH_COLUMNS)})"
+        return _lfp(need, src, params)
     elif need.kind == "ophys":
         what = "ROI masks and dF/F traces"
         problem = _err(lambda: nwb.rois(src)) or _err(lambda: nwb.dff(src))
