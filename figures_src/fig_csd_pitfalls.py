@@ -17,6 +17,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from databook import align, assets, csd, figureparams, laminar, nwb, plots
 from databook.demo.ecephys import CsdModel
@@ -138,6 +139,8 @@ def main() -> None:
     if model is not None:  # the demo's scale
         ax.set_xlim(-9500, 6000)
         ax.set_xticks([-8000, -4000, 0, 4000])
+    else:  # few ticks, so wide values do not run into each other
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=3))
 
     for ax in axes:
         if model is not None:
