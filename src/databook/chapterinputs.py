@@ -83,7 +83,7 @@ NEEDS: dict[str, tuple[Need, ...]] = {
     ),
     "03": (Need("ophys"), Need("table", "table_name", ("direction_column",))),
     "04": (Need("units"), Need("table", "stimulus_name", ("onset_column",))),
-    "05": (Need("units"), Need("table", "stimulus", ("x_column", "y_column"))),
+    "05": (Need("units"), Need("table", "stimulus", ("x_column", "y_column", "onset_column"))),
     "06": (Need("units"), Need("opto")),
     "07": (
         Need("lfp", series="lfp_name"),
