@@ -99,7 +99,7 @@ def draw_null(ax, p_values, label, null):
     ax.axvline(ALPHA, color=plots.COLORS["truth"], ls="--", lw=1)
     ax.set_xlabel("shuffle-test p-value")
     ax.set_ylabel("fraction of units with p at most")
-    ax.legend(loc="upper left", fontsize=7)
+    ax.legend(loc="lower right", fontsize=7, frameon=True, framealpha=1, edgecolor="none")
 
 
 def real_data(fields, located, depth, areas, n_units, null) -> None:
