@@ -57,7 +57,9 @@ def main() -> None:
     channels = nwb.electrodes(path)
     events = nwb.stimulus_table(path, P.stimulus_table)
     onsets = events[P.onset_column].dropna().to_numpy(dtype=float)
-    what, whats = ("flash", "flashes") if "flash" in P.stimulus_table.lower() else ("event", "events")
+    what, whats = (
+        ("flash", "flashes") if "flash" in P.stimulus_table.lower() else ("event", "events")
+    )
     # Compile the interpolation kernel on a toy input so its memory is not counted below.
     align.event_windows(np.arange(4.0), np.zeros((4, 1)), [1.0], (0.0, 1.0), 2.0)
 

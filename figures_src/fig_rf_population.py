@@ -82,7 +82,6 @@ def draw_centres(fig, ax, fields, located, depth, areas, n_units):
     ax.set_title(f"(a) {located.size} of {n_units} units: centres, 1 sigma", loc="left")
 
 
-
 def draw_null(ax, p_values, label, null):
     """Cumulative p-values of ``p_values`` and of the simulated null units, log-log."""
     u = np.linspace(0, 1, 101)

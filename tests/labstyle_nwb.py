@@ -13,7 +13,7 @@ answers come with it.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import h5py
@@ -37,7 +37,9 @@ def write_lab_file(demo_path: Path, out: Path) -> Path:
         peak = f["units/peak_channel_id"][()]
         g = f["intervals/gabors_presentations"]
         gabors = {k: g[k][()] for k in ("start_time", "stop_time", "x_position", "y_position")}
-        flashes = {k: f["intervals/flashes_presentations"][k][()] for k in ("start_time", "stop_time")}
+        flashes = {
+            k: f["intervals/flashes_presentations"][k][()] for k in ("start_time", "stop_time")
+        }
         series = f["processing/ecephys/LFP/probe_A_lfp"]
         lfp = series["data"][()]
         conversion = float(series["data"].attrs["conversion"])
@@ -48,7 +50,7 @@ def write_lab_file(demo_path: Path, out: Path) -> Path:
     nwbfile = NWBFile(
         session_description="lab-style copy of the demo session (test file)",
         identifier="labstyle-c567",
-        session_start_time=datetime(2024, 1, 1, tzinfo=timezone.utc),
+        session_start_time=datetime(2024, 1, 1, tzinfo=UTC),
     )
     device = nwbfile.create_device(name="silicon_probe")
     group = nwbfile.create_electrode_group(
@@ -68,7 +70,9 @@ def write_lab_file(demo_path: Path, out: Path) -> Path:
     mapping.add_column(name="x_deg", description="patch azimuth, degrees")
     mapping.add_column(name="y_deg", description="patch elevation, degrees")
     for a, b, x, y in zip(*gabors.values(), strict=True):
-        mapping.add_interval(start_time=float(a), stop_time=float(b), x_deg=float(x), y_deg=float(y))
+        mapping.add_interval(
+            start_time=float(a), stop_time=float(b), x_deg=float(x), y_deg=float(y)
+        )
     nwbfile.add_time_intervals(mapping)
     flash_table = TimeIntervals(name="visual_flashes", description="full-field flashes")
     for a, b in zip(*flashes.values(), strict=True):
