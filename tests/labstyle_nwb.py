@@ -22,10 +22,11 @@ import numpy as np
 
 def write_lab_file(demo_path: Path, out: Path) -> Path:
     """Write the lab-style file from the demo ecephys file ``demo_path``; return ``out``."""
-    from hdmf.common import DynamicTableRegion  # noqa: F401  (pynwb's dependency)
+    from hdmf.common import DynamicTableRegion, VectorData, VectorIndex
     from pynwb import NWBHDF5IO, NWBFile
     from pynwb.ecephys import ElectricalSeries
     from pynwb.epoch import TimeIntervals
+    from pynwb.misc import Units
 
     with h5py.File(demo_path, "r") as f:
         e = f["general/extracellular_ephys/electrodes"]
@@ -62,9 +63,27 @@ def write_lab_file(demo_path: Path, out: Path) -> Path:
         nwbfile.add_electrode(
             group=group, location=location[i], rel_y=float(vertical[i]), is_good=bool(valid[i])
         )
-    rows = np.searchsorted(ids, peak)
-    for i, train in enumerate(spikes):
-        nwbfile.add_unit(spike_times=train, electrodes=[int(rows[i])])
+    # The units table from whole columns (adding 120 units one by one converts every spike
+    # time on its own: seconds).
+    times = VectorData(name="spike_times", description="s", data=np.concatenate(spikes))
+    ends = np.cumsum([len(s) for s in spikes])
+    region = DynamicTableRegion(
+        name="electrodes",
+        description="peak channel",
+        data=np.searchsorted(ids, peak),
+        table=nwbfile.electrodes,
+    )
+    nwbfile.units = Units(
+        name="units",
+        description="units of the demo session",
+        id=np.arange(len(spikes)),
+        columns=[
+            times,
+            VectorIndex(name="spike_times_index", data=ends, target=times),
+            region,
+            VectorIndex(name="electrodes_index", data=np.arange(1, len(spikes) + 1), target=region),
+        ],
+    )
 
     mapping = TimeIntervals(name="rf_mapping", description="Gabor patches on a grid")
     mapping.add_column(name="x_deg", description="patch azimuth, degrees")

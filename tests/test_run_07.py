@@ -20,7 +20,7 @@ from labstyle_nwb import write_lab_file
 from PIL import Image
 from test_run import _runnable, outputs, run
 
-from databook import csd, laminar
+from databook import chapterinputs, csd, laminar
 from databook.cli import main
 
 MAPPING = ("-p", "stimulus_table", "visual_flashes", "-p", "lfp_name", "lowpass_filtered",
@@ -53,6 +53,19 @@ def independent_csd(path, window_s=(-0.1, 0.25), profile_s=0.07):
     sink = laminar.extremum(density[:, at], z, "min")
     source = laminar.extremum(density[:, at], z, "max")
     return sink.depth_um, source.depth_um
+
+
+def test_lfp_need_reads_the_series_parameter(lab_file):
+    params = {"lfp_name": None, "stimulus_table": "visual_flashes", "onset_column": "start_time"}
+    lfp, table = chapterinputs.check("07", lab_file, params)
+    assert table.ok and not lfp.ok
+    assert "no LFP ElectricalSeries" in lfp.detail and "/acquisition/lowpass_filtered" in lfp.detail
+    assert lfp.fix == "-p lfp_name lowpass_filtered"
+    assert chapterinputs.runnable(
+        chapterinputs.check("07", lab_file, {**params, "lfp_name": "lowpass_filtered"})
+    )
+    wrong = chapterinputs.check("07", lab_file, {**params, "lfp_name": "lowpass"})[0]
+    assert not wrong.ok and "named 'lowpass'" in wrong.detail
 
 
 def test_inspect_offers_07_with_the_lfp_mapping(lab_file):
