@@ -20,8 +20,11 @@ import h5py
 import numpy as np
 
 
-def write_lab_file(demo_path: Path, out: Path) -> Path:
-    """Write the lab-style file from the demo ecephys file ``demo_path``; return ``out``."""
+def write_lab_file(demo_path: Path, out: Path, depth_shift_um: float = 0.0) -> Path:
+    """Write the lab-style file from the demo ecephys file ``demo_path``; return ``out``.
+
+    ``depth_shift_um`` is added to every channel depth (a probe placed elsewhere: the
+    demo's sink and source move by as much)."""
     from hdmf.common import DynamicTableRegion, VectorData, VectorIndex
     from pynwb import NWBHDF5IO, NWBFile
     from pynwb.ecephys import ElectricalSeries
@@ -61,7 +64,10 @@ def write_lab_file(demo_path: Path, out: Path) -> Path:
     nwbfile.add_electrode_column(name="is_good", description="channel usable")
     for i in range(ids.size):
         nwbfile.add_electrode(
-            group=group, location=location[i], rel_y=float(vertical[i]), is_good=bool(valid[i])
+            group=group,
+            location=location[i],
+            rel_y=float(vertical[i] + depth_shift_um),
+            is_good=bool(valid[i]),
         )
     # The units table from whole columns (adding 120 units one by one converts every spike
     # time on its own: seconds).

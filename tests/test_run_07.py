@@ -22,6 +22,9 @@ from test_run import _runnable, outputs, run
 
 from databook import chapterinputs, csd, laminar
 from databook.cli import main
+from tests.conftest import ROOT
+
+CHAPTER = ROOT / "chapters" / "07-current-source-density.md"
 
 MAPPING = ("-p", "stimulus_table", "visual_flashes", "-p", "lfp_name", "lowpass_filtered",
            "-p", "valid_column", "is_good")  # fmt: skip
@@ -110,3 +113,34 @@ def test_run_07_on_a_lab_file_finds_the_sink_and_source(tmp_path, lab_file, demo
         comment = Image.open(figures[name]).text["Comment"]
         assert str(lab_file) in comment and "'lowpass_filtered'" in comment
         assert "'truth_asset': None" in comment
+
+
+def test_chapter_07_adapts_its_pitfalls_to_a_probe_elsewhere(demo, tmp_path):
+    """On a probe whose channels sit 2600 um higher, the demo's pitfall depths (an edge at
+    2540 um, a missing channel at 2300 um) are not on the probe: the chapter picks its own,
+    and with ``profile_s=None`` reads the profile where the CSD is largest."""
+    import jupytext
+
+    path = write_lab_file(demo.paths["demo-ecephys"], tmp_path / "high.nwb", 2600.0)
+    cells = [c.source for c in jupytext.read(CHAPTER).cells if c.cell_type == "code"]
+    given = {
+        **{"asset": str(path), "truth_asset": None, "stimulus_table": "visual_flashes"},
+        **{"lfp_name": "lowpass_filtered", "valid_column": "is_good", "profile_s": None},
+    }
+    ns: dict = {}
+    for source in cells:
+        exec(compile(source, "chapter07", "exec"), ns)
+        if "truth_asset = " in source:  # the parameters cell: then the run's values
+            ns.update(given)
+    planted = demo.truth["ecephys"]["csd"]
+    assert ns["sink"].depth_um == pytest.approx(planted["sink_depth_um"] + 2600.0, abs=5)
+    assert ns["source"].depth_um == pytest.approx(planted["source_depth_um"] + 2600.0, abs=5)
+    assert 1e3 * ns["times"][ns["peak"]] == pytest.approx(
+        1e3 * planted["peak_after_onset_s"], abs=6
+    )
+    depths = ns["depths"]
+    assert ns["edge_um"] in depths and ns["edge_um"] > ns["source"].depth_um
+    assert 3 <= ns["top"].sum() < depths.size
+    (dropped,) = ns["dropped_um"]
+    assert dropped in depths and ns["sink"].depth_um < dropped < ns["source"].depth_um
+    assert np.isnan(ns["edge_planted"])

@@ -27,6 +27,20 @@ MUTATIONS = [
         "new": '        Need("lfp"),\n',
         "tests": [T7 + "test_run_07_without_mapping_names_the_series_and_the_option"],
     },
+    {  # chapter 07 keeps the demo's edge depth on a probe that does not reach it
+        "name": "chapter07-edge-not-adapted",
+        "file": "chapters/07-current-source-density.md",
+        "old": "if not 3 <= top.sum() < depths.size:  # edge_um is not inside this probe\n",
+        "new": "if False:  # edge_um is not inside this probe\n",
+        "tests": [T7 + "test_chapter_07_adapts_its_pitfalls_to_a_probe_elsewhere"],
+    },
+    {  # chapter 07 keeps the demo's missing-channel depth on a probe without that channel
+        "name": "chapter07-dropped-not-adapted",
+        "file": "chapters/07-current-source-density.md",
+        "old": "if not np.isin(depths, dropped_um).any():  # dropped_um are not channels",
+        "new": "if False:  # dropped_um are not channels",
+        "tests": [T7 + "test_chapter_07_adapts_its_pitfalls_to_a_probe_elsewhere"],
+    },
     {  # the "untagged" example is the untagged unit with the largest SALT I, not I near 0
         "name": "opto-figure-untagged-example-largest-i",
         "file": "figures_src/fig_opto_rasters.py",
