@@ -3,8 +3,10 @@
 The LFP is read lazily: only the windows around the flashes, never the whole series.
 Left: trial-averaged LFP (uV) on depth x time. Middle: its CSD (A/m^3, sinks negative)
 on the electrodes' real depths. Right: the CSD profile at the planted peak time against
-the planted profile. Area boundaries come from the electrodes table. The script also
-records its peak memory and the recovered sink and source in ``fig_csd_map.json``.
+the planted profile (on a reader's file, with no planted profile: the profile at
+``profile_s`` and its sink and source). Area boundaries come from the electrodes table.
+The script also records its peak memory and the recovered sink and source in
+``fig_csd_map.json``.
 
 Run alone: ``python figures_src/fig_csd_map.py``.
 """
@@ -17,7 +19,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from databook import align, assets, csd, laminar, nwb, plots
+from databook import align, assets, csd, figureparams, laminar, nwb, plots
 from databook.demo.ecephys import CsdModel
 
 OUTPUTS = ["fig_csd_map.png", "fig_csd_map.pdf", "fig_csd_map.json"]
@@ -26,47 +28,79 @@ INPUTS = ["demo-ecephys", "demo-ground-truth"]
 HERE = Path(__file__).resolve().parent
 OUT_DIR = plots.figure_dir(HERE.parent / "figures")
 
-ASSET = "demo-ecephys"
-STIMULUS_TABLE = "flashes_presentations"
-WINDOW_S = (-0.1, 0.25)
-BASELINE_S = (-0.1, 0.0)
-SIGMA_S_PER_M = 0.3
-SHOW_UM = (1700.0, 2900.0)  # depths shown in the maps
+# Chapter 7's parameters of the same names; `databook run 07 --nwb FILE -p ...` passes its own.
+PARAMETERS = {
+    "asset": "demo-ecephys",
+    "truth_asset": "demo-ground-truth",  # None for real data
+    "stimulus_table": "flashes_presentations",
+    "onset_column": "start_time",
+    "lfp_name": None,
+    "profile_s": 0.07,  # s after onset (None: where |CSD| is largest)
+    "window_s": (-0.1, 0.25),
+    "baseline_s": (-0.1, 0.0),
+    "sigma_s_per_m": 0.3,
+    "valid_column": "valid_data",
+    "extra_bad_channels": [],
+    "show_um": (1700.0, 2900.0),  # depths shown in the maps
+}
+P = figureparams.load(PARAMETERS, script=__file__)
+WINDOW_S, BASELINE_S, SIGMA_S_PER_M = P.window_s, P.baseline_s, P.sigma_s_per_m
 
 
 def main() -> None:
     plots.figure_style()
-    path = assets.local_file(assets.resolve(ASSET))
-    truth = json.loads(assets.local_file(assets.resolve("demo-ground-truth")).read_text())
-    truth = truth["ecephys"]["csd"]
+    truth = None
+    if P.truth_asset is not None:
+        truth = json.loads(assets.local_file(assets.resolve(P.truth_asset)).read_text())
+        truth = truth["ecephys"]["csd"]
+    path = P.asset
     channels = nwb.electrodes(path)
-    onsets = nwb.stimulus_table(path, STIMULUS_TABLE)["start_time"].to_numpy()
+    events = nwb.stimulus_table(path, P.stimulus_table)
+    onsets = events[P.onset_column].dropna().to_numpy(dtype=float)
+    what, whats = (
+        ("flash", "flashes") if "flash" in P.stimulus_table.lower() else ("event", "events")
+    )
     # Compile the interpolation kernel on a toy input so its memory is not counted below.
     align.event_windows(np.arange(4.0), np.zeros((4, 1)), [1.0], (0.0, 1.0), 2.0)
 
     rss_before_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     tracemalloc.start()
-    with nwb.lfp(path) as view:
+    with nwb.lfp(path, P.lfp_name) as view:
         windows = view.event_windows(onsets, WINDOW_S)
         depths, ids, shape, rate = view.depths_um, view.electrode_ids, view.shape, view.rate
     read_peak_mb = tracemalloc.get_traced_memory()[1] / 1e6
     tracemalloc.stop()
     times = align.window_times(WINDOW_S, rate)
     lfp_mean = laminar.trial_average(windows, times, BASELINE_S)
-    bad = np.flatnonzero(~channels.loc[ids, "valid_data"].to_numpy(dtype=bool))
+    valid = np.ones(ids.size, dtype=bool)
+    if P.valid_column and P.valid_column in channels:
+        valid = channels.loc[ids, P.valid_column].to_numpy(dtype=bool)
+    bad = sorted(set(np.flatnonzero(~valid).tolist()) | set(P.extra_bad_channels))
     result = csd.csd(lfp_mean, depths, SIGMA_S_PER_M, bad_channels=bad)
     density, z = result
 
-    peak = int(np.argmin(np.abs(times - truth["peak_after_onset_s"])))
+    if P.profile_s is None:  # the sample after onset where |CSD| is largest
+        after = np.flatnonzero(times > 0)
+        peak = int(after[np.nanargmax(np.nanmax(np.abs(density[:, after]), axis=0))])
+    else:
+        peak = int(np.argmin(np.abs(times - P.profile_s)))
     sink = laminar.extremum(density[:, peak], z, "min")
     source = laminar.extremum(density[:, peak], z, "max")
-    model = CsdModel(
-        sink_depth_um=truth["sink_depth_um"],
-        source_depth_um=truth["source_depth_um"],
-        width_um=truth["width_um"],
-        amplitude_a_per_m3=truth["amplitude_a_per_m3"],
-    )
-    spans = laminar.area_spans(channels["depth_um"], channels["location"])
+    model = None
+    if truth is not None:
+        model = CsdModel(
+            sink_depth_um=truth["sink_depth_um"],
+            source_depth_um=truth["source_depth_um"],
+            width_um=truth["width_um"],
+            amplitude_a_per_m3=truth["amplitude_a_per_m3"],
+        )
+    placed = channels[np.isfinite(channels["depth_um"])]
+    where = placed["location"] if "location" in placed else np.full(len(placed), "")
+    spans = laminar.area_spans(placed["depth_um"], where)
+    # The depths shown: the chapter's, unless they hold too few of this probe's channels.
+    show_um = P.show_um
+    if show_um is None or np.sum((z >= show_um[0]) & (z <= show_um[1])) < 3:
+        show_um = (float(z.min()), float(z.max()))
 
     fig, axes = plt.subplots(
         1, 3, figsize=(7.2, 3.6), width_ratios=[1, 1, 0.7], layout="constrained"
@@ -82,14 +116,14 @@ def main() -> None:
     m1 = axes[1].pcolormesh(t_ms, z, density, cmap="RdBu", vmin=-lim, vmax=lim, **extent)
     fig.colorbar(m1, ax=axes[1], location="bottom", label="CSD (A/m³); sink < 0", shrink=0.9)
     for ax, title in zip(axes[:2], ["trial-averaged LFP", "CSD, real depths"], strict=True):
-        ax.set_ylim(*SHOW_UM)
-        ax.set_xlabel("time from flash onset (ms)")
+        ax.set_ylim(*show_um)
+        ax.set_xlabel(f"time from {what} onset (ms)")
         ax.set_title(title, loc="left")
         ax.axvline(0, color=plots.COLORS["stimulus"], lw=1)
         for _, span in spans.iterrows():
-            if SHOW_UM[0] < span.high_um < SHOW_UM[1]:
+            if show_um[0] < span.high_um < show_um[1]:
                 ax.axhline(span.high_um, color="k", lw=0.6, ls=":")
-            low, high = max(span.low_um, SHOW_UM[0]), min(span.high_um, SHOW_UM[1])
+            low, high = max(span.low_um, show_um[0]), min(span.high_um, show_um[1])
             if high - low > 60:  # label the visible part of each area
                 ax.text(t_ms[0] + 5, (low + high) / 2, span.area, fontsize=7, va="center")
         for depth in result.interpolated:
@@ -98,20 +132,22 @@ def main() -> None:
     axes[0].set_ylabel("distance from probe tip (µm)\n(brain surface up)")
 
     ax = axes[2]
-    fine = np.linspace(*SHOW_UM, 400)
-    ax.plot(model.profile(fine), fine, color=plots.COLORS["truth"], ls="--", label="planted")
+    fine = np.linspace(*show_um, 400)
+    if model is not None:
+        ax.plot(model.profile(fine), fine, color=plots.COLORS["truth"], ls="--", label="planted")
     ax.plot(density[:, peak], z, "o-", ms=2.5, color=plots.COLORS["response"], label="estimated")
     ax.plot([sink.value, source.value], [sink.depth_um, source.depth_um], "k+", ms=8,
             label="peaks (parabola)")  # fmt: skip
     ax.axvline(0, color="0.6", lw=0.6)
-    ax.set_ylim(*SHOW_UM)
+    ax.set_ylim(*show_um)
     ax.set_xlabel(f"CSD at {times[peak] * 1e3:.0f} ms (A/m³)")
-    ax.set_title("validation", loc="left")
+    ax.set_title("validation" if model is not None else "profile", loc="left")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=7)
-    fig.suptitle(f"{onsets.size} flashes, {shape[1]} LFP channels", x=0.01, ha="left", fontsize=8)
-    plots.watermark(fig, "SIMULATED DATA")
-    mark = fig.texts[-1]  # move it into the title row, clear of the data
-    mark.update(dict(x=0.99, y=0.995, ha="right", va="top", rotation=0, fontsize=10, alpha=0.6))
+    fig.suptitle(f"{onsets.size} {whats}, {shape[1]} LFP channels", x=0.01, ha="left", fontsize=8)
+    if figureparams.simulated(P.asset):
+        plots.watermark(fig, "SIMULATED DATA")
+        mark = fig.texts[-1]  # move it into the title row, clear of the data
+        mark.update(dict(x=0.99, y=0.995, ha="right", va="top", rotation=0, fontsize=10, alpha=0.6))
     for name in OUTPUTS[:2]:
         plots.save_figure(fig, OUT_DIR / name)
 

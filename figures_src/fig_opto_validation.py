@@ -25,6 +25,7 @@ from databook.demo.spiking import superposed_poisson
 
 OUTPUTS = ["fig_opto_validation.png", "fig_opto_validation.pdf"]
 INPUTS = ["demo-ecephys", "demo-ground-truth"]
+DEMO_ONLY = True  # compares with the planted answers: `databook run` skips it for other files
 
 HERE = Path(__file__).resolve().parent
 OUT_DIR = plots.figure_dir(HERE.parent / "figures")

@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Ellipse
 
-from databook import assets, nwb, plots, rf
+from databook import assets, figureparams, nwb, plots, rf
 from databook.demo.spiking import grid_rf_session
 
 OUTPUTS = ["fig_rf_maps.png", "fig_rf_maps.pdf"]
@@ -27,10 +27,22 @@ INPUTS = ["demo-ecephys", "demo-ground-truth"]
 HERE = Path(__file__).resolve().parent
 OUT_DIR = plots.figure_dir(HERE.parent / "figures")
 
-# The chapter's parameters (chapters/05-receptive-fields.md).
-ASSET, TRUTH = "demo-ecephys", "demo-ground-truth"
-STIMULUS, X, Y = "gabors_presentations", "x_position", "y_position"
-WINDOW_S, N_SHUFFLES, ALPHA, SEED = (0.0, 0.25), 1000, 0.01, 0
+# Chapter 5's parameters of the same names; `databook run 05 --nwb FILE -p ...` passes its own.
+PARAMETERS = {
+    "asset": "demo-ecephys",
+    "truth_asset": "demo-ground-truth",  # None for real data
+    "stimulus": "gabors_presentations",
+    "x_column": "x_position",
+    "y_column": "y_position",
+    "onset_column": "start_time",
+    "window_s": (0.0, 0.25),
+    "alpha": 0.01,
+    "n_shuffles": 1000,
+    "seed": 0,
+}
+P = figureparams.load(PARAMETERS, script=__file__)
+STIMULUS, X, Y, ONSET = P.stimulus, P.x_column, P.y_column, P.onset_column
+WINDOW_S, N_SHUFFLES, ALPHA, SEED = P.window_s, P.n_shuffles, P.alpha, P.seed
 SUPPRESSED = {"seed": 5, "n_rf": 1, "n_null": 0, "gain": -3.0, "baseline": 4.0, "sigma": 10.0}
 
 
@@ -58,19 +70,28 @@ def draw_map(ax, fields, unit, title, truth=None):
 
 def main() -> None:
     plots.figure_style()
-    gabors = nwb.stimulus_table(ASSET, STIMULUS)
-    units = nwb.units(ASSET)
-    truth = json.loads(assets.local_file(assets.resolve(TRUTH)).read_text())["ecephys"]
-    planted = {d["unit"]: d for d in truth["rf_units"]}
+    with nwb.source(P.asset) as f:
+        gabors = nwb.stimulus_table(f, STIMULUS)
+        units = nwb.units(f)
+    planted = {}  # the planted fields, on the demo only
+    if P.truth_asset is not None:
+        truth = json.loads(assets.local_file(assets.resolve(P.truth_asset)).read_text())
+        planted = {d["unit"]: d for d in truth["ecephys"]["rf_units"]}
     fields = rf.receptive_fields(
-        list(units.spike_times), gabors[X], gabors[Y], gabors["start_time"],
+        list(units.spike_times), gabors[X], gabors[Y], gabors[ONSET],
         window=WINDOW_S, n_shuffles=N_SHUFFLES, seed=SEED, alpha=ALPHA,
     )  # fmt: skip
     located = np.flatnonzero(np.isfinite(fields.center[:, 0]))
-    best = located[np.argmax(fields.fit_r2[located])]
-    worst = located[np.argmin(fields.fit_r2[located])]
+    if located.size == 0:  # no fit placed a centre: the two most significant units
+        located = np.argsort(fields.p_value, kind="stable")[:2]
+    best = located[np.argmax(np.nan_to_num(fields.fit_r2[located], nan=-np.inf))]
+    worst = located[np.argmin(np.nan_to_num(fields.fit_r2[located], nan=np.inf))]
     quiet = np.flatnonzero(fields.p_value >= ALPHA)
-    flat = quiet[np.argmax(units["firing_rate"].to_numpy()[quiet])]
+    if quiet.size == 0:  # every unit has a field: the least significant one
+        quiet = np.array([int(np.argmax(fields.p_value))])
+    n_spikes = np.array([len(s) for s in units.spike_times])
+    activity = units["firing_rate"].to_numpy() if "firing_rate" in units else n_spikes
+    flat = quiet[np.argmax(activity[quiet])]
 
     sim = grid_rf_session(**SUPPRESSED)
     sup = rf.receptive_fields(sim.spikes, sim.x, sim.y, sim.onsets, window=(0.0, 0.25),
@@ -123,7 +144,8 @@ def main() -> None:
     ax.set_ylabel("spikes / presentation")
     ax.set_title(f"(f) row of (e) at elevation {sup.ys[row]:g} deg", loc="left")
     ax.legend(loc="lower right", fontsize=7)
-    plots.watermark(fig, "SIMULATED DATA")
+    if figureparams.simulated(P.asset):
+        plots.watermark(fig, "SIMULATED DATA")
     for name in OUTPUTS:
         plots.save_figure(fig, OUT_DIR / name)
 

@@ -23,18 +23,32 @@ from matplotlib.patches import Ellipse
 from matplotlib.ticker import NullFormatter
 from scipy.optimize import curve_fit
 
-from databook import assets, nwb, plots, rf
+from databook import assets, figureparams, nwb, plots, rf
 
 OUTPUTS = ["fig_rf_offset.png", "fig_rf_offset.pdf", "fig_rf_offset.json"]
 INPUTS = ["demo-ecephys", "demo-ground-truth"]
+DEMO_ONLY = True  # compares with the planted widths: `databook run` skips it for other files
 
 HERE = Path(__file__).resolve().parent
 OUT_DIR = plots.figure_dir(HERE.parent / "figures")
 
-# The chapter's parameters (chapters/05-receptive-fields.md).
-ASSET, TRUTH = "demo-ecephys", "demo-ground-truth"
-STIMULUS, X, Y = "gabors_presentations", "x_position", "y_position"
-WINDOW_S, N_SHUFFLES, ALPHA, SEED = (0.0, 0.25), 1000, 0.01, 0
+# Chapter 5's parameters of the same names (`databook run 05 -p ...` passes its own).
+PARAMETERS = {
+    "asset": "demo-ecephys",
+    "truth_asset": "demo-ground-truth",
+    "stimulus": "gabors_presentations",
+    "x_column": "x_position",
+    "y_column": "y_position",
+    "onset_column": "start_time",
+    "window_s": (0.0, 0.25),
+    "alpha": 0.01,
+    "n_shuffles": 1000,
+    "seed": 0,
+}
+P = figureparams.load(PARAMETERS, script=__file__)
+ASSET, TRUTH = P.asset, P.truth_asset
+STIMULUS, X, Y, ONSET = P.stimulus, P.x_column, P.y_column, P.onset_column
+WINDOW_S, N_SHUFFLES, ALPHA, SEED = P.window_s, P.n_shuffles, P.alpha, P.seed
 WITH, WITHOUT = "#0072B2", "#D55E00"
 
 
@@ -63,7 +77,7 @@ def main() -> None:
     units = nwb.units(ASSET)
     truth = json.loads(assets.local_file(assets.resolve(TRUTH)).read_text())["ecephys"]
     fields = rf.receptive_fields(
-        list(units.spike_times), gabors[X], gabors[Y], gabors["start_time"],
+        list(units.spike_times), gabors[X], gabors[Y], gabors[ONSET],
         window=WINDOW_S, n_shuffles=N_SHUFFLES, seed=SEED, alpha=ALPHA,
     )  # fmt: skip
     rf_units = np.array([d["unit"] for d in truth["rf_units"]])

@@ -40,12 +40,15 @@ class Need:
     chapter reads this from (chapter 8's second session); None: the chapter's own source.
     Needs of another file are probed only when that file is given (:func:`check` with
     ``others=True``, as ``databook run`` does), not by ``databook inspect`` of one file.
+    ``series``: the parameter naming the LFP ``ElectricalSeries`` (for ``kind="lfp"``; its
+    value None means "the file's one LFP").
     """
 
     kind: str
     table: str | None = None
     columns: tuple[str, ...] = ()
     source: str | None = None
+    series: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ SOURCE_PARAMETER = {
     "04": "asset",
     "05": "asset",
     "06": "asset",
+    "07": "asset",
     "08": "day1_asset",
 }
 NEEDS: dict[str, tuple[Need, ...]] = {
@@ -85,8 +89,12 @@ NEEDS: dict[str, tuple[Need, ...]] = {
     ),
     "03": (Need("ophys"), Need("table", "table_name", ("direction_column", "onset_column"))),
     "04": (Need("units"), Need("table", "stimulus_name", ("onset_column",))),
-    "05": (Need("units"), Need("table", "stimulus", ("x_column", "y_column"))),
+    "05": (Need("units"), Need("table", "stimulus", ("x_column", "y_column", "onset_column"))),
     "06": (Need("units"), Need("opto")),
+    "07": (
+        Need("lfp", series="lfp_name"),
+        Need("table", "stimulus_table", ("onset_column",)),
+    ),
     "08": (
         Need("rois"),
         Need("image", "image_name"),
@@ -188,6 +196,23 @@ def _image(need: Need, src: nwb.Source, params: Mapping[str, Any]) -> Finding:
     return Finding(need, what, False, problem, fix + " (None: register on the summed footprints)")
 
 
+def _lfp(need: Need, src: nwb.Source, params: Mapping[str, Any]) -> Finding:
+    name = params.get(need.series) if need.series else None
+    what = "LFP with electrode depths" + (f" (-p {need.series})" if need.series else "")
+    problem = _err(lambda: nwb.lfp(src, name).close()) or _err(lambda: nwb.electrodes(src))
+    if problem is None and nwb.electrodes(src).attrs.get("depth_column") is None:
+        problem = f"electrodes: no depth column (looked for {', '.join(nwb.DEPTH_COLUMNS)})"
+    if problem is None:
+        return Finding(need, what, True)
+    fix = ""
+    if need.series and problem.startswith("lfp:"):
+        # Every ElectricalSeries is a candidate: the reader found none it calls an LFP (or
+        # several), or none of the name given.
+        series = [p.rsplit("/", 1)[-1] for p in src.typed("ElectricalSeries")]
+        fix = " or ".join(f"-p {need.series} {_quote(s)}" for s in series[:4])
+    return Finding(need, what, False, problem, fix)
+
+
 def _probe(need: Need, src: nwb.Source, params: Mapping[str, Any]) -> Finding:
     if need.kind == "table":
         return _table(need, params, nwb.intervals(src))
@@ -197,10 +222,7 @@ def _probe(need: Need, src: nwb.Source, params: Mapping[str, Any]) -> Finding:
         what = "units with spike times"
         problem = _err(lambda: nwb.unit_count(src))
     elif need.kind == "lfp":
-        what = "LFP with electrode depths"
-        problem = _err(lambda: nwb.lfp(src).close()) or _err(lambda: nwb.electrodes(src))
-        if problem is None and nwb.electrodes(src).attrs.get("depth_column") is None:
-            problem = f"electrodes: no depth column (looked for {', '.join(nwb.DEPTH_COLUMNS)})"
+        return _lfp(need, src, params)
     elif need.kind == "ophys":
         what = "ROI masks and dF/F traces"
         problem = _err(lambda: nwb.rois(src)) or _err(lambda: nwb.dff(src))
