@@ -51,12 +51,28 @@ def test_inspect_lists_05_and_07_for_the_demo_given_as_a_path(demo):
     assert verdicts["05"] == verdicts["07"] == "runs"  # a path is another file: both run
 
 
-def test_inspect_lab_file_says_05_needs_its_table(lab_file):
+def test_inspect_lab_file_offers_05_with_the_table_and_column_mapping(lab_file):
+    # The table of another name whose columns look like the chapter's (x_deg for
+    # x_position): the options inspect offers are the ones the run below uses.
     result = CliRunner().invoke(main, ["inspect", str(lab_file)])
     assert result.exit_code == 0, result.output
-    verdict = _runnable(result.output)["05"]
-    assert verdict.startswith("cannot run (no intervals table 'gabors_presentations'")
+    assert _runnable(result.output)["05"] == "runs with " + " ".join(MAPPING)
     assert "rf_mapping (1215 rows): start_time, stop_time, x_deg, y_deg" in result.output
+
+
+def test_look_alike_columns_must_be_the_same_words():
+    """x_position maps to x_deg (only "what it holds" words differ) but never to a
+    photostimulation galvo's photo_loc_galvo_x, nor to two candidates at once."""
+    from databook.chapterinputs import _column_mapping
+
+    wanted = {"x_column": ["x_position"], "y_column": ["y_position"]}
+    assert _column_mapping(wanted, ["start_time", "x_deg", "y_deg"]) == [
+        ("x_column", "x_deg"),
+        ("y_column", "y_deg"),
+    ]
+    assert _column_mapping(wanted, ["photo_loc_galvo_x", "photo_loc_galvo_y"]) is None
+    assert _column_mapping(wanted, ["x_deg", "x_pos", "y_deg"]) is None
+    assert _column_mapping(wanted, ["x_position", "y_deg"]) == [("y_column", "y_deg")]
 
 
 def test_run_05_on_a_lab_file_finds_the_fields(tmp_path, lab_file, demo):

@@ -75,7 +75,10 @@ def test_inspect_offers_07_with_the_lfp_mapping(lab_file):
     result = CliRunner().invoke(main, ["inspect", str(lab_file)])
     assert result.exit_code == 0, result.output
     verdicts = _runnable(result.output)
-    assert verdicts["07"].startswith("runs with -p lfp_name lowpass_filtered -p stimulus_table")
+    # visual_flashes first: it shares a word with the default flashes_presentations.
+    assert (
+        verdicts["07"] == "runs with -p lfp_name lowpass_filtered -p stimulus_table visual_flashes"
+    )
     assert "depth from rel_y" in result.output
 
 

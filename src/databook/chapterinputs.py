@@ -12,6 +12,7 @@ missing thing and the ``-p NAME VALUE`` that would map it. ``databook run`` and
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -145,17 +146,20 @@ def _table(need: Need, params: Mapping[str, Any], tables: pd.DataFrame) -> Findi
         if name in (n, tables.loc[n, "path"], tables.loc[n, "path"].lstrip("/"))
     ]
     if not hits:
-        # Tables that hold every column asked for are the candidates to map to.
-        fits = [
-            n
-            for n, row in tables.iterrows()
-            if all(c in row.columns or c == "start_time" for vs in wanted.values() for c in vs)
-        ]
-        fix = (
-            f"-p {need.table} {_quote(fits[0])}"
-            if len(fits) == 1
-            else (" or ".join(f"-p {need.table} {_quote(f)}" for f in fits[:4]) if fits else "")
+        # Candidates to map to: tables holding every column asked for, else tables where
+        # each missing column has one look-alike (x_position -> x_deg); tables sharing a
+        # word with the default name first (visual_flashes before rf_mapping for flashes_*).
+        fits = []
+        for n, row in tables.iterrows():
+            mapping = _column_mapping(wanted, row.columns)
+            if mapping is not None:
+                fits.append((-len(_tokens(name) & _tokens(n)), n, mapping))
+        fits.sort(key=lambda fit: fit[0])  # stable: the file's order among equals
+        fix = " or ".join(
+            " ".join([f"-p {need.table} {_quote(n)}", *(f"-p {p} {_quote(c)}" for p, c in m)])
+            for _, n, m in fits[:4]
         )
+        fits = [n for _, n, _ in fits]
         detail = f"looked in /intervals and every TimeIntervals table; the file has: {listing}"
         if not fits:
             detail += "; no table has every column named"
@@ -175,6 +179,32 @@ def _table(need: Need, params: Mapping[str, Any], tables: pd.DataFrame) -> Findi
         f"table {hits[0]!r} has no column {missing}; its columns: {', '.join(columns)}",
         fix + " (choose the column that holds the event)",
     )
+
+
+#: Words that say what a column holds, not which one it is (x_position and x_deg share "x").
+_GENERIC = frozenset({"position", "pos", "deg", "degrees", "value", "column", "name", "id"})
+
+
+def _tokens(column: str) -> set[str]:
+    return set(re.split(r"[^a-z0-9]+", column.lower())) - _GENERIC - {""}
+
+
+def _column_mapping(
+    wanted: Mapping[str, list[str]], columns: Sequence[str]
+) -> list[tuple[str, str]] | None:
+    """``[(parameter, column)]`` mapping each wanted column the table lacks to its one
+    look-alike (onsets: ``start_time``, which every table has), or None if some wanted
+    column has no single look-alike. Present columns need no mapping."""
+    mapping = []
+    for parameter, names in wanted.items():
+        for want in names:
+            if want in columns or want == "start_time":
+                continue
+            alike = [c for c in columns if _tokens(want) and _tokens(want) == _tokens(c)]
+            if len(alike) != 1 or len(names) != 1:
+                return None
+            mapping.append((parameter, alike[0]))
+    return mapping
 
 
 def _image(need: Need, src: nwb.Source, params: Mapping[str, Any]) -> Finding:

@@ -60,4 +60,18 @@ MUTATIONS = [
             "tests/test_nwb.py::test_a_table_in_intervals_is_read_without_walking_the_streamed_file"
         ],
     },
+    {
+        "name": "chapterinputs-look-alike-any-shared-word",
+        "file": "src/databook/chapterinputs.py",
+        "old": "_tokens(want) == _tokens(c)]",
+        "new": "_tokens(want) <= _tokens(c)]",
+        "tests": ["tests/test_run_05.py::test_look_alike_columns_must_be_the_same_words"],
+    },
+    {
+        "name": "chapterinputs-tables-in-file-order-only",
+        "file": "src/databook/chapterinputs.py",
+        "old": "        fits.sort(key=lambda fit: fit[0])",
+        "new": "        pass",
+        "tests": ["tests/test_run_07.py::test_inspect_offers_07_with_the_lfp_mapping"],
+    },
 ]
