@@ -163,28 +163,6 @@ def test_continuous_bad_input_is_named():
         align.window_times((1, 0), 10)
 
 
-def test_select_and_epochs():
-    import pandas as pd
-
-    table = pd.DataFrame(
-        {
-            "start_time": [0.0, 1.0, 2.0, 20.0, 21.0, 22.0],
-            "stop_time": [0.5, 1.5, 2.5, 20.5, 21.5, 22.5],
-            "stimulus_name": ["flash", "flash", "gabor", "gabor", "gabor", "gabor"],
-            "orientation": [np.nan, np.nan, 0.0, 90.0, 0.0, 45.0],
-        }
-    )
-    table.attrs["name"] = "gabors_presentations"
-    assert align.select(table, orientation=[0, 90]).index.tolist() == [2, 3, 4]
-    assert align.select(table, stimulus_name="flash").index.tolist() == [0, 1]
-    with pytest.raises(KeyError, match="gabors_presentations lacks column\\(s\\) x_position"):
-        align.select(table, x_position=0)
-    ep = align.epochs(table, max_gap=5.0)
-    assert ep.stimulus_name.tolist() == ["flash", "gabor", "gabor"]
-    assert ep.n_presentations.tolist() == [2, 1, 3]
-    assert ep.stop_time.tolist() == [1.5, 2.5, 22.5]
-
-
 def test_counts_on_real_human_recording_equal_histogram(root):
     path = (
         root.parent

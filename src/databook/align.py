@@ -29,12 +29,10 @@ from databook._threads import n_threads
 __all__ = [
     "ClockPrecisionWarning",
     "Psth",
-    "epochs",
     "event_counts",
     "event_windows",
     "psth",
     "resample",
-    "select",
     "window_times",
 ]
 
@@ -501,54 +499,3 @@ def event_windows(
     events = _check_events(events)
     offsets = window_times(window, rate)
     return _interpolate(timestamps, values, events[:, None] + offsets[None, :])
-
-
-def select(table, **criteria):
-    """Rows of a stimulus table (pandas DataFrame) whose columns equal the given values.
-
-    Name the table in errors by setting ``table.attrs["name"]`` (readers do).
-
-    A value may be a scalar or a list of accepted values, e.g.
-    ``select(gabors, orientation=[0, 90], stimulus_name="gabors")``. A missing column is
-    an error naming the column and the columns the table has.
-    """
-    missing = [c for c in criteria if c not in table.columns]
-    if missing:
-        name = table.attrs.get("name", "the stimulus table")
-        have = ", ".join(map(str, table.columns))
-        raise KeyError(f"{name} lacks column(s) {', '.join(missing)}; it has {have}")
-    mask = np.ones(len(table), dtype=bool)
-    for column, accepted in criteria.items():
-        accepted = accepted if isinstance(accepted, list | tuple | set | np.ndarray) else [accepted]
-        mask &= table[column].isin(list(accepted)).to_numpy()
-    return table[mask]
-
-
-def epochs(table, *, max_gap: float = 5.0, by: str = "stimulus_name"):
-    """Split a session's presentations into stimulus epochs.
-
-    ``table`` has ``start_time``, ``stop_time`` (s) and ``by``; a new epoch starts where
-    ``by`` changes or the gap between presentations exceeds ``max_gap`` seconds. Returns
-    a DataFrame with ``start_time``, ``stop_time``, ``by`` and ``n_presentations``.
-    """
-    import pandas as pd
-
-    for column in ("start_time", "stop_time", by):
-        if column not in table.columns:
-            raise KeyError(f"stimulus table lacks column {column!r} needed to split epochs")
-    ordered = table.sort_values("start_time")
-    start = ordered["start_time"].to_numpy(dtype=float)
-    stop = ordered["stop_time"].to_numpy(dtype=float)
-    label = ordered[by].to_numpy()
-    new = np.ones(start.size, dtype=bool)
-    new[1:] = (label[1:] != label[:-1]) | (start[1:] - stop[:-1] > max_gap)
-    group = np.cumsum(new) - 1
-    first = np.flatnonzero(new)
-    return pd.DataFrame(
-        {
-            "start_time": start[first],
-            "stop_time": np.maximum.reduceat(stop, first),
-            by: label[first],
-            "n_presentations": np.bincount(group),
-        }
-    )
