@@ -391,7 +391,8 @@ def render_site(cdn: str, out: Path, template_dir: Path) -> list[Path]:
 def main() -> None:
     """Render from the environment mystmd provides; exit non-zero with a clear message."""
     cdn = os.environ.get("CONTENT_CDN")
-    out = os.environ.get("BUILD_DIRECTORY")
+    # `databook build` renders into a staging folder and publishes it when complete.
+    out = os.environ.get("DATABOOK_SITE_OUT") or os.environ.get("BUILD_DIRECTORY")
     if not cdn or not out:
         sys.exit(
             "databook.site: CONTENT_CDN and BUILD_DIRECTORY must be set; this command is "
