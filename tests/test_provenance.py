@@ -165,7 +165,10 @@ def test_a_folder_without_records_is_a_clean_error(tmp_path):
         diff(tmp_path, tmp_path)
     result = CliRunner().invoke(cli.main, ["diff", str(tmp_path / "nope"), str(tmp_path)])
     assert result.exit_code == 1
-    assert f"Error: {tmp_path / 'nope'}: no such folder" in result.output
+    # Neither a folder nor a git ref: both readings are named.
+    assert f"Error: '{tmp_path / 'nope'}' is neither a folder of provenance records nor" in (
+        result.output
+    )
 
 
 def test_figure_table_and_versions_come_from_the_records(builds):
