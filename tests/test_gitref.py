@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -27,13 +30,14 @@ def _git(repo: Path, *args: str) -> str:
 
 @pytest.fixture
 def repo(root, tmp_path, monkeypatch):
-    """A git copy of the project's committed files: one commit, then evoked_hz 40 -> 80."""
+    """A git repository of the project's sources: a first commit, then evoked_hz 40 -> 80
+    in the figure's script, then a comment added to a library module it imports."""
     repo = tmp_path / "repo"
-    for name in _git(root, "ls-files", "-z").split("\0"):
-        if name and (root / name).is_file():
-            target = repo / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes((root / name).read_bytes())
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
+    shutil.copytree(root / "src", repo / "src", ignore=ignore)
+    shutil.copytree(root / "figures_src", repo / "figures_src", ignore=ignore)
+    for name in ("myst.yml", "pyproject.toml", "environment.lock", "assets.lock"):
+        shutil.copy2(root / name, repo / name)
     _git(repo, "init", "-q")
     _git(repo, "add", "-A")
     _git(repo, "commit", "-q", "-m", "before")
@@ -42,6 +46,9 @@ def repo(root, tmp_path, monkeypatch):
     assert "evoked_hz=40.0" in source
     script.write_text(source.replace("evoked_hz=40.0", "evoked_hz=80.0"))
     _git(repo, "commit", "-q", "-am", "evoked_hz 80")
+    module = repo / "src" / "databook" / "align.py"
+    module.write_text(module.read_text() + "\n# a comment: same figure, new module bytes\n")
+    _git(repo, "commit", "-q", "-am", "comment in align")
     # Temporary worktrees go here, so the test can see that none is left behind.
     temp = tmp_path / "temp"
     temp.mkdir()
@@ -55,29 +62,47 @@ def _no_worktree_left(repo: Path) -> None:
     assert list(Path(tempfile.gettempdir()).iterdir()) == []
 
 
+def _rows(result) -> list[str]:
+    assert result.exit_code == 0, result.output
+    return [line for line in result.stdout.splitlines() if line.startswith("| `")]
+
+
 def test_diff_of_two_refs_names_the_one_figure_whose_script_changed(repo):
+    result = CliRunner().invoke(
+        cli.main, ["diff", "HEAD~2", "HEAD~1", "--only", FIGURE, "--root", str(repo)]
+    )
+    rows = _rows(result)
+    assert len(rows) == 1 and rows[0].startswith(ROW), result.stdout
+    assert "module" not in rows[0]
+    before, after = (_git(repo, "rev-parse", ref).strip()[:7] for ref in ("HEAD~2", "HEAD~1"))
+    assert f"### Figures: `HEAD~2 ({before})` -> `HEAD~1 ({after})`" in result.stdout
+    _no_worktree_left(repo)
+
+
+def test_each_ref_is_built_with_its_own_library_code(repo):
+    """Only align.py changed: the ref's records must hash the ref's modules."""
     result = CliRunner().invoke(
         cli.main, ["diff", "HEAD~1", "HEAD", "--only", FIGURE, "--root", str(repo)]
     )
-    assert result.exit_code == 0, result.output
-    rows = [line for line in result.stdout.splitlines() if line.startswith("| `")]
-    assert len(rows) == 1 and rows[0].startswith(ROW), result.stdout
-    before, after = (_git(repo, "rev-parse", ref).strip()[:7] for ref in ("HEAD~1", "HEAD"))
-    assert f"### Figures: `HEAD~1 ({before})` -> `HEAD ({after})`" in result.stdout
+    assert _rows(result) == [
+        f"| `{FIGURE}` | inputs only | module databook.align changed (output bytes identical) |"
+    ]
     _no_worktree_left(repo)
 
 
 def test_a_ref_against_the_working_tree_records(repo):
-    """HEAD~1 vs the working tree's figures/ (built from HEAD): the same one change."""
-    runner = CliRunner()
-    built = runner.invoke(cli.main, ["figures", FIGURE, "--root", str(repo)])
-    assert built.exit_code == 0, built.output
-    result = runner.invoke(
-        cli.main, ["diff", "HEAD~1", str(repo / "figures"), "--only", FIGURE, "--root", str(repo)]
+    """HEAD~2 vs the working tree's figures/ (built from HEAD): script and module."""
+    # Built as a user of that checkout would: with its own library code.
+    env = {**os.environ, "PYTHONPATH": str(repo / "src"), "DATABOOK_ROOT": str(repo)}
+    command = [sys.executable, "-m", "databook.cli", "figures", FIGURE, "--root", str(repo)]
+    built = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert built.returncode == 0, built.stdout + built.stderr
+    result = CliRunner().invoke(
+        cli.main, ["diff", "HEAD~2", str(repo / "figures"), "--only", FIGURE, "--root", str(repo)]
     )
-    assert result.exit_code == 0, result.output
-    rows = [line for line in result.stdout.splitlines() if line.startswith("| `")]
+    rows = _rows(result)
     assert len(rows) == 1 and rows[0].startswith(ROW), result.stdout
+    assert rows[0].endswith("; module databook.align changed |")
     _no_worktree_left(repo)
 
 
@@ -104,6 +129,6 @@ def test_worktree_is_removed_when_the_build_fails_or_is_interrupted(repo, monkey
 
     monkeypatch.setattr(gitref, "run_tree", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        with ref_records(repo, "HEAD~1", only=[FIGURE]):
+        with ref_records(repo, "HEAD~2", only=[FIGURE]):
             pass
     _no_worktree_left(repo)

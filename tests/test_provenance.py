@@ -13,6 +13,12 @@ from databook import cli, figures
 from databook.figures import run_figures
 from databook.provenance import ProvenanceError, diff, to_markdown
 
+@pytest.fixture(autouse=True)
+def _no_root_from_the_environment(monkeypatch):
+    """``--root`` must win: tests/mutations.py runs us with DATABOOK_ROOT set to its copy."""
+    monkeypatch.delenv("DATABOOK_ROOT", raising=False)
+
+
 SCRIPT = """
 import os, pathlib
 from databook import _hashing
@@ -218,3 +224,22 @@ def test_figure_table_lists_demo_inputs_compactly(builds):
     ]
     (out / "fig_a.provenance.json").write_text(json.dumps(record))
     assert figure_table(out).iloc[0]["inputs"] == "simulated demo: ecephys, ground-truth"
+
+
+def _record_folder(folder: Path, scripts: dict[str, str]) -> Path:
+    folder.mkdir()
+    for name, sha in scripts.items():
+        record = {"script": f"figures_src/{name}.py", "script_sha256": sha, "modules": {},
+                  "outputs": [{"file": f"{name}.png", "sha256": sha}]}  # fmt: skip
+        (folder / f"{name}.provenance.json").write_text(json.dumps(record))
+    return folder
+
+
+def test_diff_only_compares_the_named_figures(tmp_path):
+    old = _record_folder(tmp_path / "old", {"fig_a": "1" * 64, "fig_b": "2" * 64})
+    new = _record_folder(tmp_path / "new", {"fig_a": "1" * 64, "fig_b": "3" * 64, "fig_c": "4"})
+    assert {c.name for c in diff(old, new)} == {"fig_b", "fig_c"}
+    assert diff(old, new, only=["fig_a"]) == []
+    assert [c.name for c in diff(old, new, only=["fig_b"])] == ["fig_b"]
+    with pytest.raises(ProvenanceError, match="no record of fig_z in"):
+        diff(old, new, only=["fig_z"])

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from databook import cli
@@ -29,6 +30,12 @@ import os, pathlib
 OUTPUTS = ["fig_a.txt"]
 pathlib.Path(os.environ["DATABOOK_FIGURE_DIR"], "fig_a.txt").write_text("whole")
 """
+
+
+@pytest.fixture(autouse=True)
+def _no_root_from_the_environment(monkeypatch):
+    """``--root`` must win: tests/mutations.py runs us with DATABOOK_ROOT set to its copy."""
+    monkeypatch.delenv("DATABOOK_ROOT", raising=False)
 
 
 def _project(tmp_path: Path, script: str) -> Path:
