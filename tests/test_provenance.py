@@ -13,6 +13,7 @@ from databook import cli, figures
 from databook.figures import run_figures
 from databook.provenance import ProvenanceError, diff, to_markdown
 
+
 @pytest.fixture(autouse=True)
 def _no_root_from_the_environment(monkeypatch):
     """``--root`` must win: tests/mutations.py runs us with DATABOOK_ROOT set to its copy."""

@@ -162,6 +162,21 @@ def write_latex_provenance(project: Project) -> Path:
 
 
 def _myst_command() -> list[str]:
+    """``node myst.cjs`` where both are known, else the ``myst`` command.
+
+    Node runs mystmd directly, so it is the process :func:`run_myst` starts (and the one
+    killed with a killed build): the ``myst`` and venv ``node`` commands are Python
+    wrappers that would keep the real node as their child.
+    """
+    node = _node_bin()
+    try:
+        import mystmd_py
+
+        script = Path(mystmd_py.__file__).resolve().parent / "myst.cjs"
+    except ImportError:
+        script = None
+    if node is not None and script is not None and script.is_file():
+        return [str(node / "node"), str(script)]
     exe = Path(sys.executable).parent / "myst"
     if exe.exists():
         return [str(exe)]
@@ -218,6 +233,7 @@ def run_myst(
     """
     command = [*_myst_command(), "build", "--execute", "--strict", "--ci", *formats]
     env = myst_environment(project, data_mode)
+    env["MYST_LANG"] = "PYTHON"  # what the `myst` wrapper tells mystmd
     if site_out is not None:
         env[SITE_OUT_VARIABLE] = str(site_out)
     if "--html" in formats:
