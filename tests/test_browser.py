@@ -6,6 +6,7 @@ import functools
 import shutil
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -254,4 +255,66 @@ def test_code_cell_folds_and_copy_button_is_there(page, site_url):
     assert cell.locator("button.copy").count() == 1
     cell.locator("summary").click()
     assert not code.is_visible()
+    assert page.failures == []
+
+
+def test_every_figure_shows_its_provenance_under_the_caption_and_expands(
+    page, site_url, built_article, root
+):
+    """Each built figure: script link at the build's commit, inputs, environment hash,
+    under the caption; its <details> opens on the full record (issue 17)."""
+    import json
+    import re
+
+    from databook.figures import git_state
+    from databook.site.provenance import source_url
+
+    commit, _ = git_state(root)
+    repository = source_url(root)
+    records = {}
+    for path in (root / "figures").glob("*.provenance.json"):
+        record = json.loads(path.read_text())
+        for out in record["outputs"]:
+            records[out["file"].rsplit(".", 1)[0]] = record
+    shown = set()
+    for name in _pages(built_article):
+        page.goto(f"{site_url}/{name}")
+        page.wait_for_load_state("networkidle")
+        figures = page.locator("figure.figure").filter(has=page.locator("img[src^='build/fig_']"))
+        for i in range(figures.count()):
+            figure = figures.nth(i)
+            src = figure.locator("img").first.get_attribute("src")
+            # mystmd keeps the first 20 characters of a file name, then "-<hash>".
+            stem = re.fullmatch(r"build/(fig_\w+?)-[0-9a-f]+\.\w+", src).group(1)
+            where = f"{name} {stem}"
+            line = figure.locator(".provenance > p")
+            assert line.is_visible(), where
+            caption = figure.locator("figcaption").bounding_box()
+            assert line.bounding_box()["y"] >= caption["y"] + caption["height"] - 1, where
+            link = line.locator("a")
+            assert link.is_visible(), where
+            urls = {
+                f"{repository}/blob/{commit}/{r['script']}": r
+                for out, r in records.items()
+                if out.startswith(stem)
+            }
+            record = urls[link.get_attribute("href")]
+            text = " ".join(line.inner_text().split())
+            assert record["environment_lock_sha256"][:12] in text, where
+            for entry in record["inputs"]:
+                assert entry["sha256"][:12] in text, where
+                label = entry["key"] if entry.get("dandiset") == "demo" else entry["path"]
+                assert label in text, where
+            if not record["inputs"]:
+                assert "simulated in the script" in text, where
+            full = figure.locator(".provenance details pre")
+            assert not full.is_visible(), where
+            figure.locator(".provenance details summary").click()
+            assert full.is_visible(), where
+            assert json.loads(full.inner_text()) == record, where
+            shown.add(Path(record["script"]).stem)
+    chapters = set()
+    for chapter in (root / "chapters").glob("[0-9][0-9]-*.md"):
+        chapters |= set(re.findall(r"\.\./figures/(fig_\w+)\.png", chapter.read_text()))
+    assert chapters and shown == chapters
     assert page.failures == []

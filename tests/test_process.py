@@ -110,3 +110,38 @@ def test_processes_with_token_finds_only_its_own_tree(tmp_path):
             assert processes_with_token(TOKEN_VARIABLE, "other") == []
         finally:
             p.kill()
+
+
+# Runs `sleep` through run_tree, with or without die_with_parent, and writes its pid.
+PARENT = textwrap.dedent(
+    """
+    import pathlib, sys
+    from databook._process import run_tree
+    pidfile = pathlib.Path(sys.argv[1])
+    code = f"import os, time; open({str(pidfile)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+    run_tree([sys.executable, "-c", code], cwd=".", die_with_parent=sys.argv[2] == "yes")
+    """
+)
+
+
+@pytest.mark.parametrize("die", [True, False])
+def test_child_dies_with_a_sigkilled_parent_only_when_asked(tmp_path, die):
+    """A SIGKILLed build runs no `finally`: mystmd must not write on (die_with_parent)."""
+    pidfile = tmp_path / "child.pid"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, str(pidfile), "yes" if die else "no"], env=env
+    )
+    deadline = time.monotonic() + 30
+    while not (pidfile.exists() and pidfile.read_text()):
+        assert time.monotonic() < deadline and parent.poll() is None
+        time.sleep(0.02)
+    child = int(pidfile.read_text())
+    parent.kill()
+    parent.wait()
+    time.sleep(0.5)
+    try:
+        assert _alive(child) is not die
+    finally:
+        if _alive(child):
+            os.kill(child, signal.SIGKILL)

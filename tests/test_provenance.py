@@ -13,6 +13,13 @@ from databook import cli, figures
 from databook.figures import run_figures
 from databook.provenance import ProvenanceError, diff, to_markdown
 
+
+@pytest.fixture(autouse=True)
+def _no_root_from_the_environment(monkeypatch):
+    """``--root`` must win: tests/mutations.py runs us with DATABOOK_ROOT set to its copy."""
+    monkeypatch.delenv("DATABOOK_ROOT", raising=False)
+
+
 SCRIPT = """
 import os, pathlib
 from databook import _hashing
@@ -165,7 +172,10 @@ def test_a_folder_without_records_is_a_clean_error(tmp_path):
         diff(tmp_path, tmp_path)
     result = CliRunner().invoke(cli.main, ["diff", str(tmp_path / "nope"), str(tmp_path)])
     assert result.exit_code == 1
-    assert f"Error: {tmp_path / 'nope'}: no such folder" in result.output
+    # Neither a folder nor a git ref: both readings are named.
+    assert f"Error: '{tmp_path / 'nope'}' is neither a folder of provenance records nor" in (
+        result.output
+    )
 
 
 def test_figure_table_and_versions_come_from_the_records(builds):
@@ -215,3 +225,22 @@ def test_figure_table_lists_demo_inputs_compactly(builds):
     ]
     (out / "fig_a.provenance.json").write_text(json.dumps(record))
     assert figure_table(out).iloc[0]["inputs"] == "simulated demo: ecephys, ground-truth"
+
+
+def _record_folder(folder: Path, scripts: dict[str, str]) -> Path:
+    folder.mkdir()
+    for name, sha in scripts.items():
+        record = {"script": f"figures_src/{name}.py", "script_sha256": sha, "modules": {},
+                  "outputs": [{"file": f"{name}.png", "sha256": sha}]}  # fmt: skip
+        (folder / f"{name}.provenance.json").write_text(json.dumps(record))
+    return folder
+
+
+def test_diff_only_compares_the_named_figures(tmp_path):
+    old = _record_folder(tmp_path / "old", {"fig_a": "1" * 64, "fig_b": "2" * 64})
+    new = _record_folder(tmp_path / "new", {"fig_a": "1" * 64, "fig_b": "3" * 64, "fig_c": "4"})
+    assert {c.name for c in diff(old, new)} == {"fig_b", "fig_c"}
+    assert diff(old, new, only=["fig_a"]) == []
+    assert [c.name for c in diff(old, new, only=["fig_b"])] == ["fig_b"]
+    with pytest.raises(ProvenanceError, match="no record of fig_z in"):
+        diff(old, new, only=["fig_z"])

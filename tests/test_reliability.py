@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from databook import cli
@@ -29,6 +30,12 @@ import os, pathlib
 OUTPUTS = ["fig_a.txt"]
 pathlib.Path(os.environ["DATABOOK_FIGURE_DIR"], "fig_a.txt").write_text("whole")
 """
+
+
+@pytest.fixture(autouse=True)
+def _no_root_from_the_environment(monkeypatch):
+    """``--root`` must win: tests/mutations.py runs us with DATABOOK_ROOT set to its copy."""
+    monkeypatch.delenv("DATABOOK_ROOT", raising=False)
 
 
 def _project(tmp_path: Path, script: str) -> Path:
@@ -168,3 +175,98 @@ def figures_sha(path: Path) -> str:
     from databook._hashing import sha256_file
 
     return sha256_file(path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_the_next_build_ends_what_a_killed_build_left_running(tmp_path):
+    """SIGKILL leaves the build's children (mystmd, kernels, a figure script) orphaned."""
+    root = _project(tmp_path, SLOW)
+    runner = _start(["figures"], root)
+    child = root / "figures" / "child.pid"
+    try:
+        _wait_for(child)
+        orphan = int(child.read_text())
+        runner.send_signal(signal.SIGKILL)
+        runner.wait(timeout=10)
+        assert _alive(orphan)  # still running, and would still write into figures/
+        (root / "figures_src" / "fig_a.py").write_text(FAST)
+        result = CliRunner().invoke(cli.main, ["figures", "--root", str(root)])
+        assert result.exit_code == 0, result.output
+        assert not _alive(orphan)
+    finally:
+        if child.exists() and _alive(int(child.read_text())):
+            os.kill(int(child.read_text()), signal.SIGKILL)
+        runner.kill()
+
+
+def test_a_killed_builds_unpublished_output_is_cleared_and_never_published(tmp_path):
+    """What a build killed in mystmd leaves: staged site and exports, a torn cache entry."""
+    from databook.article import _clear_leftovers, staging
+    from databook.paths import Project
+
+    project = Project(_project(tmp_path, FAST))
+    stage = staging(project)
+    (stage / "html").mkdir(parents=True)
+    (stage / "html" / "00-introduction.html").write_text("<html><body>half")
+    (stage / "exports").mkdir()
+    (stage / "exports" / "databook.pdf").write_bytes(b"%PDF-1.7 trunc")
+    (project.build / ".html.old").mkdir()
+    execute = project.build / "execute"
+    execute.mkdir()
+    (execute / "whole.ipynb").write_text(json.dumps({"cells": [], "nbformat": 4}))
+    (execute / "torn.ipynb").write_text('{"cells": [{"outputs": [{"data": {"image/png": "iVBO')
+    _clear_leftovers(project)
+    assert not stage.exists() and not (project.build / ".html.old").exists()
+    assert sorted(p.name for p in execute.iterdir()) == ["whole.ipynb"]
+
+
+def test_publish_swaps_the_finished_folder_in_and_drops_the_old_one(tmp_path):
+    from databook.article import publish
+
+    target, new = tmp_path / "html", tmp_path / "staging" / "html"
+    target.mkdir()
+    (target / "index.html").write_text("old")
+    (target / "gone.html").write_text("old")
+    new.mkdir(parents=True)
+    (new / "index.html").write_text("new")
+    publish(new, target)
+    assert sorted(p.name for p in target.iterdir()) == ["index.html"]
+    assert (target / "index.html").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["html", "staging"]
+    assert not new.exists()
+
+
+def test_mystmd_writes_every_export_into_staging(root):
+    """The build publishes _build/exports from staging: myst.yml must send them there."""
+    import yaml
+
+    from databook.article import staging
+    from databook.paths import Project
+
+    project = Project(root)
+    exports = yaml.safe_load((root / "myst.yml").read_text())["project"]["exports"]
+    outputs = [root / export["output"] for export in exports]
+    assert outputs and all(staging(project) / "exports" in p.parents for p in outputs)
+    pdf = staging(project) / "exports" / project.pdf.name
+    assert pdf in outputs
+
+
+def test_site_renders_into_the_folder_the_build_names(monkeypatch, tmp_path):
+    from databook.site import render
+
+    seen = {}
+    monkeypatch.setattr(
+        render, "render_site", lambda cdn, out, tdir: seen.setdefault("out", out) and []
+    )
+    monkeypatch.setenv("CONTENT_CDN", "http://127.0.0.1:1")
+    monkeypatch.setenv("BUILD_DIRECTORY", str(tmp_path / "html"))
+    monkeypatch.setenv("DATABOOK_SITE_OUT", str(tmp_path / "staging"))
+    render.main()
+    assert seen["out"] == tmp_path / "staging"

@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-__all__ = ["TOKEN_VARIABLE", "processes_with_token", "run_tree"]
+__all__ = ["TOKEN_VARIABLE", "end_processes_with_token", "processes_with_token", "run_tree"]
 
 TOKEN_VARIABLE = "DATABOOK_PROCESS_TREE"
 #: Seconds a process tree gets between SIGTERM and SIGKILL.
@@ -54,6 +54,35 @@ def _signal_all(pids: Sequence[int], sig: int) -> None:
             pass
 
 
+def end_processes_with_token(variable: str, value: str, grace: float = GRACE_S) -> list[int]:
+    """SIGTERM every live process with ``variable=value``, SIGKILL those left after ``grace``.
+
+    Returns the PIDs found. For processes whose parent is gone (a killed build's mystmd,
+    Jupyter kernels, LaTeX), which :func:`run_tree` could not end.
+    """
+    found = processes_with_token(variable, value)
+    _signal_all(found, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and processes_with_token(variable, value):
+        time.sleep(0.05)
+    _signal_all(processes_with_token(variable, value), signal.SIGKILL)
+    return found
+
+
+#: Starts a command that gets SIGKILL when the process that started it dies (Linux).
+_DIE_WITH_PARENT = """\
+import ctypes, os, signal, sys
+parent = int(sys.argv[1])
+try:
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+except (AttributeError, OSError):
+    pass
+if os.getppid() != parent:  # the parent died before prctl took effect
+    sys.exit(137)
+os.execvp(sys.argv[2], sys.argv[2:])
+"""
+
+
 def _end_tree(proc: subprocess.Popen, token: str) -> None:
     """Terminate the child's whole tree: SIGTERM, a grace period, then SIGKILL."""
     with_group = proc.poll() is None
@@ -82,8 +111,13 @@ def run_tree(
     timeout: float | None = None,
     capture: bool = False,
     show: Callable[[str], bool] | None = None,
+    die_with_parent: bool = False,
 ) -> subprocess.CompletedProcess:
     """Run ``command`` to completion and end every process it started, however we leave.
+
+    ``die_with_parent``: the child is killed if this process dies, even by SIGKILL,
+    which leaves no ``finally`` to run (Linux; call from the main thread: the kernel
+    sends the signal when the *thread* that started the child ends).
 
     ``capture`` collects stdout and stderr (text) in the result. ``show``, if given,
     receives each line of the merged output and returns whether to print it to our
@@ -91,6 +125,8 @@ def run_tree(
     :class:`subprocess.TimeoutExpired` after ``timeout`` seconds, with the tree ended.
     """
     token = uuid.uuid4().hex
+    if die_with_parent:
+        command = [sys.executable, "-c", _DIE_WITH_PARENT, str(os.getpid()), *command]
     child_env = {**(os.environ if env is None else env), TOKEN_VARIABLE: token}
     # Output goes to files or a reader thread, never waited on directly: a process that
     # escaped the tree may hold the pipe open long after the child has returned.

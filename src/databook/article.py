@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from databook._atomic import atomic_path
-from databook._process import run_tree
+from databook._process import end_processes_with_token, run_tree
 from databook.assets import cache_dir, ensure_demo, load_lock, require_real_data
 from databook.errors import DatabookError
 from databook.figures import DATA_MODES, FigureResult, discover, run_figures
@@ -33,8 +33,11 @@ __all__ = [
     "BuildReport",
     "build",
     "build_figures",
+    "discard_torn_cache",
     "myst_environment",
     "project_lock",
+    "publish",
+    "staging",
 ]
 
 
@@ -58,6 +61,9 @@ def project_lock(project: Project) -> Iterator[None]:
     next one. The file holds the holder's PID, for the message only. Processes the holder
     starts (a chapter executed by mystmd that refreshes its own figures) inherit
     ``DATABOOK_BUILD_LOCK`` and run inside the holder's lock instead of refusing.
+    Whoever takes the lock first ends the processes a killed holder left behind (found by
+    that variable): a Jupyter kernel or LaTeX run of a dead build must not write into
+    ``_build`` while the next build runs.
     """
     path = project.build / "build.lock"
     if os.environ.get(_LOCK_VARIABLE) == str(path.resolve()):
@@ -75,6 +81,7 @@ def project_lock(project: Project) -> Iterator[None]:
                 f"wait for it to finish or stop it (kill {holder}), then build again"
             ) from None
         previous = os.environ.get(_LOCK_VARIABLE)
+        end_processes_with_token(_LOCK_VARIABLE, str(path.resolve()))
         try:
             handle.seek(0)
             handle.truncate()
@@ -155,6 +162,21 @@ def write_latex_provenance(project: Project) -> Path:
 
 
 def _myst_command() -> list[str]:
+    """``node myst.cjs`` where both are known, else the ``myst`` command.
+
+    Node runs mystmd directly, so it is the process :func:`run_myst` starts (and the one
+    killed with a killed build): the ``myst`` and venv ``node`` commands are Python
+    wrappers that would keep the real node as their child.
+    """
+    node = _node_bin()
+    try:
+        import mystmd_py
+
+        script = Path(mystmd_py.__file__).resolve().parent / "myst.cjs"
+    except ImportError:
+        script = None
+    if node is not None and script is not None and script.is_file():
+        return [str(node / "node"), str(script)]
     exe = Path(sys.executable).parent / "myst"
     if exe.exists():
         return [str(exe)]
@@ -201,13 +223,23 @@ def _worth_showing(line: str) -> bool:
     return not _INTERNAL.search(line)
 
 
-def run_myst(project: Project, data_mode: str, formats: list[str]) -> None:
-    """Run ``myst build --execute --strict`` with the given output flags."""
+def run_myst(
+    project: Project, data_mode: str, formats: list[str], *, site_out: Path | None = None
+) -> None:
+    """Run ``myst build --execute --strict`` with the given output flags.
+
+    ``site_out``: folder the site template renders into (``DATABOOK_SITE_OUT``) instead
+    of mystmd's ``_build/html``.
+    """
     command = [*_myst_command(), "build", "--execute", "--strict", "--ci", *formats]
     env = myst_environment(project, data_mode)
+    env["MYST_LANG"] = "PYTHON"  # what the `myst` wrapper tells mystmd
+    if site_out is not None:
+        env[SITE_OUT_VARIABLE] = str(site_out)
     if "--html" in formats:
         install_site_libraries(project, env)
-    proc = run_tree(command, cwd=project.root, env=env, show=_worth_showing)
+    # If this build is killed, mystmd dies with it (and the next build ends the rest).
+    proc = run_tree(command, cwd=project.root, env=env, show=_worth_showing, die_with_parent=True)
     if proc.returncode != 0:
         raise ArticleError(
             f"`{' '.join(command[1:])}` failed (exit {proc.returncode}); its log above names "
@@ -268,18 +300,73 @@ def _build_figures(
 #: The self-contained LaTeX source (arXiv-style), next to the PDF and on the site.
 LATEX_ZIP = "databook-latex.zip"
 
+#: Where the site template renders when set (see :mod:`databook.site.render`).
+SITE_OUT_VARIABLE = "DATABOOK_SITE_OUT"
 
-def _finish_latex(project: Project, *, since: float) -> None:
+
+def staging(project: Project) -> Path:
+    """Folder a build writes its site and exports into before publishing them.
+
+    ``myst.yml`` sends the PDF, TeX and CFF exports to ``staging/exports`` and the build
+    renders the site into ``staging/html``; only a finished, checked build is swapped
+    into ``_build/exports`` and ``_build/html`` (:func:`publish`). A build killed before
+    that leaves its partial output here, where nothing reads it, and the next build
+    deletes it before it starts.
+    """
+    return project.build / "staging"
+
+
+def publish(new: Path, target: Path) -> None:
+    """Swap the finished folder ``new`` in as ``target`` by renames (same file system).
+
+    ``target`` is at every moment either the old complete folder, absent, or ``new``
+    complete; the old one is moved to ``.<name>.old`` first and deleted last.
+    """
+    trash = target.with_name(f".{target.name}.old")
+    shutil.rmtree(trash, ignore_errors=True)
+    if target.exists():
+        target.rename(trash)
+    new.rename(target)
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def discard_torn_cache(project: Project) -> list[Path]:
+    """Delete mystmd execution-cache entries a killed build left half-written.
+
+    mystmd writes ``_build/execute/<hash>.ipynb`` (or ``.json``) in place and trusts any
+    file it finds there: a truncated one makes the next build fail in ``JSON.parse``.
+    Such an entry is removed (its chapter is executed again); returns what was removed.
+    """
+    removed = []
+    for path in sorted((project.build / "execute").glob("*")):
+        if path.suffix not in (".ipynb", ".json") or not path.is_file():
+            continue
+        try:
+            json.loads(path.read_bytes())
+        except ValueError:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _clear_leftovers(project: Project) -> None:
+    """Remove what a killed build left unpublished (the caller holds the build lock)."""
+    shutil.rmtree(staging(project), ignore_errors=True)
+    for name in (project.html.name, project.pdf.parent.name):
+        shutil.rmtree(project.build / f".{name}.old", ignore_errors=True)
+    discard_torn_cache(project)
+
+
+def _finish_latex(project: Project, exports: Path, *, since: float) -> None:
     """Keep the PDF's LaTeX log, repair the exported ``.tex`` folder and zip it.
 
     mystmd compiles in a temporary folder (``_build/temp/myst*``), where
     ``templates/latex/latexmkrc`` has already run ``databook.latexfix``; its log is copied
-    to ``_build/exports/databook.log`` so overfull boxes can be checked. The ``--tex``
-    export is written without that step, so it is fixed here before it is zipped.
+    to ``exports/databook.log`` so overfull boxes can be checked. The ``--tex`` export is
+    written without that step, so it is fixed here before it is zipped.
     """
     from databook.latexfix import fix_tree
 
-    exports = project.pdf.parent
     wall = time.time() - (time.perf_counter() - since)
     logs = [
         log
@@ -321,12 +408,16 @@ def build(
 
 def _build(project: Project, *, data_mode: str, html: bool, pdf: bool, jobs: int | None):
     start = time.perf_counter()
+    _clear_leftovers(project)
     # The chapters read the data too: all of it is made ready (or refused) up front.
     if data_mode == "dandi":
         require_real_data(load_lock(project.assets_lock))
     else:
         ensure_demo(load_lock(project.assets_lock), cache_dir())
     figures = _build_figures(project, data_mode=data_mode, jobs=jobs)
+    stage = staging(project)
+    site, exports = stage / project.html.name, stage / project.pdf.parent.name
+    pdf_file = exports / project.pdf.name
     formats = []
     if html:
         formats.append("--html")
@@ -334,21 +425,26 @@ def _build(project: Project, *, data_mode: str, html: bool, pdf: bool, jobs: int
         formats += ["--pdf", "--tex", "--cff"]
         write_latex_provenance(project)
     if formats:
-        run_myst(project, data_mode, formats)
-    if html and not (project.html / "index.html").is_file():
-        raise ArticleError(f"mystmd finished but {project.html / 'index.html'} is missing")
+        run_myst(project, data_mode, formats, site_out=site)
+    if html and not (site / "index.html").is_file():
+        raise ArticleError(f"mystmd finished but {site / 'index.html'} is missing")
     if pdf:
-        if not project.pdf.is_file():
+        if not pdf_file.is_file():
             raise ArticleError(
-                f"mystmd finished but {project.pdf} is missing; its log above says why (is "
-                "TeX Live installed? `scripts/system-deps.sh article`)"
+                f"mystmd finished but {pdf_file} is missing; its log above says why (is "
+                "TeX Live installed? `scripts/system-deps.sh article`; does myst.yml send "
+                f"the pdf export to {pdf_file.relative_to(project.root)}?)"
             )
-        _finish_latex(project, since=start)
+        _finish_latex(project, exports, since=start)
         if html:
-            shutil.copy2(project.pdf, project.html / project.pdf.name)
-            zipped = project.pdf.parent / LATEX_ZIP
+            shutil.copy2(pdf_file, site / pdf_file.name)
+            zipped = exports / LATEX_ZIP
             if zipped.is_file():
-                shutil.copy2(zipped, project.html / LATEX_ZIP)
+                shutil.copy2(zipped, site / LATEX_ZIP)
+        publish(exports, project.pdf.parent)
+    if html:
+        publish(site, project.html)
+    shutil.rmtree(stage, ignore_errors=True)
     return BuildReport(
         figures=figures, html=project.html, pdf=project.pdf, seconds=time.perf_counter() - start
     )

@@ -244,26 +244,62 @@ def verify(data_mode: str, root: Path | None) -> None:
 
 
 @main.command()
-@click.argument("old", type=click.Path(path_type=Path))
-@click.argument("new", type=click.Path(path_type=Path))
-def diff(old: Path, new: Path) -> None:
-    """Print, as Markdown, which figures differ between two folders of records, and why.
+@DATA_OPTION
+@ROOT_OPTION
+@click.option(
+    "--only",
+    "only",
+    multiple=True,
+    metavar="NAME",
+    help="Compare (and, for a git ref, build) only this figure, e.g. fig_psth_primer; repeatable.",
+)
+@click.argument("old")
+@click.argument("new")
+def diff(data_mode: str, root: Path | None, only: tuple[str, ...], old: str, new: str) -> None:
+    """Print, as Markdown, which figures differ between OLD and NEW, and why.
 
-    OLD and NEW are built figures/ folders. To compare a git ref with the working tree,
-    build the ref in a worktree first (records are not committed):
+    OLD and NEW are each a built figures/ folder or a git ref of the project. A ref's
+    figures are not committed: they are built in a temporary git worktree (removed
+    afterwards), reusing the working tree's figures where the cache key matches.
 
     \b
-      git worktree add /tmp/old REF && databook figures --root /tmp/old
-      databook diff /tmp/old/figures figures
+    Examples:
+      databook diff /tmp/before/figures figures   # two builds
+      databook diff main figures                  # the branch point vs the working tree
+      databook diff HEAD~1 HEAD --only fig_psth_primer
 
     Exit status 1 when a figure's output changed although nothing it is built from did
     (non-deterministic output: a bug).
     """
+    import contextlib
+
+    from databook.gitref import ref_records, resolve_ref
     from databook.provenance import ProvenanceError, to_markdown
     from databook.provenance import diff as diff_records
 
-    found = diff_records(old, new)
-    click.echo(to_markdown(found, str(old), str(new)))
+    names = list(only) or None
+    with contextlib.ExitStack() as stack:
+        folders, labels = [], []
+        for side in (old, new):
+            if Path(side).is_dir():
+                folders.append(Path(side))
+                labels.append(side)
+                continue
+            project = _project(root)
+            commit = resolve_ref(project.root, side)
+            click.echo(
+                f"building the figures of {side} ({commit[:12]}) in a git worktree", err=True
+            )
+            folders.append(
+                stack.enter_context(
+                    ref_records(
+                        project.root, side, data_mode=data_mode, only=names, seed=project.figures
+                    )
+                )
+            )
+            labels.append(f"{side} ({commit[:7]})")
+        found = diff_records(*folders, only=names)
+    click.echo(to_markdown(found, *labels))
     bugs = [c.name for c in found if c.kind == "non-deterministic"]
     if bugs:
         raise ProvenanceError(

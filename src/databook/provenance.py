@@ -5,10 +5,9 @@ cache key was made of. :func:`changes` names the pieces that differ between two 
 :func:`diff` does that for two folders of records (two builds) and :func:`to_markdown`
 prints the result as a pull-request comment.
 
-A git ref has no records of its own: ``figures/`` is git-ignored. To compare a ref with
-the working tree, build the ref's figures in a worktree
-(``git worktree add /tmp/old REF && databook figures --root /tmp/old``) or download the
-``figures/`` folder its CI run kept, then ``databook diff /tmp/old/figures figures``.
+A git ref has no records of its own: ``figures/`` is git-ignored. ``databook diff REF
+figures`` builds the ref's figures in a temporary worktree (:mod:`databook.gitref`) and
+compares those records with the working tree's.
 """
 
 from __future__ import annotations
@@ -132,14 +131,24 @@ class FigureChange:
     outputs: list[str] = field(default_factory=list)  # output files whose bytes differ
 
 
-def diff(old_dir: Path, new_dir: Path) -> list[FigureChange]:
+def diff(old_dir: Path, new_dir: Path, *, only: list[str] | None = None) -> list[FigureChange]:
     """Every figure that differs between two folders of records, sorted by name.
 
+    ``only``: compare just these figure names (a name in neither folder is an error).
     ``kind`` is ``changed`` (a piece changed and the outputs too), ``inputs only`` (a
     piece changed, outputs identical), ``non-deterministic`` (outputs changed although
     every recorded piece is identical: a bug), ``added`` or ``removed``.
     """
     old, new = load_records(old_dir), load_records(new_dir)
+    if only is not None:
+        unknown = sorted(set(only) - set(old) - set(new))
+        if unknown:
+            raise ProvenanceError(
+                f"no record of {', '.join(unknown)} in {old_dir} or {new_dir}; "
+                f"figures there: {', '.join(sorted(set(old) | set(new)))}"
+            )
+        old = {k: v for k, v in old.items() if k in only}
+        new = {k: v for k, v in new.items() if k in only}
     result = []
     for name in sorted(set(old) | set(new)):
         if name not in old:

@@ -1,8 +1,10 @@
 """Render the whole site from mystmd's local content server into static files.
 
 mystmd runs ``python -m databook.site`` with ``CONTENT_CDN`` (URL of its content
-server) and ``BUILD_DIRECTORY`` (where the site goes) set; the working directory is the
-template folder, whose ``node_modules/katex`` provides the math styles and fonts.
+server) and ``BUILD_DIRECTORY`` (where the site goes) set; ``DATABOOK_SITE_OUT``, set
+by ``databook build``, overrides the latter with a staging folder the build publishes
+when complete. The working directory is the template folder, whose
+``node_modules/katex`` provides the math styles and fonts.
 Output: ``index.html`` (title page and contents), one ``<chapter>.html`` per chapter,
 ``build/`` (figures and other assets) and ``_static/`` (styles, KaTeX).
 """
@@ -391,7 +393,8 @@ def render_site(cdn: str, out: Path, template_dir: Path) -> list[Path]:
 def main() -> None:
     """Render from the environment mystmd provides; exit non-zero with a clear message."""
     cdn = os.environ.get("CONTENT_CDN")
-    out = os.environ.get("BUILD_DIRECTORY")
+    # `databook build` renders into a staging folder and publishes it when complete.
+    out = os.environ.get("DATABOOK_SITE_OUT") or os.environ.get("BUILD_DIRECTORY")
     if not cdn or not out:
         sys.exit(
             "databook.site: CONTENT_CDN and BUILD_DIRECTORY must be set; this command is "
