@@ -14,6 +14,7 @@ UNPINNED = '[[asset]]\nkey = "allen"\ndandiset = "000021"\npath = "sub-1/sub-1_s
 
 
 def _project(tmp_path, script: str, lock: str = UNPINNED):
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "myst.yml").write_text("version: 1\n")
     (tmp_path / "figures_src").mkdir()
     (tmp_path / "figures_src" / "fig_x.py").write_text(script)
@@ -62,6 +63,16 @@ def test_outside_a_project_says_where_it_looked(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli.main, ["verify", "--root", str(tmp_path)])
     assert result.exit_code == 1
     assert f"no databook project (myst.yml + figures_src/) in {tmp_path}" in result.output
+
+
+def test_root_option_wins_over_the_environment(tmp_path, monkeypatch):
+    first = _project(tmp_path / "a", "OUTPUTS = ['x.txt']\nraise SystemExit('from a')\n")
+    second = _project(tmp_path / "b", "OUTPUTS = ['x.txt']\nraise SystemExit('from b')\n")
+    monkeypatch.setenv("DATABOOK_ROOT", str(first))
+    result = CliRunner().invoke(cli.main, ["figures", "--root", str(second)])
+    assert "from b" in result.output and "from a" not in result.output
+    result = CliRunner().invoke(cli.main, ["figures"])  # no --root: the environment's
+    assert "from a" in result.output
 
 
 def test_console_script_and_fast_import():

@@ -25,9 +25,10 @@ def _is_root(path: Path) -> bool:
 
 
 def find_root(start: str | os.PathLike[str] | None = None) -> Path:
-    """Return the project root: ``$DATABOOK_ROOT``, else ``start`` or one of its parents."""
+    """Return the project root: ``start`` or one of its parents when given (``--root``),
+    else ``$DATABOOK_ROOT``, else the current directory or one of its parents."""
     env = os.environ.get("DATABOOK_ROOT")
-    if env:
+    if env and start is None:
         root = Path(env).resolve()
         if not _is_root(root):
             raise ProjectNotFoundError(
