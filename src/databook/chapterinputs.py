@@ -35,25 +35,34 @@ class Need:
     ``kind``: ``units``, ``table``, ``lfp``, ``ophys`` or ``opto``. ``table``: the
     parameter naming the intervals table (for ``kind="table"``); ``columns``: parameters
     naming columns of that table (values may be a column name or a tuple of names).
+    ``optional``: the chapter reads it when the file has it and says so when it does not
+    (e.g. chapter 1's LFP); a missing optional need does not stop the chapter.
     """
 
     kind: str
     table: str | None = None
     columns: tuple[str, ...] = ()
+    optional: bool = False
 
 
 @dataclass(frozen=True)
 class Finding:
     """The result of probing one :class:`Need`: ``ok``, what was looked for, and if not ok
-    where the reader looked, what the file has and the ``-p`` options that would map it."""
+    where the reader looked, what the file has and the ``-p`` options that would map it.
+
+    ``ok`` means "does not stop the chapter": an optional need the file lacks is ``ok``
+    with ``absent=True`` (and ``detail`` says where the reader looked)."""
 
     need: Need
     what: str
     ok: bool
     detail: str = ""
     fix: str = ""
+    absent: bool = False
 
     def line(self) -> str:
+        if self.absent:
+            return f"{self.what}: none (optional, the chapter runs without it); {self.detail}"
         if self.ok:
             return f"{self.what}: found"
         text = f"{self.what}: missing; {self.detail}"
@@ -71,7 +80,7 @@ SOURCE_PARAMETER = {
     "08": "day1_asset",
 }
 NEEDS: dict[str, tuple[Need, ...]] = {
-    "01": (Need("units"), Need("table", "stimulus"), Need("lfp")),
+    "01": (Need("units"), Need("table", "stimulus"), Need("lfp", optional=True)),
     "02": (
         Need("units"),
         Need("table", "stimulus", ("condition",)),
@@ -179,6 +188,8 @@ def _probe(need: Need, src: nwb.Source, params: Mapping[str, Any]) -> Finding:
         raise ValueError(f"unknown need kind {need.kind!r}")
     if problem is None:
         return Finding(need, what, True)
+    if need.optional:
+        return Finding(need, what, True, problem, absent=True)
     return Finding(need, what, False, problem)
 
 
@@ -195,7 +206,7 @@ def check(chapter: str, f: Any, params: Mapping[str, Any]) -> list[Finding]:
 
 
 def runnable(findings: Sequence[Finding]) -> bool:
-    """True when every need was found."""
+    """True when every need was found (an optional need may be absent)."""
     return all(f.ok for f in findings)
 
 
