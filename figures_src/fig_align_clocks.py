@@ -7,6 +7,11 @@ different days. Each column puts one session's signals on a common grid of
 bins centred on the grid times), continuous signals are linearly interpolated at the grid
 times (``align.resample``). The raw samples are drawn thin underneath.
 
+On a reader's file (``databook run 02 --nwb FILE -p stimulus trials ...``) the left column
+shows that file around the first onset (``onset_column``) of its ``stimulus`` table, without
+a running panel if the file has no running speed; the right column stays on
+``ophys_asset`` (the demo's unless given) and is then marked as simulated on its own.
+
 Run alone: ``python figures_src/fig_align_clocks.py`` writes ``figures/fig_align_clocks.png``.
 """
 
@@ -16,7 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from databook import align, nwb, plots, tables
+from databook import align, figureparams, nwb, plots, tables
 
 OUTPUTS = ["fig_align_clocks.png"]
 INPUTS = ["demo-ecephys", "demo-ophys-day1"]
@@ -24,10 +29,20 @@ INPUTS = ["demo-ecephys", "demo-ophys-day1"]
 HERE = Path(__file__).resolve().parent
 OUT_DIR = plots.figure_dir(HERE.parent / "figures")
 
-ECEPHYS, OPHYS = INPUTS
-ECEPHYS_BLOCK, OPHYS_BLOCK = "flashes", "drifting_gratings"
-RESAMPLE_HZ = 30.0
-CONTEXT_S = (-3.0, 9.0)  # around the block's first onset
+# Chapter 2's parameters of the same names; `databook run 02 --nwb FILE -p ...` passes its own.
+PARAMETERS = {
+    "asset": "demo-ecephys",
+    "ophys_asset": "demo-ophys-day1",
+    "stimulus": "flashes_presentations",
+    "onset_column": "start_time",
+    "resample_hz": 30.0,
+    "context": (-3.0, 9.0),  # s around the first onset
+}
+P = figureparams.load(PARAMETERS, script=__file__)
+ECEPHYS, OPHYS = P.asset, P.ophys_asset
+OPHYS_BLOCK = "drifting_gratings"
+RESAMPLE_HZ = P.resample_hz
+CONTEXT_S = P.context
 
 
 def session_blocks(asset: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -39,7 +54,11 @@ def session_blocks(asset: str) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def grid_around(blocks: pd.DataFrame, name: str) -> np.ndarray:
     """Grid times around the first onset of the block of stimulus ``name``."""
-    start = float(tables.select(blocks, stimulus_name=name)["start_time"].iloc[0])
+    return grid_from(float(tables.select(blocks, stimulus_name=name)["start_time"].iloc[0]))
+
+
+def grid_from(start: float) -> np.ndarray:
+    """Grid times around ``start`` (s), from 0 s on."""
     grid = align.window_times((start + CONTEXT_S[0], start + CONTEXT_S[1]), RESAMPLE_HZ)
     return grid[grid >= 0]
 
@@ -88,9 +107,8 @@ def main() -> None:
     )
 
     # Neuropixels session: spikes and running speed.
-    table, blocks = session_blocks(ECEPHYS)
-    grid = grid_around(blocks, ECEPHYS_BLOCK)
-    presentations = tables.select(table, stimulus_name=ECEPHYS_BLOCK)
+    presentations = nwb.stimulus_table(ECEPHYS, P.stimulus).sort_values("start_time")
+    grid = grid_from(float(presentations[P.onset_column].min()))
     spikes = list(nwb.units(ECEPHYS)["spike_times"])
     rates = binned_rate(spikes, grid)  # (n_units, n_grid), spikes/s
     during = presented(presentations, grid)
@@ -101,21 +119,31 @@ def main() -> None:
         ax.plot(shown, np.full(shown.size, row), "|", color="k", ms=1.6, mew=0.5)
     ax.set_ylim(len(spikes), -1)
     ax.set_ylabel("unit (by response)")
-    ax.set_title(f"Neuropixels session ({len(spikes)} units)", loc="left")
+    name = "Neuropixels session" if figureparams.simulated(ECEPHYS) else Path(ECEPHYS).stem
+    ax.set_title(f"{name[:24]} ({len(spikes)} units)", loc="left")
     axes[1, 0].step(grid, rates.mean(axis=0), where="mid", color=plots.COLORS["response"], lw=1.0)
     axes[1, 0].set_ylabel("mean rate\n(spikes/s)")
-    raw_and_grid(axes[2, 0], nwb.running_speed(ECEPHYS), grid, plots.COLORS["response"])
+    try:
+        raw_and_grid(axes[2, 0], nwb.running_speed(ECEPHYS), grid, plots.COLORS["response"])
+    except nwb.NWBContentError:  # a reader's file may have none
+        axes[2, 0].text(0.5, 0.5, "no running speed\nin this file", ha="center", va="center",
+                        transform=axes[2, 0].transAxes, color="0.4")  # fmt: skip
+        axes[2, 0].set_yticks([])
     axes[2, 0].set_ylabel("running\n(cm/s)")
     axes[3, 0].text(
         0.5, 0.5, "no pupil tracking\nin this file", ha="center", va="center",
         transform=axes[3, 0].transAxes, color="0.4",
     )  # fmt: skip
-    axes[3, 0].legend(*axes[2, 0].get_legend_handles_labels(), loc="lower center", fontsize=7)
+    if axes[2, 0].get_legend_handles_labels()[0]:
+        axes[3, 0].legend(*axes[2, 0].get_legend_handles_labels(), loc="lower center",
+                          fontsize=7)  # fmt: skip
     axes[3, 0].set_yticks([])
     axes[3, 0].set_ylabel("pupil")
     for ax in axes[:, 0]:
         shade(ax, presentations, grid[0], grid[-1])
-    axes[3, 0].set_xlabel("time in the Neuropixels session (s)")
+    axes[3, 0].set_xlabel(
+        f"time in the {'Neuropixels ' if figureparams.simulated(ECEPHYS) else ''}session (s)"
+    )
 
     # Two-photon session: dF/F, running speed and pupil area.
     table, blocks = session_blocks(OPHYS)
@@ -142,7 +170,10 @@ def main() -> None:
     axes[3, 1].set_xlabel("time in the two-photon session (s)")
     fig.align_ylabels(axes[:, 0])
     fig.align_ylabels(axes[:, 1])
-    plots.watermark(fig, "SIMULATED DATA")
+    if figureparams.simulated(ECEPHYS) and figureparams.simulated(OPHYS):
+        plots.watermark(fig, "SIMULATED DATA")
+    elif figureparams.simulated(OPHYS):  # a reader's file beside the demo two-photon session
+        plots.watermark(fig, "right column: SIMULATED DEMO DATA")
     plots.save_figure(fig, OUT_DIR / OUTPUTS[0])
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import itertools
 import json
-import textwrap
 import os
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt

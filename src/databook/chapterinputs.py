@@ -83,8 +83,9 @@ NEEDS: dict[str, tuple[Need, ...]] = {
     "01": (Need("units"), Need("table", "stimulus"), Need("lfp", optional=True)),
     "02": (
         Need("units"),
-        Need("table", "stimulus", ("condition",)),
+        Need("table", "stimulus", ("condition", "onset_column")),
         Need("table", "rf_stimulus", ("rf_condition",)),
+        Need("opto", optional=True),  # the closed-bins pitfall; else the selected onsets
     ),
     "03": (Need("ophys"), Need("table", "table_name", ("direction_column",))),
     "04": (Need("units"), Need("table", "stimulus_name", ("onset_column",))),
