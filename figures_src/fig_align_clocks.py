@@ -112,7 +112,10 @@ def main() -> None:
     spikes = list(nwb.units(ECEPHYS)["spike_times"])
     rates = binned_rate(spikes, grid)  # (n_units, n_grid), spikes/s
     during = presented(presentations, grid)
-    ranked = np.argsort(-(rates[:, during].mean(1) - rates[:, ~during].mean(1)), kind="stable")
+    if during.any() and not during.all():
+        ranked = np.argsort(-(rates[:, during].mean(1) - rates[:, ~during].mean(1)), kind="stable")
+    else:  # presentations fill the grid (e.g. long trials): the busiest units on top
+        ranked = np.argsort(-rates.mean(1), kind="stable")
     ax = axes[0, 0]
     for row, unit in enumerate(ranked):
         shown = spikes[unit][(spikes[unit] >= grid[0]) & (spikes[unit] <= grid[-1])]

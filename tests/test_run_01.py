@@ -49,11 +49,16 @@ def _spikes_h5(path: Path) -> np.ndarray:
 
 
 def _figures_name_the_file(out: Path, path: Path) -> None:
+    """The ecephys figures are of ``path``; the ROI figure is of ``ophys_asset``, which
+    stays the demo's two-photon session unless the reader passes their own."""
     for name in FIGURES:
         png = out / "figures" / f"{name}.png"
         assert png.stat().st_size > 5_000, name
         comment = Image.open(png).text["Comment"]
-        assert str(path) in comment, (name, comment)
+        shows = "'demo-ophys-day1'" if name == "fig_nwb_rois" else str(path)
+        assert shows in comment, (name, comment)
+    rois = json.loads((out / "figures" / "fig_nwb_rois.json").read_text())
+    assert rois["asset"] == "demo-ophys-day1"
 
 
 def _cost_is_measured_cold(out: Path, path: Path) -> dict:
