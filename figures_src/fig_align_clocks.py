@@ -20,6 +20,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from databook import align, figureparams, nwb, plots, tables
 
@@ -100,11 +101,39 @@ def raw_and_grid(ax, signal, grid: np.ndarray, color: str) -> None:
     ax.plot(grid, on_grid, color=color, lw=1.1, label=f"on the {RESAMPLE_HZ:g} Hz grid")
 
 
+def ophys_column(fig, col) -> None:
+    """The two-photon session's column: dF/F, running speed and pupil area."""
+    table, blocks = session_blocks(OPHYS)
+    grid = grid_around(blocks, OPHYS_BLOCK)
+    presentations = tables.select(table, stimulus_name=OPHYS_BLOCK)
+    dff = nwb.dff(OPHYS)
+    on_grid = align.resample(dff.t, dff.values, grid).T  # (n_rois, n_grid)
+    during = presented(presentations, grid)
+    contrast = np.nanmean(on_grid[:, during], axis=1) - np.nanmean(on_grid[:, ~during], axis=1)
+    ranked = np.argsort(-contrast, kind="stable")
+    heatmap(fig, col[0], on_grid[ranked], grid, "dF/F", (-0.3, 1.0), "viridis")
+    ax = col[0]
+    ax.set_ylabel("ROI (by response)")
+    ax.set_title(f"two-photon session ({ranked.size} ROIs), other mouse", loc="left")
+    col[1].plot(grid, on_grid.mean(axis=0), color=plots.COLORS["response"], lw=1.0)
+    col[1].set_ylabel("mean dF/F")
+    raw_and_grid(col[2], nwb.running_speed(OPHYS), grid, plots.COLORS["response"])
+    col[2].set_ylabel("running\n(cm/s)")
+    pupil = nwb.pupil(OPHYS)
+    raw_and_grid(col[3], pupil, grid, plots.COLORS["response"])
+    col[3].set_ylabel(f"pupil area\n({pupil.unit})")
+    for ax in col[1:]:
+        shade(ax, presentations, grid[0], grid[-1])
+    col[3].set_xlabel("time in the two-photon session (s)")
+
+
 def main() -> None:
     plots.figure_style()
+    columns = 2 if OPHYS is not None else 1  # one column: a reader's ecephys file alone
     fig, axes = plt.subplots(
-        4, 2, figsize=(7.2, 6.4), sharex="col", height_ratios=[1.5, 1, 1, 1], layout="constrained"
-    )
+        4, columns, figsize=(7.2 if columns == 2 else 4.0, 6.4), sharex="col", squeeze=False,
+        height_ratios=[1.5, 1, 1, 1], layout="constrained",
+    )  # fmt: skip
 
     # Neuropixels session: spikes and running speed.
     presentations = nwb.stimulus_table(ECEPHYS, P.stimulus).sort_values("start_time")
@@ -148,31 +177,13 @@ def main() -> None:
         f"time in the {'Neuropixels ' if figureparams.simulated(ECEPHYS) else ''}session (s)"
     )
 
-    # Two-photon session: dF/F, running speed and pupil area.
-    table, blocks = session_blocks(OPHYS)
-    grid = grid_around(blocks, OPHYS_BLOCK)
-    presentations = tables.select(table, stimulus_name=OPHYS_BLOCK)
-    dff = nwb.dff(OPHYS)
-    on_grid = align.resample(dff.t, dff.values, grid).T  # (n_rois, n_grid)
-    during = presented(presentations, grid)
-    contrast = np.nanmean(on_grid[:, during], axis=1) - np.nanmean(on_grid[:, ~during], axis=1)
-    ranked = np.argsort(-contrast, kind="stable")
-    heatmap(fig, axes[0, 1], on_grid[ranked], grid, "dF/F", (-0.3, 1.0), "viridis")
-    ax = axes[0, 1]
-    ax.set_ylabel("ROI (by response)")
-    ax.set_title(f"two-photon session ({ranked.size} ROIs), other mouse", loc="left")
-    axes[1, 1].plot(grid, on_grid.mean(axis=0), color=plots.COLORS["response"], lw=1.0)
-    axes[1, 1].set_ylabel("mean dF/F")
-    raw_and_grid(axes[2, 1], nwb.running_speed(OPHYS), grid, plots.COLORS["response"])
-    axes[2, 1].set_ylabel("running\n(cm/s)")
-    pupil = nwb.pupil(OPHYS)
-    raw_and_grid(axes[3, 1], pupil, grid, plots.COLORS["response"])
-    axes[3, 1].set_ylabel(f"pupil area\n({pupil.unit})")
-    for ax in axes[1:, 1]:
-        shade(ax, presentations, grid[0], grid[-1])
-    axes[3, 1].set_xlabel("time in the two-photon session (s)")
+    if OPHYS is not None:
+        ophys_column(fig, axes[:, 1])
+    else:  # one narrow column: fewer time ticks, so late session times do not collide
+        axes[3, 0].xaxis.set_major_locator(MaxNLocator(4))
     fig.align_ylabels(axes[:, 0])
-    fig.align_ylabels(axes[:, 1])
+    if OPHYS is not None:
+        fig.align_ylabels(axes[:, 1])
     if figureparams.simulated(ECEPHYS) and figureparams.simulated(OPHYS):
         plots.watermark(fig, "SIMULATED DATA")
     elif figureparams.simulated(OPHYS):  # a reader's file beside the demo two-photon session

@@ -229,9 +229,13 @@ def main() -> None:
     truth = (
         None if TRUTH is None else json.loads(assets.local_file(assets.resolve(TRUTH)).read_text())
     )
-    fig, axes = plt.subplots(2, 2, figsize=(7.2, 5.6), layout="constrained")
-    panel_databook(axes[0, 0], truth)
-    panel_nearest(axes[0, 1], truth)
+    if OPHYS is not None:
+        fig, axes = plt.subplots(2, 2, figsize=(7.2, 5.6), layout="constrained")
+        panel_databook(axes[0, 0], truth)
+        panel_nearest(axes[0, 1], truth)
+    else:  # a reader's ecephys file alone: A and B need a two-photon session, C and D only
+        fig, row = plt.subplots(1, 2, figsize=(7.2, 2.9), layout="constrained")
+        axes = np.array([[None, None], row], dtype=object)
     panel_float32(axes[1, 0])
     panel_edges(axes[1, 1])
     if figureparams.simulated(ECEPHYS) and figureparams.simulated(OPHYS):

@@ -51,11 +51,14 @@ def session(asset: str) -> tuple[pd.DataFrame, pd.DataFrame, str]:
 
 def main() -> None:
     plots.figure_style()
+    sessions = [a for a in SESSIONS if a is not None]  # ophys_asset None: one session
     fig, axes = plt.subplots(
-        4, 1, figsize=(7.2, 4.6), height_ratios=[0.55, 1, 0.55, 1], layout="constrained"
-    )
+        2 * len(sessions), 1, figsize=(7.2, 2.3 * len(sessions)),
+        height_ratios=[0.55, 1] * len(sessions), layout="constrained",
+    )  # fmt: skip
     colors: dict[str, str] = {}
-    for (ax_blocks, ax_run), asset in zip((axes[:2], axes[2:]), SESSIONS, strict=True):
+    for k, asset in enumerate(sessions):
+        ax_blocks, ax_run = axes[2 * k : 2 * k + 2]
         table, blocks, start = session(asset)
         try:
             run = nwb.running_speed(asset)

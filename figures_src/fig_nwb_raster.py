@@ -99,7 +99,8 @@ def main() -> None:
         ax_raster.plot(times[sel], rank[sel], "|", ms=0.8 * row_pt, mew=0.35, color=color,
                        rasterized=True)  # fmt: skip
     ax_raster.set_ylim(-0.5, len(units) - 0.5)
-    ax_raster.yaxis.set_major_locator(MaxNLocator(integer=True))  # rows are units
+    if len(units) <= 10:  # a few units (real files often): whole-unit ticks, no 0.5 steps
+        ax_raster.yaxis.set_major_locator(MaxNLocator(integer=True))
     if not shown.any():  # e.g. a reader's file whose recording starts later
         span = f"{times.min():.0f} to {times.max():.0f} s" if times.size else "none"
         ax_raster.text(0.5, 0.5, f"no spikes in [{t0:g}, {t1:g}) s (spikes: {span});\n"

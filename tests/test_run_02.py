@@ -21,7 +21,7 @@ DRAWN = ("fig_align_clocks", "fig_align_timeline", "fig_align_pitfalls")
 SVOBODA_MAPPING = (
     "-p", "stimulus", "trials", "-p", "condition", "{'type': 'lick left'}",
     "-p", "onset_column", "cue_start_time", "-p", "rf_stimulus", "trials",
-    "-p", "rf_condition", "{'response': 'correct'}",
+    "-p", "rf_condition", "{'response': 'correct'}", "-p", "ophys_asset", "None",
 )  # fmt: skip
 
 
@@ -59,7 +59,21 @@ def test_run_02_without_a_condition_names_the_columns_to_map(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+def _responsive_units(spikes: list[np.ndarray], onsets: np.ndarray, alpha: float = 0.05) -> int:
+    """Units whose rate in [0, 200) ms after onset differs from the 100 ms before (paired
+    t-test over trials, Bonferroni over units), counted with searchsorted."""
+    from scipy import stats
+
+    def rate(s, a, b):
+        s = np.sort(s)
+        return (np.searchsorted(s, onsets + b) - np.searchsorted(s, onsets + a)) / (b - a)
+
+    p = [stats.ttest_rel(rate(s, 0.0, 0.2), rate(s, -0.1, 0.0)).pvalue for s in spikes]
+    return int((np.array(p) * len(spikes) < alpha).sum())
+
+
 def test_run_02_on_svoboda_aligned_to_trials(tmp_path):
+    """Aligned to the cue of 'lick left' trials, with no two-photon file."""
     path = real_file(SVOBODA)
     result = run(tmp_path, "02", "--nwb", str(path), *SVOBODA_MAPPING)
     assert result.exit_code == 0, result.output
@@ -70,13 +84,18 @@ def test_run_02_on_svoboda_aligned_to_trials(tmp_path):
         correct = int((_text(h5, "intervals/trials/response") == "correct").sum())
         n_units = len(h5["units/id"])
         n_spikes = len(h5["units/spike_times"])
-    left = int(((kind == "lick left") & np.isfinite(cue)).sum())
+        ends = h5["units/spike_times_index"][()]
+        spikes = np.split(h5["units/spike_times"][()], ends[:-1])
+    chosen = (kind == "lick left") & np.isfinite(cue)
+    left = int(chosen.sum())
+    assert f"{_responsive_units(spikes, cue[chosen])} responsive units" in joined
     assert f"{left} of {kind.size} trials: {{'type': 'lick left'}}" in joined
     assert f"{correct} Trials:" in joined
     assert f"{n_units} units, {n_spikes} spikes" in joined
     assert "No running speed in" in joined
     assert f"No optogenetic pulses in {path}: counted around the {left} onsets" in joined
     assert "no planted answers: real data" in joined
+    assert "No two-photon file (ophys_asset is None)" in joined
     # one block: the trials table, from its first start to its last stop
     assert re.search(rf"0\s+trials\s+\S+\s+\S+\s+{kind.size}\b", joined)
     _figures(tmp_path, path, result.output)
