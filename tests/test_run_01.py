@@ -48,17 +48,17 @@ def _spikes_h5(path: Path) -> np.ndarray:
         return h5["units/spike_times"][()]
 
 
-def _figures_name_the_file(out: Path, path: Path) -> None:
+def _figures_name_the_file(out: Path, path: Path, ophys: str | None = "demo-ophys-day1") -> None:
     """The ecephys figures are of ``path``; the ROI figure is of ``ophys_asset``, which
-    stays the demo's two-photon session unless the reader passes their own."""
+    stays the demo's two-photon session unless the reader passes theirs (or None)."""
     for name in FIGURES:
         png = out / "figures" / f"{name}.png"
         assert png.stat().st_size > 5_000, name
         comment = Image.open(png).text["Comment"]
-        shows = "'demo-ophys-day1'" if name == "fig_nwb_rois" else str(path)
+        shows = repr(ophys) if name == "fig_nwb_rois" else str(path)
         assert shows in comment, (name, comment)
     rois = json.loads((out / "figures" / "fig_nwb_rois.json").read_text())
-    assert rois["asset"] == "demo-ophys-day1"
+    assert rois["asset"] == ophys
 
 
 def _cost_is_measured_cold(out: Path, path: Path) -> dict:
@@ -77,7 +77,7 @@ def test_run_01_on_svoboda_without_lfp(tmp_path):
     path = real_file(SVOBODA)
     result = run(
         tmp_path, "01", "--nwb", str(path), "-p", "stimulus", "trials",
-        "-p", "raster_start_s", "1500.0",
+        "-p", "raster_start_s", "1500.0", "-p", "ophys_asset", "None",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     texts = outputs(tmp_path / NOTEBOOK)
@@ -91,9 +91,11 @@ def test_run_01_on_svoboda_without_lfp(tmp_path):
     assert not any(k.startswith("LFP") for k in checks)  # no LFP: no LFP check
     joined = "\n".join(texts)
     assert "This file has no LFP" in joined and "No LFP read" in joined
+    assert "No two-photon file given (ophys_asset is None)" in joined
+    assert "ROIs" not in checks
     # The figures: of this file; the LFP figure says there is none; the raster shows the
     # minute asked for, with the spikes h5py finds in it.
-    _figures_name_the_file(tmp_path, path)
+    _figures_name_the_file(tmp_path, path, ophys=None)
     lfp = json.loads((tmp_path / "figures" / "fig_nwb_lfp.json").read_text())
     assert lfp["has_lfp"] is False and "no LFP" in lfp["why"]
     raster = json.loads((tmp_path / "figures" / "fig_nwb_raster.json").read_text())
