@@ -180,3 +180,18 @@ def test_access_cost_is_measured_cold_under_a_shared_chunk_cache(tmp_path, monke
     shutil.copy(tmp_path / "out" / "fig_nwb_access_cost.json", tmp_path / "figures")
     shutil.copy(tmp_path / "out" / "fig_nwb_access_cost.png", tmp_path / "figures")
     _cost_is_measured_cold(tmp_path, path)
+
+
+def test_run_01_on_a_url_asks_for_a_local_copy(tmp_path):
+    """Chapter 1 serves the file from its own local archive to measure what reading costs;
+    a URL (whose server we cannot count) is refused with the option that makes it local."""
+    from databook.localarchive import serve
+
+    path = real_file(SVOBODA)
+    with serve({"sub-1/sub-1_ecephys.nwb": path}) as server:
+        url = server.blob_url("sub-1/sub-1_ecephys.nwb")
+        result = run(tmp_path, "01", "--nwb", url, "-p", "stimulus", "trials")
+    assert result.exit_code == 1
+    assert "chapter 1 serves a local file" in result.output
+    assert "databook run 01 --nwb URL --download" in result.output
+    assert not (tmp_path / NOTEBOOK).exists()
