@@ -21,6 +21,8 @@ from scipy import stats
 
 from databook import align, assets, nwb, plots, tables
 
+# Compares with the demo's planted answers (latencies, responders, amplitudes) throughout.
+DEMO_ONLY = True
 OUTPUTS = ["fig_align_responses.png"]
 INPUTS = ["demo-ecephys", "demo-ophys-day1", "demo-ground-truth"]
 

@@ -11,6 +11,12 @@ caches 100 kB blocks) and over a reader with no cache (fsspec ``cache_type="none
 
 Run alone: ``python figures_src/fig_nwb_access_cost.py`` writes the PNG, a PDF and a JSON
 of every number into ``figures/``.
+
+It runs on a reader's own file too (``databook run 01 --nwb FILE``): the local archive
+serves any local file, so the bytes and requests are counted by our server exactly as for
+the demo; a file without LFP gets no LFP read (the JSON and the figure say so). A URL is
+not measured (another server's traffic cannot be counted here): give a local copy
+(``--download``).
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import h5py
 import matplotlib.pyplot as plt
 import numpy as np
 
-from databook import assets, localarchive, nwb, plots
+from databook import assets, figureparams, localarchive, nwb, plots
 
 OUTPUTS = ["fig_nwb_access_cost.png", "fig_nwb_access_cost.pdf", "fig_nwb_access_cost.json"]
 INPUTS = ["demo-ecephys"]
@@ -32,9 +38,21 @@ INPUTS = ["demo-ecephys"]
 HERE = Path(__file__).resolve().parent
 OUT_DIR = plots.figure_dir(HERE.parent / "figures")
 MODE = os.environ.get("DATABOOK_DATA", "demo")
-ASSET = {"demo": "demo-ecephys", "dandi": "allen-vc-ecephys-754829445"}[MODE]
-STIMULUS = "flashes_presentations"  # the stimulus table read in (b)
-LFP_START_S, LFP_LENGTH_S = 109.8, 1.0  # the LFP read in (c), seconds
+# Chapter 1's parameters of the same names; `databook run 01 --nwb FILE -p ...` passes its own.
+PARAMETERS = {
+    "asset": "demo-ecephys",
+    "stimulus": "flashes_presentations",  # the stimulus table read in (b)
+    "lfp_start_s": 109.8,  # the LFP read in (c), seconds
+    "lfp_length_s": 1.0,
+}
+P = figureparams.load(PARAMETERS, script=__file__)
+ASSET = "allen-vc-ecephys-754829445" if MODE == "dandi" and P.asset == "demo-ecephys" else P.asset
+STIMULUS = P.stimulus
+LFP_START_S, LFP_LENGTH_S = P.lfp_start_s, P.lfp_length_s
+LFP_READ = f"{LFP_LENGTH_S:g} s of LFP"  # the name of the LFP read in the JSON
+# Every read here must start cold: `databook run` shares one disk cache of streamed chunks
+# between the chapter and its figure scripts, which would hide the bytes being measured.
+os.environ.pop(assets.STREAM_CACHE_VARIABLE, None)
 
 
 def read_units(f):
@@ -57,9 +75,28 @@ def read_lfp_whole(f):
         return view.volts()[i:j]
 
 
-READS = {"units table": read_units, "stimulus table": read_stimulus, "1 s of LFP": read_lfp}
+READS = {"units table": read_units, "stimulus table": read_stimulus, LFP_READ: read_lfp}
 LABELS = {"units table": "units\ntable", "stimulus table": "stimulus\ntable",
-          "1 s of LFP": "1 s of\nLFP", "spike times": "spike times\n(ragged)"}  # fmt: skip
+          LFP_READ: LFP_READ.replace(" of ", " of\n"),
+          "spike times": "spike times\n(ragged)"}  # fmt: skip
+
+
+def entry_and_file(source: str) -> tuple[assets.Asset, Path]:
+    """The assets entry and the verified local file of ``source``: a lock key, or a path to
+    the reader's own file (an entry made for it, served under its file name)."""
+    if "://" in source:
+        raise ValueError(
+            f"fig_nwb_access_cost measures what our local archive serves, so it needs a local "
+            f"file, not the URL {source}; download it first (databook run 01 --nwb URL --download)"
+        )
+    path = Path(source).expanduser()
+    if path.is_file():
+        sha = assets.sha256_file(path)
+        entry = assets.Asset("reader-file", "local", path=path.name, size=path.stat().st_size,
+                             sha256=sha)  # fmt: skip
+        return entry, path
+    entry = assets.resolve(source)
+    return entry, assets.local_file(entry)
 
 
 def fsspec_defaults(url: str, read, **options):
@@ -107,25 +144,38 @@ def same(a, b) -> bool:
     return a.equals(b)
 
 
+def has_lfp(f) -> bool:
+    try:
+        nwb.lfp(f).close()
+    except nwb.NWBContentError:
+        return False
+    return True
+
+
 def run() -> dict:
-    asset = assets.resolve(ASSET)
-    local = assets.local_file(asset)
+    asset, local = entry_and_file(ASSET)
+    lfp = has_lfp(local)
+    reads = {k: v for k, v in READS.items() if lfp or k != LFP_READ}
     units_path = nwb.units(local).attrs["path"]
     table = nwb.intervals(local).loc[STIMULUS]
     columns = [c for c in table["columns"] if c in ("start_time", "stop_time")] + [
         c for c in table["columns"] if c not in ("start_time", "stop_time")
     ]
-    with nwb.lfp(local) as view:
-        lfp_rows = slice(view.index(LFP_START_S), view.index(LFP_START_S + LFP_LENGTH_S))
-        lfp_path = f"{view.path}/data"
     needed = {
         "units table": nwb.stored_bytes(local, units_path),
         "stimulus table": nwb.stored_bytes(local, table["path"]),
-        "1 s of LFP": nwb.stored_bytes(local, lfp_path, rows=lfp_rows),
     }
+    if lfp:
+        with nwb.lfp(local) as view:
+            lfp_rows = slice(view.index(LFP_START_S), view.index(LFP_START_S + LFP_LENGTH_S))
+            lfp_path = f"{view.path}/data"
+        needed[LFP_READ] = nwb.stored_bytes(local, lfp_path, rows=lfp_rows)
     out: dict = {
         "asset": ASSET,
         "data_mode": MODE,
+        "simulated": figureparams.simulated(ASSET),
+        "has_lfp": lfp,
+        "lfp_read": LFP_READ if lfp else None,
         "source": asset.record(),
         "file_bytes": local.stat().st_size,
         "parameters": {
@@ -144,7 +194,7 @@ def run() -> dict:
         out["sha256_verified"] = assets.sha256_file(copy) == pinned.sha256 == asset.sha256
         url = pinned.url
         out["reads"] = {}
-        for name, read in READS.items():
+        for name, read in reads.items():
             downloaded = read(copy)
             remfile_cost, streamed = measure(server, lambda read=read: read(url))
             fsspec_cost, via_fsspec = measure(server, lambda read=read: fsspec_defaults(url, read))
@@ -156,7 +206,9 @@ def run() -> dict:
                     same(streamed, downloaded) and same(via_fsspec, downloaded)
                 ),
             }
-        out["lfp_read_whole_then_cut"], _ = measure(server, lambda: read_lfp_whole(url))
+        out["lfp_read_whole_then_cut"] = (
+            measure(server, lambda: read_lfp_whole(url))[0] if lfp else None
+        )
         pitfalls = {
             "spike times": lambda h5, e: spike_times(h5, units_path, e),
             "stimulus table": lambda h5, e: table_columns(h5, table["path"], columns, e),
@@ -263,11 +315,14 @@ def plot(data: dict) -> plt.Figure:
     ]  # fmt: skip
     bars(ax_e, names, series_e, lambda v: f"{v:.0f}")
     ax_e.set_yscale("log")
-    ax_e.set_ylim(1, max(max(s[1]) for s in series_e) * 20)
+    ax_e.set_ylim(1, max(max(s[1]) for s in series_e) * 300)  # room for the legend
     ax_e.set_ylabel("HTTP requests")
     ax_e.set_title("(c) element by element", loc="left")
     ax_e.legend(loc="upper left", fontsize=6)
-    if data["data_mode"] == "demo":
+    if not data["has_lfp"]:
+        ax_b.text(0.98, 0.97, "this file has no LFP", transform=ax_b.transAxes, ha="right",
+                  va="top", fontsize=7)  # fmt: skip
+    if data["simulated"]:
         plots.watermark(fig, "SIMULATED DATA", xy=(0.8, 0.05), rotation=0, fontsize=16, alpha=0.3)
     return fig
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from databook import nwb, plots
+from databook import figureparams, nwb, plots
 
 OUTPUTS = ["fig_nwb_lfp.png", "fig_nwb_lfp.pdf", "fig_nwb_lfp.json"]
 INPUTS = ["demo-ecephys"]
@@ -26,15 +27,44 @@ INPUTS = ["demo-ecephys"]
 HERE = Path(__file__).resolve().parent
 OUT_DIR = plots.figure_dir(HERE.parent / "figures")
 MODE = os.environ.get("DATABOOK_DATA", "demo")
-ASSET = {"demo": "demo-ecephys", "dandi": "allen-vc-ecephys-754829445"}[MODE]
-LFP_START_S, LFP_LENGTH_S = 109.8, 1.0  # the second shown, seconds
-STIMULUS = "flashes_presentations"  # onsets marked
+# Chapter 1's parameters of the same names; `databook run 01 --nwb FILE -p ...` passes its own.
+PARAMETERS = {
+    "asset": "demo-ecephys",
+    "stimulus": "flashes_presentations",  # onsets marked
+    "lfp_start_s": 109.8,  # the second shown, seconds
+    "lfp_length_s": 1.0,
+}
+P = figureparams.load(PARAMETERS, script=__file__)
+ASSET = "allen-vc-ecephys-754829445" if MODE == "dandi" and P.asset == "demo-ecephys" else P.asset
+LFP_START_S, LFP_LENGTH_S = P.lfp_start_s, P.lfp_length_s
+STIMULUS = P.stimulus
 TRACE_EVERY = 4  # left panel: every 4th channel as a trace
+
+
+def no_lfp(why: str) -> None:
+    """A reader's file without LFP (e.g. sorted units only): a figure that says so, and
+    why (where the reader looked), instead of a failure."""
+    fig, ax = plt.subplots(figsize=(7.2, 1.6), layout="constrained")
+    ax.set_axis_off()
+    name = Path(str(ASSET)).name
+    ax.text(0.5, 0.62, f"No LFP in {name}: nothing to draw.", ha="center", va="center",
+            fontsize=11, transform=ax.transAxes)  # fmt: skip
+    ax.text(0.5, 0.25, textwrap.fill(why, 110), ha="center", va="center", fontsize=7,
+            color="0.35", transform=ax.transAxes)  # fmt: skip
+    for out in OUTPUTS[:2]:
+        plots.save_figure(fig, OUT_DIR / out)
+    summary = {"asset": ASSET, "has_lfp": False, "why": why}
+    (OUT_DIR / OUTPUTS[2]).write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
 
 
 def main() -> None:
     plots.figure_style()
     t0, t1 = LFP_START_S, LFP_START_S + LFP_LENGTH_S
+    try:
+        nwb.lfp(ASSET).close()
+    except nwb.NWBContentError as err:
+        no_lfp(str(err))
+        return
     with nwb.source(ASSET) as src:
         with nwb.lfp(src) as view:
             times, volts = view.window(t0, t1)
@@ -90,12 +120,13 @@ def main() -> None:
         ax.set_xlabel("time in session (s)")
         ax.set_xlim(t0, t1)
     ax_tr.set_ylim(depths[0] - spacing, depths[-1] + spacing * 12)
-    if MODE == "demo":
+    if figureparams.simulated(ASSET):
         plots.watermark(fig, "SIMULATED DATA", xy=(0.5, 0.975), rotation=0, fontsize=14, alpha=0.3)
     for name in OUTPUTS[:2]:
         plots.save_figure(fig, OUT_DIR / name)
     summary = {
         "asset": ASSET,
+        "has_lfp": True,
         "window_s": [t0, t1],
         "n_channels": len(depths),
         "n_samples": len(times),

@@ -5,6 +5,10 @@ Reads the units table (spike times, quality, peak-channel depth and area), the s
 presentation tables and the running speed with ``databook.nwb``; units are sorted by the
 depth of their peak channel along the probe, noise units drawn in grey.
 
+On a reader's file (``databook run 01 --nwb FILE``) it shows the chapter's ``stimulus``
+table as well as any ``*_presentations`` tables; units without a known depth keep the
+file's order, and a file without running speed gets no running panel (the axis says so).
+
 Run alone: ``python figures_src/fig_nwb_raster.py`` writes ``figures/fig_nwb_raster.png``
 (and a PDF) and ``fig_nwb_raster.json`` (counts shown in the caption).
 """
@@ -17,8 +21,9 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
-from databook import nwb, plots
+from databook import figureparams, nwb, plots
 
 OUTPUTS = ["fig_nwb_raster.png", "fig_nwb_raster.pdf", "fig_nwb_raster.json"]
 INPUTS = ["demo-ecephys"]
@@ -26,8 +31,16 @@ INPUTS = ["demo-ecephys"]
 HERE = Path(__file__).resolve().parent
 OUT_DIR = plots.figure_dir(HERE.parent / "figures")
 MODE = os.environ.get("DATABOOK_DATA", "demo")
-ASSET = {"demo": "demo-ecephys", "dandi": "allen-vc-ecephys-754829445"}[MODE]
-RASTER_START_S, RASTER_LENGTH_S = 90.0, 60.0  # the minute shown, seconds
+# Chapter 1's parameters of the same names; `databook run 01 --nwb FILE -p ...` passes its own.
+PARAMETERS = {
+    "asset": "demo-ecephys",
+    "stimulus": "flashes_presentations",
+    "raster_start_s": 90.0,  # the minute shown, seconds
+    "raster_length_s": 60.0,
+}
+P = figureparams.load(PARAMETERS, script=__file__)
+ASSET = "allen-vc-ecephys-754829445" if MODE == "dandi" and P.asset == "demo-ecephys" else P.asset
+RASTER_START_S, RASTER_LENGTH_S = P.raster_start_s, P.raster_length_s
 STIMULUS_COLORS = [plots.COLORS["stimulus"], plots.COLORS["response"], plots.COLORS["tagged"]]
 
 
@@ -36,14 +49,19 @@ def main() -> None:
     t0, t1 = RASTER_START_S, RASTER_START_S + RASTER_LENGTH_S
     with nwb.source(ASSET) as src:
         units = nwb.units(src)
-        running = nwb.running_speed(src)
+        try:
+            running = nwb.running_speed(src)
+        except nwb.NWBContentError:  # a reader's file may have none
+            running = None
         listing = nwb.intervals(src)
         blocks = {
             name: nwb.stimulus_table(src, name)
             for name in listing.index
-            if name.endswith("_presentations")
+            if name.endswith("_presentations") or name == P.stimulus
         }
-    order = np.argsort(units["electrode_depth_um"].to_numpy(), kind="stable")
+    depth = units["electrode_depth_um"] if "electrode_depth_um" in units else None
+    by_depth = depth is not None and bool(np.isfinite(depth.to_numpy(float)).any())
+    order = np.argsort(depth.to_numpy(float) if by_depth else np.arange(len(units)), kind="stable")
     units = units.iloc[order]
     spikes = units["spike_times"].to_numpy()
     counts = np.array([len(s) for s in spikes])
@@ -81,8 +99,16 @@ def main() -> None:
         ax_raster.plot(times[sel], rank[sel], "|", ms=0.8 * row_pt, mew=0.35, color=color,
                        rasterized=True)  # fmt: skip
     ax_raster.set_ylim(-0.5, len(units) - 0.5)
-    ax_raster.set_ylabel(f"unit, by depth of peak channel (n = {len(units)})")
-    if "electrode_location" in units:
+    if len(units) <= 10:  # a few units (real files often): whole-unit ticks, no 0.5 steps
+        ax_raster.yaxis.set_major_locator(MaxNLocator(integer=True))
+    if not shown.any():  # e.g. a reader's file whose recording starts later
+        span = f"{times.min():.0f} to {times.max():.0f} s" if times.size else "none"
+        ax_raster.text(0.5, 0.5, f"no spikes in [{t0:g}, {t1:g}) s (spikes: {span});\n"
+                       "choose the window with -p raster_start_s", ha="center", va="center",
+                       transform=ax_raster.transAxes, fontsize=9, color="0.3")  # fmt: skip
+    sort_label = "by depth of peak channel" if by_depth else "in file order (no depths)"
+    ax_raster.set_ylabel(f"unit, {sort_label} (n = {len(units)})")
+    if by_depth and "electrode_location" in units:
         areas = units["electrode_location"].to_numpy()
         edges = np.flatnonzero(areas[1:] != areas[:-1]) + 1
         starts, stops = np.r_[0, edges], np.r_[edges, len(areas)]
@@ -93,12 +119,17 @@ def main() -> None:
                            str(areas[a]), transform=ax_raster.transAxes, fontsize=7,
                            va="center")  # fmt: skip
 
-    on = (running.t >= t0) & (running.t < t1)
-    ax_run.plot(running.t[on], running.values[on], color=plots.COLORS["response"], lw=0.8)
-    ax_run.set_ylabel(f"running\n({running.unit})")
+    if running is not None:
+        on = (running.t >= t0) & (running.t < t1)
+        ax_run.plot(running.t[on], running.values[on], color=plots.COLORS["response"], lw=0.8)
+        ax_run.set_ylabel(f"running\n({running.unit})")
+    else:
+        ax_run.set_yticks([])
+        ax_run.text(0.5, 0.5, "this file has no running speed", transform=ax_run.transAxes,
+                    ha="center", va="center", fontsize=8, color="0.4")  # fmt: skip
     ax_run.set_xlabel("time in session (s)")
     ax_run.set_xlim(t0, t1)
-    if MODE == "demo":
+    if figureparams.simulated(ASSET):
         plots.watermark(fig, "SIMULATED DATA", xy=(0.5, 0.975), rotation=0, fontsize=14, alpha=0.3)
     for name in OUTPUTS[:2]:
         plots.save_figure(fig, OUT_DIR / name)
@@ -109,7 +140,7 @@ def main() -> None:
         "n_noise_units": int(noise.sum()),
         "n_spikes_shown": int(shown.sum()),
         "presentations_in_window": in_window,
-        "running_unit": running.unit,
+        "running_unit": running.unit if running is not None else None,
         "depth_column": units.attrs.get("electrode_join"),
     }
     (OUT_DIR / OUTPUTS[2]).write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")

@@ -17,7 +17,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from databook import nwb, plots
+from databook import figureparams, nwb, plots
 
 OUTPUTS = ["fig_nwb_rois.png", "fig_nwb_rois.pdf", "fig_nwb_rois.json"]
 INPUTS = ["demo-ophys-day1"]
@@ -25,7 +25,10 @@ INPUTS = ["demo-ophys-day1"]
 HERE = Path(__file__).resolve().parent
 OUT_DIR = plots.figure_dir(HERE.parent / "figures")
 MODE = os.environ.get("DATABOOK_DATA", "demo")
-ASSET = "demo-ophys-day1"  # no real two-photon asset is pinned in assets.lock yet
+# Chapter 1's parameter of the same name: `databook run 01 -p ophys_asset FILE` (or None).
+PARAMETERS = {"ophys_asset": "demo-ophys-day1"}  # no real two-photon asset is pinned yet
+P = figureparams.load(PARAMETERS, script=__file__)
+ASSET = P.ophys_asset
 MEAN_IMAGES = ("average_image", "mean_image", "meanImg")  # names files give the mean image
 MAX_IMAGES = ("max_projection", "max_image", "maxImg")
 OUTLINE_LEVEL = 0.5  # outline at this fraction of each ROI's peak weight
@@ -39,8 +42,22 @@ def pick(images: dict[str, np.ndarray], names: tuple[str, ...]) -> tuple[str, np
     raise KeyError(f"none of {names} among the file's images: {sorted(images)}")
 
 
+def no_rois() -> None:
+    """``ophys_asset`` None (the reader gave no two-photon file): a figure that says so."""
+    fig, ax = plt.subplots(figsize=(7.2, 1.2), layout="constrained")
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, "No two-photon file given (ophys_asset is None): no ROIs to draw.",
+            ha="center", va="center", fontsize=11, transform=ax.transAxes)  # fmt: skip
+    for out in OUTPUTS[:2]:
+        plots.save_figure(fig, OUT_DIR / out)
+    (OUT_DIR / OUTPUTS[2]).write_text(json.dumps({"asset": None, "n_rois": 0}) + "\n")
+
+
 def main() -> None:
     plots.figure_style()
+    if ASSET is None:
+        no_rois()
+        return
     with nwb.source(ASSET) as src:
         found = nwb.rois(src)
         images = nwb.images(src)
@@ -66,7 +83,7 @@ def main() -> None:
     axes[0].set_ylabel("y (pixels)")
     axes[1].plot([], [], color=outline, label=f"ROI outlines (n = {len(masks)})")
     axes[1].legend(loc="upper left", bbox_to_anchor=(0.0, -0.14), fontsize=7)
-    if MODE == "demo":
+    if figureparams.simulated(ASSET):
         plots.watermark(fig, "SIMULATED DATA", xy=(0.5, 0.97), rotation=0, fontsize=14, alpha=0.3)
     for name in OUTPUTS[:2]:
         plots.save_figure(fig, OUT_DIR / name)

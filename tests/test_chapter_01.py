@@ -84,14 +84,16 @@ def test_chapter_is_in_the_toc_and_both_exports_after_the_introduction():
 def test_figures_show_the_chapters_default_parameters():
     params = _parameters()
     assert params["asset"] == "demo-ecephys" and params["ophys_asset"] == "demo-ophys-day1"
-    cost, raster, lfp = (_constants(s) for s in SCRIPTS[:3])
-    assert cost["STIMULUS"] == lfp["STIMULUS"] == params["stimulus"]
+    cost, raster, lfp, rois = (_constants(s)["PARAMETERS"] for s in SCRIPTS)
+    assert cost["stimulus"] == lfp["stimulus"] == raster["stimulus"] == params["stimulus"]
+    assert cost["asset"] == lfp["asset"] == raster["asset"] == params["asset"]
+    assert rois["ophys_asset"] == params["ophys_asset"]
     for script in (cost, lfp):
-        assert (script["LFP_START_S"], script["LFP_LENGTH_S"]) == (
+        assert (script["lfp_start_s"], script["lfp_length_s"]) == (
             params["lfp_start_s"],
             params["lfp_length_s"],
         )
-    assert (raster["RASTER_START_S"], raster["RASTER_LENGTH_S"]) == (
+    assert (raster["raster_start_s"], raster["raster_length_s"]) == (
         params["raster_start_s"],
         params["raster_length_s"],
     )

@@ -208,6 +208,8 @@ def test_inspect_real_file_offers_chapter_04_with_its_mapping(name):
     verdicts = _runnable(result.output)
     table = "encoding_table" if name == RUTISHAUSER else "trials"
     assert verdicts.pop("04") == f"runs with -p stimulus_name {table}"
+    # Chapter 1 needs a stimulus table and reads LFP only if there is some (none here).
+    assert verdicts.pop("01") == f"runs with -p stimulus {table}"
     assert all(v.startswith("cannot run") for v in verdicts.values()), verdicts
     assert f"{len(nwb.units(path))} units" in result.output
     assert "optogenetics: none" in result.output

@@ -43,6 +43,8 @@ class Need:
     ``others=True``, as ``databook run`` does), not by ``databook inspect`` of one file.
     ``series``: the parameter naming the LFP ``ElectricalSeries`` (for ``kind="lfp"``; its
     value None means "the file's one LFP").
+    ``optional``: the chapter reads it when the file has it and says so when it does not
+    (e.g. chapter 1's LFP); a missing optional need does not stop the chapter.
     """
 
     kind: str
@@ -50,20 +52,27 @@ class Need:
     columns: tuple[str, ...] = ()
     source: str | None = None
     series: str | None = None
+    optional: bool = False
 
 
 @dataclass(frozen=True)
 class Finding:
     """The result of probing one :class:`Need`: ``ok``, what was looked for, and if not ok
-    where the reader looked, what the file has and the ``-p`` options that would map it."""
+    where the reader looked, what the file has and the ``-p`` options that would map it.
+
+    ``ok`` means "does not stop the chapter": an optional need the file lacks is ``ok``
+    with ``absent=True`` (and ``detail`` says where the reader looked)."""
 
     need: Need
     what: str
     ok: bool
     detail: str = ""
     fix: str = ""
+    absent: bool = False
 
     def line(self) -> str:
+        if self.absent:
+            return f"{self.what}: none (optional, the chapter runs without it); {self.detail}"
         if self.ok:
             return f"{self.what}: found"
         text = f"{self.what}: missing; {self.detail}"
@@ -82,11 +91,12 @@ SOURCE_PARAMETER = {
     "08": "day1_asset",
 }
 NEEDS: dict[str, tuple[Need, ...]] = {
-    "01": (Need("units"), Need("table", "stimulus"), Need("lfp")),
+    "01": (Need("units"), Need("table", "stimulus"), Need("lfp", optional=True)),
     "02": (
         Need("units"),
-        Need("table", "stimulus", ("condition",)),
+        Need("table", "stimulus", ("condition", "onset_column")),
         Need("table", "rf_stimulus", ("rf_condition",)),
+        Need("opto", optional=True),  # the closed-bins pitfall; else the selected onsets
     ),
     "03": (Need("ophys"), Need("table", "table_name", ("direction_column", "onset_column"))),
     "04": (Need("units"), Need("table", "stimulus_name", ("onset_column",))),
@@ -252,7 +262,10 @@ def _probe(need: Need, src: nwb.Source, params: Mapping[str, Any]) -> Finding:
         what = "units with spike times"
         problem = _err(lambda: nwb.unit_count(src))
     elif need.kind == "lfp":
-        return _lfp(need, src, params)
+        found = _lfp(need, src, params)
+        if found.ok or not need.optional:
+            return found
+        return Finding(need, found.what, True, found.detail, absent=True)
     elif need.kind == "ophys":
         what = "ROI masks and dF/F traces"
         problem = _err(lambda: nwb.rois(src)) or _err(lambda: nwb.dff(src))
@@ -266,6 +279,8 @@ def _probe(need: Need, src: nwb.Source, params: Mapping[str, Any]) -> Finding:
         raise ValueError(f"unknown need kind {need.kind!r}")
     if problem is None:
         return Finding(need, what, True)
+    if need.optional:
+        return Finding(need, what, True, problem, absent=True)
     return Finding(need, what, False, problem)
 
 
@@ -308,7 +323,7 @@ def check(
 
 
 def runnable(findings: Sequence[Finding]) -> bool:
-    """True when every need was found."""
+    """True when every need was found (an optional need may be absent)."""
     return all(f.ok for f in findings)
 
 
