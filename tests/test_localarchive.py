@@ -133,6 +133,30 @@ def test_exit_hangs_up_on_kept_alive_clients_and_joins_every_thread(tmp_path):
         requests.get(server.url + "/server-info", timeout=2)
 
 
+def test_a_client_hanging_up_prints_no_traceback(tmp_path, capfd):
+    """remfile resets its connection once it has the file's size; the server must not
+    print that as an error (it landed in executed notebooks of `databook run`)."""
+    import socket
+    import struct
+
+    path, _ = _file(tmp_path, 150_000)
+    with localarchive.DandiServer(localarchive.Archive()) as server:
+        blob = server.archive.add(PATH, path).asset_id
+        host, port = server.httpd.server_address[:2]
+        for _ in range(3):
+            conn = socket.create_connection((host, port))
+            conn.sendall(f"HEAD /blobs/{blob} HTTP/1.1\r\n"
+                         f"Host: {host}\r\n\r\n".encode())  # fmt: skip
+            conn.recv(4096)
+            # An abortive close (RST), as a client that drops a kept-alive connection.
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+        time.sleep(0.5)
+        requests.get(server.url + "/server-info", timeout=5).raise_for_status()
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "ConnectionResetError" not in err, err
+
+
 def test_unknown_paths_files_and_identifiers_are_named(tmp_path):
     path, _ = _file(tmp_path, 10)
     with pytest.raises(ValueError, match=r"dandiset '0/1' / version 'x' must be"):

@@ -32,6 +32,7 @@ import hashlib
 import json
 import re
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -431,6 +432,12 @@ class _Server(ThreadingHTTPServer):
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(("127.0.0.1", 0), handler)
+
+    def handle_error(self, request, client_address) -> None:
+        # A client hanging up (remfile does, once it has the size) is no server error;
+        # anything else keeps the standard traceback.
+        if not isinstance(sys.exc_info()[1], ConnectionResetError | BrokenPipeError):
+            super().handle_error(request, client_address)
 
     def track(self, conn: socket.socket, add: bool) -> None:
         with self._connections_lock:
