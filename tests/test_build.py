@@ -269,3 +269,40 @@ def test_latex_source_zip_is_self_contained(built_article):
         assert name in names, name
     assert any(n.startswith("tex/files/fig_") for n in names)
     assert (built_article.html / "databook-latex.zip").is_file()
+
+
+def test_every_citation_renders_in_one_form_and_every_reference_has_a_doi(built_article, root):
+    """On every page a citation is a link inside a cite group, "(A et al., 2020; B, 2021)"
+    or "A et al. (2020)"; each bibliography entry links its DOI; the PDF uses one command
+    per kind of citation."""
+    group = re.compile(r'<span class="cite-group (parenthetical|narrative)">(.*?)</span>')
+    link = re.compile(r'<a class="cite" href="#cite-[^"]+"[^>]*>(.*?)</a>')
+    odd = []
+    seen = 0
+    for chapter in _chapters(root):
+        page = (built_article.html / f"{chapter.stem}.html").read_text(encoding="utf-8")
+        body, _, references = page.partition('<section class="references"')
+        grouped = 0
+        for kind, inner in group.findall(body):
+            texts = [re.sub(r"<[^>]+>", "", t) for t in link.findall(inner)]
+            grouped += len(texts)
+            form = (
+                r"^[^()]+, \d{4}[a-z]?$" if kind == "parenthetical" else r"^[^()]+ \(\d{4}[a-z]?\)$"
+            )
+            odd += [f"{chapter.name}: {kind} {t!r}" for t in texts if not re.match(form, t)]
+            if kind == "parenthetical" and not (inner.startswith("(") and inner.endswith(")")):
+                odd.append(f"{chapter.name}: parenthetical group without brackets {inner!r}")
+        total = len(link.findall(body))
+        if total != grouped:
+            odd.append(f"{chapter.name}: {total - grouped} citation(s) outside a cite group")
+        seen += total
+        for entry in re.findall(r'<li id="cite-[^"]+">(.*?)</li>', references, re.S):
+            if 'href="https://doi.org/10.' not in entry:
+                odd.append(f"{chapter.name}: reference without a DOI link: {entry[:80]}")
+    assert seen > 20
+    assert odd == [], "\n".join(odd)
+    tex = "\n".join(
+        p.read_text(encoding="utf-8") for p in (built_article.pdf.parent / "tex").glob("*.tex")
+    )
+    commands = set(re.findall(r"\\(cite[a-z]*)\{", tex))
+    assert "citep" in commands and len(commands - {"citep"}) == 1, commands

@@ -9,8 +9,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,7 +50,7 @@ def text_collisions(fig) -> list[str]:
         for ax in fig.axes:
             if ax is not owner and box.overlaps(ax.get_window_extent(renderer)):
                 problems.append(f"{name} overlaps axes {ax.get_label() or ax}")
-        for other_owner, other_name, other in texts[i + 1 :]:
+        for _, other_name, other in texts[i + 1 :]:
             if box.overlaps(other.get_window_extent(renderer)):
                 problems.append(f"{name} overlaps {other_name}")
     return problems
@@ -70,7 +69,7 @@ def test_helper_sees_a_title_over_a_colour_bar():
     plt.close(fig)
 
 
-def test_rf_maps_titles_clear_the_colour_bars(monkeypatch, tmp_path):
+def test_rf_maps_titles_clear_the_colour_bars():
     module = _script("fig_rf_maps")
     # 200 shuffles: p-values down to 0.005 (below alpha 0.01) in a few seconds.
     fig = module.make_figure(n_shuffles=200)
@@ -78,7 +77,3 @@ def test_rf_maps_titles_clear_the_colour_bars(monkeypatch, tmp_path):
         assert text_collisions(fig) == []
     finally:
         plt.close(fig)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    pytest.main([__file__])
