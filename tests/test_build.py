@@ -306,3 +306,47 @@ def test_every_citation_renders_in_one_form_and_every_reference_has_a_doi(built_
     )
     commands = set(re.findall(r"\\(cite[a-z]*)\{", tex))
     assert "citep" in commands and len(commands - {"citep"}) == 1, commands
+
+
+def test_every_chapter_page_has_the_launch_menu_of_myst_yml(built_article, root):
+    import yaml
+
+    options = yaml.safe_load((root / "myst.yml").read_text(encoding="utf-8"))["site"]["options"]
+    servers = {
+        "Binder": options["launch_binder"],
+        "Colab": options["launch_colab"],
+        "DANDI Hub": options["launch_dandihub"],
+    }
+    for chapter in _chapters(root):
+        page = (built_article.html / f"{chapter.stem}.html").read_text(encoding="utf-8")
+        menu = re.search(r"<summary>Launch</summary>(.*?)</details>", page, re.S)
+        assert menu, f"{chapter.name}: no Launch menu"
+        links = dict(
+            (name, url) for url, name in re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', menu[1])
+        )
+        assert list(links) == list(servers), chapter.name
+        for name, server in servers.items():
+            assert links[name].startswith(server + "/"), (chapter.name, links[name])
+        assert f"chapters/{chapter.stem}" in links["Binder"]
+
+
+def test_pdf_uses_the_vector_file_of_every_figure_that_writes_one(built_article, root):
+    """A figure script writing <name>.pdf beside <name>.png is vector in the PDF: its
+    include points at a PDF, and its axis labels are text pdftotext can read (a raster
+    figure's labels are pixels)."""
+    shown = set()
+    for chapter in _chapters(root):
+        shown |= set(re.findall(r"\.\./figures/(fig_\w+)\.png", chapter.read_text()))
+    vector = {name for name in shown if (root / "figures" / f"{name}.pdf").is_file()}
+    assert "fig_rf_maps" in vector
+    tex = "\n".join(
+        p.read_text(encoding="utf-8") for p in (built_article.pdf.parent / "tex").glob("*.tex")
+    )
+    included = re.findall(r"\\includegraphics(?:\[[^\]]*\])?\{files/([^}]+)\}", tex)
+    as_pdf = [n for n in included if n.endswith(".pdf")]
+    # mystmd names the copy files/<first 20 characters of the name>-<hash>.<ext>
+    assert {n.rsplit("-", 1)[0] for n in as_pdf} == {v[:20] for v in vector}
+    for name in as_pdf:
+        assert (built_article.pdf.parent / "tex" / "files" / name).is_file(), name
+    text = " ".join(_pdftotext(built_article.pdf).split())
+    assert "elevation y (deg)" in text  # an axis label of fig_rf_maps

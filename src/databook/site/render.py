@@ -25,6 +25,7 @@ from pygments.formatters import HtmlFormatter
 
 from databook._atomic import atomic_path
 from databook.site.ast import Renderer
+from databook.site.previews import attach_previews, collect_targets
 from databook.site.provenance import FigureNotes
 
 __all__ = ["Page", "SiteError", "launch_settings", "main", "render_site"]
@@ -367,6 +368,14 @@ def render_site(cdn: str, out: Path, template_dir: Path) -> list[Path]:
     }
     nav = [{"title": p.short_title, "href": p.filename} for p in pages]
     search: list[dict[str, str]] = []
+    # Every page's figures, equations and sections first: a link may point to another page.
+    targets = {
+        page.filename: collect_targets(
+            page.data["mdast"],
+            lambda n=number: Renderer(asset_url=asset_url, page_url=page_url, chapter=n),
+        )
+        for number, page in enumerate(pages, start=1)
+    }
     for number, page in enumerate(pages, start=1):
         _sources(root, out, page)
         if repo and page.location:
@@ -384,6 +393,12 @@ def render_site(cdn: str, out: Path, template_dir: Path) -> list[Path]:
             if label in cite_data
         ]
         body = _cite_previews(body, cite_data)
+        body, previews = attach_previews(
+            body,
+            page.filename,
+            targets,
+            {label: entry.get("html", "") for label, entry in cite_data.items()},
+        )
         missing = [label for label in renderer.cited if label not in cite_data]
         if missing:
             print(f"databook.site: unresolved citations {missing} in {page.slug}", file=sys.stderr)
@@ -395,6 +410,7 @@ def render_site(cdn: str, out: Path, template_dir: Path) -> list[Path]:
             previous=pages[number - 2] if number > 1 else None,
             next=pages[number] if number < len(pages) else None,
             body=body,
+            previews=previews,
             references=references,
             toc=_toc(page.data["mdast"], chapter=number),
             launch=_launch_links(launch, page.location),
