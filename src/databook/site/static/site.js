@@ -81,6 +81,7 @@
     popup.addEventListener("mouseenter", function () { clearTimeout(hideTimer); });
     popup.addEventListener("mouseleave", laterHide);
     document.body.appendChild(popup);
+    if (popup.scrollHeight > popup.clientHeight + 1) popup.classList.add("clipped");
     owner = link;
     link.setAttribute("aria-describedby", popup.id);
     var r = link.getBoundingClientRect();
