@@ -52,7 +52,10 @@ def draw_map(ax, fields, unit, title, truth=None):
     extent = [fields.xs[0] - step / 2, fields.xs[-1] + step / 2]
     extent += [fields.ys[0] - step / 2, fields.ys[-1] + step / 2]
     im = ax.imshow(fields.maps[unit], origin="lower", extent=extent, cmap="viridis")
-    cbar = ax.figure.colorbar(im, ax=ax, shrink=0.8, pad=0.03)
+    # The bar is an inset of the map's own axes, exactly as tall as the map: a bar placed
+    # by the layout grid stood taller than the square map and ran into the panel title.
+    cax = ax.inset_axes([1.04, 0.0, 0.05, 1.0])
+    cbar = ax.figure.colorbar(im, cax=cax)
     cbar.set_label("spikes / presentation")
     if np.isfinite(fields.center[unit, 0]):
         cx, cy = fields.center[unit]
@@ -68,7 +71,8 @@ def draw_map(ax, fields, unit, title, truth=None):
     ax.set_ylabel("elevation y (deg)")
 
 
-def main() -> None:
+def make_figure(n_shuffles: int = N_SHUFFLES):
+    """The six panels, drawn from ``P.asset`` (``n_shuffles`` per unit: fewer for the test)."""
     plots.figure_style()
     with nwb.source(P.asset) as f:
         gabors = nwb.stimulus_table(f, STIMULUS)
@@ -79,7 +83,7 @@ def main() -> None:
         planted = {d["unit"]: d for d in truth["ecephys"]["rf_units"]}
     fields = rf.receptive_fields(
         list(units.spike_times), gabors[X], gabors[Y], gabors[ONSET],
-        window=WINDOW_S, n_shuffles=N_SHUFFLES, seed=SEED, alpha=ALPHA,
+        window=WINDOW_S, n_shuffles=n_shuffles, seed=SEED, alpha=ALPHA,
     )  # fmt: skip
     located = np.flatnonzero(np.isfinite(fields.center[:, 0]))
     if located.size == 0:  # no fit placed a centre: the two most significant units
@@ -95,7 +99,7 @@ def main() -> None:
 
     sim = grid_rf_session(**SUPPRESSED)
     sup = rf.receptive_fields(sim.spikes, sim.x, sim.y, sim.onsets, window=(0.0, 0.25),
-                              n_shuffles=N_SHUFFLES, seed=SEED, alpha=ALPHA)  # fmt: skip
+                              n_shuffles=n_shuffles, seed=SEED, alpha=ALPHA)  # fmt: skip
 
     fig, axes = plt.subplots(2, 3, figsize=(9, 5.9), layout="constrained")
     ax = axes[0, 0]
@@ -146,6 +150,11 @@ def main() -> None:
     ax.legend(loc="lower right", fontsize=7)
     if figureparams.simulated(P.asset):
         plots.watermark(fig, "SIMULATED DATA")
+    return fig
+
+
+def main() -> None:
+    fig = make_figure()
     for name in OUTPUTS:
         plots.save_figure(fig, OUT_DIR / name)
 

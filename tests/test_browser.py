@@ -120,9 +120,71 @@ def test_figure_loads_and_citation_jumps_to_reference(page, site_url):
     assert page.url.endswith("#cite-Siegle2021")
     assert "Survey of spiking" in page.locator("#cite-Siegle2021").inner_text()
     # The citation shows its reference on hover.
-    title = page.locator('a.cite[href="#cite-Siegle2021"]').first.get_attribute("title")
-    assert "Survey of spiking" in title
+    page.locator('a.cite[href="#cite-Siegle2021"]').first.hover()
+    popup = page.locator('.preview[role="tooltip"]')
+    popup.wait_for(state="visible")
+    assert "Survey of spiking" in popup.inner_text()
     assert page.failures == []
+
+
+def test_hover_and_focus_preview_a_figure_an_equation_and_a_citation(page, site_url, root):
+    """Hovering a figure reference shows that figure's image and caption; focusing a
+    citation from the keyboard shows its bibliography entry; Escape hides it."""
+    shots = root / "_build" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{site_url}/05-receptive-fields.html")
+    page.wait_for_load_state("networkidle")
+    popup = page.locator('.preview[role="tooltip"]')
+    link = page.locator("a.xref.figure").first
+    target = link.get_attribute("href").lstrip("#")
+    link.scroll_into_view_if_needed()
+    link.hover()
+    popup.wait_for(state="visible")
+    figure = page.locator(f"figure#{target}")
+    assert popup.locator("img").get_attribute("src") == figure.locator("img").first.get_attribute(
+        "src"
+    )
+    popup.locator("img").evaluate("i => i.decode()")
+    assert popup.locator("img").evaluate("i => i.complete && i.naturalWidth") > 0
+    caption = " ".join(figure.locator("figcaption").inner_text().split())
+    assert caption[:80] in " ".join(popup.inner_text().split())
+    assert link.get_attribute("aria-describedby") == "preview-popup"
+    box, width = popup.bounding_box(), page.viewport_size["width"]
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width
+    page.screenshot(path=str(shots / "preview-figure.png"))
+
+    page.mouse.move(0, 0)
+    popup.wait_for(state="detached")
+    equation = page.locator("a.xref.equation").first
+    equation.hover()
+    popup.wait_for(state="visible")
+    assert popup.locator(".katex").count() >= 1
+
+    page.mouse.move(0, 0)
+    popup.wait_for(state="detached")
+    cite = page.locator('a.cite[href="#cite-Hubel1962"]').first
+    cite.focus()
+    popup.wait_for(state="visible")
+    assert "Receptive fields, binocular interaction" in popup.inner_text()
+    assert "10.1113/jphysiol.1962.sp006837" in popup.inner_text()
+    page.screenshot(path=str(shots / "preview-citation.png"))
+    page.keyboard.press("Escape")
+    popup.wait_for(state="detached")
+    assert page.failures == []
+
+
+def test_without_javascript_references_are_plain_links(browser, site_url):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{site_url}/05-receptive-fields.html")
+    link = page.locator("a.xref.figure").first
+    link.hover()
+    assert page.locator(".preview").count() == 0
+    assert not page.locator(".previews").is_visible()
+    href = link.get_attribute("href")
+    link.click()
+    assert page.url.endswith(href)
+    context.close()
 
 
 def _pages(built_article):

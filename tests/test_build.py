@@ -83,7 +83,7 @@ def test_chapter_page_renders_math_citations_figure_and_computed_values(built_ar
     # Equation: KaTeX markup with its number, and the in-text reference to it.
     assert re.search(r'<div class="math-display" id="eq-psth">.*class="katex', page, re.S)
     assert '<span class="eq-number">(1)</span>' in page
-    assert 'href="#eq-psth">(1)</a>' in page
+    assert re.search(r'href="#eq-psth"[^>]*>\(1\)</a>', page)
     # Citations resolved to author-year text linking to a reference entry with its DOI.
     assert re.search(
         r'<a class="cite" href="#cite-Siegle2021"[^>]*>Siegle <em>et al\.</em>, 2021</a>', page
@@ -106,7 +106,8 @@ def test_web_figure_is_the_built_figure(built_article, root):
     from databook.figures import sha256_file
 
     parsed = _parse(built_article.html / "00-introduction.html")
-    assert len(parsed.images) == 1
+    # One figure; its hover preview (a <template>) shows the same file.
+    assert len(set(parsed.images)) == 1
     assert sha256_file(built_article.html / parsed.images[0]) == sha256_file(
         root / "figures" / "fig_psth_primer.png"
     )
@@ -288,3 +289,84 @@ def test_methods_page_and_pdf_say_how_to_cite_and_the_image(built_article, root)
     # a long digest wraps in the PDF's code output (with a hook arrow): compare unwrapped
     unwrapped = re.sub(r"[\s\u21aa]", "", flat)
     assert re.sub(r"\s", "", f"this build: {image.image}") in unwrapped
+
+
+def test_every_citation_renders_in_one_form_and_every_reference_has_a_doi(built_article, root):
+    """On every page a citation is a link inside a cite group, "(A et al., 2020; B, 2021)"
+    or "A et al. (2020)"; each bibliography entry links its DOI; the PDF uses one command
+    per kind of citation."""
+    group = re.compile(r'<span class="cite-group (parenthetical|narrative)">(.*?)</span>')
+    link = re.compile(r'<a class="cite" href="#cite-[^"]+"[^>]*>(.*?)</a>')
+    odd = []
+    seen = 0
+    for chapter in _chapters(root):
+        page = (built_article.html / f"{chapter.stem}.html").read_text(encoding="utf-8")
+        body, _, references = page.partition('<section class="references"')
+        grouped = 0
+        for kind, inner in group.findall(body):
+            texts = [re.sub(r"<[^>]+>", "", t) for t in link.findall(inner)]
+            grouped += len(texts)
+            form = (
+                r"^[^()]+, \d{4}[a-z]?$" if kind == "parenthetical" else r"^[^()]+ \(\d{4}[a-z]?\)$"
+            )
+            odd += [f"{chapter.name}: {kind} {t!r}" for t in texts if not re.match(form, t)]
+            if kind == "parenthetical" and not (inner.startswith("(") and inner.endswith(")")):
+                odd.append(f"{chapter.name}: parenthetical group without brackets {inner!r}")
+        total = len(link.findall(body))
+        if total != grouped:
+            odd.append(f"{chapter.name}: {total - grouped} citation(s) outside a cite group")
+        seen += total
+        for entry in re.findall(r'<li id="cite-[^"]+">(.*?)</li>', references, re.S):
+            if 'href="https://doi.org/10.' not in entry:
+                odd.append(f"{chapter.name}: reference without a DOI link: {entry[:80]}")
+    assert seen > 20
+    assert odd == [], "\n".join(odd)
+    tex = "\n".join(
+        p.read_text(encoding="utf-8") for p in (built_article.pdf.parent / "tex").glob("*.tex")
+    )
+    commands = set(re.findall(r"\\(cite[a-z]*)\{", tex))
+    assert "citep" in commands and len(commands - {"citep"}) == 1, commands
+
+
+def test_every_chapter_page_has_the_launch_menu_of_myst_yml(built_article, root):
+    import yaml
+
+    options = yaml.safe_load((root / "myst.yml").read_text(encoding="utf-8"))["site"]["options"]
+    servers = {
+        "Binder": options["launch_binder"],
+        "Colab": options["launch_colab"],
+        "DANDI Hub": options["launch_dandihub"],
+    }
+    for chapter in _chapters(root):
+        page = (built_article.html / f"{chapter.stem}.html").read_text(encoding="utf-8")
+        menu = re.search(r"<summary>Launch</summary>(.*?)</details>", page, re.S)
+        assert menu, f"{chapter.name}: no Launch menu"
+        links = dict(
+            (name, url) for url, name in re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', menu[1])
+        )
+        assert list(links) == list(servers), chapter.name
+        for name, server in servers.items():
+            assert links[name].startswith(server + "/"), (chapter.name, links[name])
+        assert f"chapters/{chapter.stem}" in links["Binder"]
+
+
+def test_pdf_uses_the_vector_file_of_every_figure_that_writes_one(built_article, root):
+    """A figure script writing <name>.pdf beside <name>.png is vector in the PDF: its
+    include points at a PDF, and its axis labels are text pdftotext can read (a raster
+    figure's labels are pixels)."""
+    shown = set()
+    for chapter in _chapters(root):
+        shown |= set(re.findall(r"\.\./figures/(fig_\w+)\.png", chapter.read_text()))
+    vector = {name for name in shown if (root / "figures" / f"{name}.pdf").is_file()}
+    assert "fig_rf_maps" in vector
+    tex = "\n".join(
+        p.read_text(encoding="utf-8") for p in (built_article.pdf.parent / "tex").glob("*.tex")
+    )
+    included = re.findall(r"\\includegraphics(?:\[[^\]]*\])?\{files/([^}]+)\}", tex)
+    as_pdf = [n for n in included if n.endswith(".pdf")]
+    # mystmd names the copy files/<first 20 characters of the name>-<hash>.<ext>
+    assert {n.rsplit("-", 1)[0] for n in as_pdf} == {v[:20] for v in vector}
+    for name in as_pdf:
+        assert (built_article.pdf.parent / "tex" / "files" / name).is_file(), name
+    text = " ".join(_pdftotext(built_article.pdf).split())
+    assert "elevation y (deg)" in text  # an axis label of fig_rf_maps

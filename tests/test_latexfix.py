@@ -81,3 +81,46 @@ def test_latex_escape_and_metadata_of_this_project(root):
     meta = metadata(root)
     assert meta["version"] and meta["date"].count("-") == 2
     assert meta["abstract"].startswith("A reproducible article")
+
+
+def test_figure_with_a_pdf_beside_its_png_is_included_as_vector(tmp_path):
+    from databook.latexfix import use_vector_figures
+
+    figures = tmp_path / "figures"
+    files = tmp_path / "tex" / "files"
+    figures.mkdir()
+    files.mkdir(parents=True)
+    # A long name (mystmd keeps 20 characters), a short one without PDF, a stale copy.
+    (figures / "fig_cellmatch_neighbours.png").write_bytes(b"png-1")
+    (figures / "fig_cellmatch_neighbours.pdf").write_bytes(b"%PDF-vector")
+    (figures / "fig_psth.png").write_bytes(b"png-2")
+    (figures / "fig_rf.png").write_bytes(b"png-3")
+    (figures / "fig_rf.pdf").write_bytes(b"%PDF-rf")
+    (files / "fig_cellmatch_neighb-aa11.png").write_bytes(b"png-1")
+    (files / "fig_psth-bb22.png").write_bytes(b"png-2")
+    (files / "fig_rf-cc33.png").write_bytes(b"png-old")
+    tex = tmp_path / "tex" / "chapter.tex"
+    tex.write_text(
+        "\\includegraphics[width=0.7\\linewidth]{files/fig_cellmatch_neighb-aa11.png}\n"
+        "\\includegraphics[width=0.7\\linewidth]{files/fig_psth-bb22.png}\n"
+        "\\includegraphics{files/fig_rf-cc33.png}\n",
+        encoding="utf-8",
+    )
+    assert use_vector_figures(tmp_path / "tex", figures) == 1
+    assert tex.read_text(encoding="utf-8").splitlines() == [
+        "\\includegraphics[width=0.7\\linewidth]{files/fig_cellmatch_neighb-aa11.pdf}",
+        "\\includegraphics[width=0.7\\linewidth]{files/fig_psth-bb22.png}",
+        "\\includegraphics{files/fig_rf-cc33.png}",  # not this build's PNG: left alone
+    ]
+    assert (files / "fig_cellmatch_neighb-aa11.pdf").read_bytes() == b"%PDF-vector"
+    assert use_vector_figures(tmp_path / "tex", tmp_path / "nowhere") == 0
+
+
+def test_figure_pdfs_embed_truetype_not_type3_fonts():
+    """pdflatex keeps a figure PDF's fonts as they are; Type 3 fails the PDF's font check."""
+    from databook import plots
+
+    plots.figure_style()
+    import matplotlib
+
+    assert matplotlib.rcParams["pdf.fonttype"] == 42

@@ -56,7 +56,7 @@ def test_parenthetical_cite_group_and_cited_order(render):
     }
     html = render.render(group)
     assert html == (
-        '<span class="cite-group">(<a class="cite" href="#cite-A2020">A, 2020</a>; '
+        '<span class="cite-group parenthetical">(<a class="cite" href="#cite-A2020">A, 2020</a>; '
         '<a class="cite" href="#cite-B2021">B, 2021</a>)</span>'
     )
     assert render.cited == ["A2020", "B2021"]

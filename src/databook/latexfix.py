@@ -15,8 +15,10 @@ the build on the exported ``.tex`` folder: ``python -m databook.latexfix TEXDIR 
 
 from __future__ import annotations
 
+import filecmp
 import json
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -28,6 +30,7 @@ __all__ = [
     "metadata",
     "mystmd_verbatim_text",
     "notebook_outputs",
+    "use_vector_figures",
     "write_metadata",
 ]
 
@@ -185,13 +188,57 @@ def write_metadata(tex_dir: Path, root: Path) -> Path:
     return path
 
 
+#: ``\includegraphics[...]{files/<stem>-<hash>.png}`` as mystmd writes a figure.
+_GRAPHIC = re.compile(r"(\\includegraphics(?:\[[^\]]*\])?\{)([^{}]+)\.png\}")
+#: mystmd keeps this many characters of an image's file name before "-<hash>".
+_MYSTMD_STEM = 20
+
+
+def use_vector_figures(tex_dir: Path, figures: Path) -> int:
+    """Point each ``\\includegraphics`` of a built figure's PNG at the PDF its script wrote.
+
+    mystmd copies the PNG a chapter shows into ``files/<stem[:20]>-<hash>.png``; the
+    figure is the ``figures/*.png`` with the same bytes, and if its script also wrote
+    ``<stem>.pdf`` that vector file is copied beside the PNG and included instead (the
+    web keeps the PNG). Returns how many inclusions now use a PDF.
+    """
+    if not figures.is_dir():
+        return 0
+    candidates: dict[str, list[Path]] = {}
+    for png in sorted(figures.glob("*.png")):
+        if png.with_suffix(".pdf").is_file():
+            candidates.setdefault(png.stem[:_MYSTMD_STEM], []).append(png)
+    count = 0
+    for tex in sorted(tex_dir.glob("*.tex")):
+        text = tex.read_text(encoding="utf-8")
+
+        def repl(match: re.Match[str]) -> str:
+            nonlocal count
+            name = match[2]
+            copied = tex_dir / f"{name}.png"
+            stem = Path(name).name.rsplit("-", 1)[0]
+            for png in candidates.get(stem, []):
+                if copied.is_file() and filecmp.cmp(copied, png, shallow=False):
+                    shutil.copyfile(png.with_suffix(".pdf"), tex_dir / f"{name}.pdf")
+                    count += 1
+                    return f"{match[1]}{name}.pdf}}"
+            return match[0]
+
+        fixed = _GRAPHIC.sub(repl, text)
+        if fixed != text:
+            tex.write_text(fixed, encoding="utf-8")
+    return count
+
+
 def fix_tree(tex_dir: Path, root: Path) -> int:
-    """Fix every ``.tex`` in ``tex_dir`` from the chapters of the project at ``root``."""
+    """Fix every ``.tex`` in ``tex_dir`` from the chapters of the project at ``root``
+    (code listings, outputs, vector figures); return how many listings changed."""
     code, outputs = _originals(
         sorted((root / "chapters").glob("*.md")),
         sorted((root / "_build" / "execute").glob("*.ipynb")),
     )
     write_metadata(tex_dir, root)
+    use_vector_figures(tex_dir, root / "figures")
     texs = [t for t in sorted(tex_dir.glob("*.tex")) if t.name != "databook-meta.tex"]
     return sum(fix_file(tex, code, outputs) for tex in texs)
 

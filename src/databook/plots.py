@@ -42,6 +42,9 @@ _STYLE = {
     "ytick.labelsize": 8,
     "svg.hashsalt": "databook",
     "path.simplify": False,
+    # PDF figures go into the article as vector graphics: TrueType glyphs (not Type 3),
+    # so the PDF's fonts are embedded outlines and their text can be searched.
+    "pdf.fonttype": 42,
 }
 
 

@@ -1,4 +1,5 @@
-"""Planted bugs in the site renderer, the LaTeX repair and the watermark (issue 18)."""
+"""Planted bugs in the site renderer, previews, launch menu, LaTeX repair, figure layout
+and the watermark (issue 18)."""
 
 MUTATIONS = [
     {
@@ -47,5 +48,102 @@ MUTATIONS = [
         "tests": [
             "tests/test_site.py::test_default_watermark_stays_clear_of_every_panel_and_label"
         ],
+    },
+    {
+        "name": "preview-xref-not-linked",
+        "file": "src/databook/site/previews.py",
+        "old": """href="{match[2]}" data-preview="{preview}">'""",
+        "new": """href="{match[2]}">'""",
+        "tests": [
+            "tests/test_site_previews.py::test_links_name_their_preview_and_the_page_carries_each_once"
+        ],
+    },
+    {
+        "name": "preview-keeps-links-and-ids",
+        "file": "src/databook/site/previews.py",
+        "old": 'return _ID_ATTR.sub("", _ANCHOR_TAG.sub("", fragment))',
+        "new": "return fragment",
+        "tests": [
+            "tests/test_site_previews.py::test_targets_hold_figure_thumbnail_and_caption_equation_and_section",
+            "tests/test_site_previews.py::test_links_name_their_preview_and_the_page_carries_each_once",
+        ],
+    },
+    {
+        "name": "preview-section-without-its-paragraph",
+        "file": "src/databook/site/previews.py",
+        "old": 'if kind == "paragraph" and not in_figure and pending:',
+        "new": "if False:",
+        "tests": [
+            "tests/test_site_previews.py::test_targets_hold_figure_thumbnail_and_caption_equation_and_section"
+        ],
+    },
+    {
+        "name": "preview-figure-without-thumbnail",
+        "file": "src/databook/site/previews.py",
+        "old": """parts.append(f'<img src="{src}" alt="" class="preview-image">')""",
+        "new": "pass",
+        "tests": [
+            "tests/test_site_previews.py::test_targets_hold_figure_thumbnail_and_caption_equation_and_section"
+        ],
+    },
+    {
+        "name": "launch-branch-ignored",
+        "file": "src/databook/site/render.py",
+        "old": '"branch": str(options.get("launch_branch") or "main")',
+        "new": '"branch": "main"',
+        "tests": ["tests/test_site_launch.py::test_changing_myst_yml_changes_the_launch_links"],
+    },
+    {
+        "name": "launch-empty-server-keeps-button",
+        "file": "src/databook/site/render.py",
+        "old": "if settings.get(option)\n",
+        "new": "if option in settings\n",
+        "tests": ["tests/test_site_launch.py::test_changing_myst_yml_changes_the_launch_links"],
+    },
+    {
+        "name": "launch-repository-from-pyproject-only",
+        "file": "src/databook/site/render.py",
+        "old": 'repo = str(projects[0].get("github") or "").rstrip("/")',
+        "new": 'repo = ""',
+        "tests": ["tests/test_site_launch.py::test_changing_myst_yml_changes_the_launch_links"],
+    },
+    {
+        "name": "site-bare-narrative-cite-unwrapped",
+        "file": "src/databook/site/ast.py",
+        "old": """return f'<span class="cite-group narrative">{self._cite_link(node)}</span>'""",
+        "new": "return self._cite_link(node)",
+        "tests": ["tests/test_citations.py::test_narrative_cite_renders_the_same_bare_or_grouped"],
+    },
+    {
+        "name": "latexfix-vector-figure-not-used",
+        "file": "src/databook/latexfix.py",
+        "old": 'return f"{match[1]}{name}.pdf}}"',
+        "new": "return match[0]",
+        "tests": [
+            "tests/test_latexfix.py::test_figure_with_a_pdf_beside_its_png_is_included_as_vector"
+        ],
+    },
+    {
+        "name": "latexfix-vector-figure-by-name-only",
+        "file": "src/databook/latexfix.py",
+        "old": "if copied.is_file() and filecmp.cmp(copied, png, shallow=False):",
+        "new": "if copied.is_file():",
+        "tests": [
+            "tests/test_latexfix.py::test_figure_with_a_pdf_beside_its_png_is_included_as_vector"
+        ],
+    },
+    {
+        "name": "figure-pdf-type3-fonts",
+        "file": "src/databook/plots.py",
+        "old": '"pdf.fonttype": 42,',
+        "new": '"pdf.fonttype": 3,',
+        "tests": ["tests/test_latexfix.py::test_figure_pdfs_embed_truetype_not_type3_fonts"],
+    },
+    {
+        "name": "rf-maps-colour-bar-from-layout-grid",
+        "file": "figures_src/fig_rf_maps.py",
+        "old": "cbar = ax.figure.colorbar(im, cax=cax)",
+        "new": "cbar = ax.figure.colorbar(im, ax=ax, shrink=0.8, pad=0.03)",
+        "tests": ["tests/test_figure_layout.py::test_rf_maps_titles_clear_the_colour_bars"],
     },
 ]

@@ -273,12 +273,19 @@ class Renderer:
         return f'<a class="xref {escape(node.get("kind", ""))}" href="{escape(href)}">{inner}</a>'
 
     def _citeGroup(self, node: Node) -> str:
-        parts = [self.render(child) for child in node.get("children", [])]
+        parts = [self._cite_link(child) for child in node.get("children", [])]
         if node.get("kind") == "parenthetical":
-            return f'<span class="cite-group">({"; ".join(parts)})</span>'
-        return f'<span class="cite-group">{", ".join(parts)}</span>'
+            return f'<span class="cite-group parenthetical">({"; ".join(parts)})</span>'
+        return f'<span class="cite-group narrative">{", ".join(parts)}</span>'
 
     def _cite(self, node: Node) -> str:
+        # mystmd gives ``@key`` as a bare cite and {cite:t} as a one-cite narrative group:
+        # both read "Author (Year)", so both get the same markup and style.
+        return f'<span class="cite-group narrative">{self._cite_link(node)}</span>'
+
+    def _cite_link(self, node: Node) -> str:
+        if node.get("type") != "cite":
+            return self.render(node)
         label = node.get("label", "")
         if label and label not in self.cited:
             self.cited.append(label)

@@ -16,6 +16,7 @@ import os
 import shutil
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -26,9 +27,10 @@ from pygments.formatters import HtmlFormatter
 
 from databook._atomic import atomic_path
 from databook.site.ast import Renderer
+from databook.site.previews import attach_previews, collect_targets
 from databook.site.provenance import FigureNotes
 
-__all__ = ["Page", "SiteError", "main", "render_site"]
+__all__ = ["Page", "SiteError", "launch_settings", "main", "render_site"]
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -178,26 +180,55 @@ def _version(root: Path) -> str:
         return str(meta.get("project", {}).get("version", ""))
 
 
-def _launch_links(repo: str, location: str) -> list[dict[str, str]]:
+#: Launch targets: the site option (myst.yml ``site.options``) holding each one's server.
+LAUNCH_OPTIONS = {
+    "Binder": "launch_binder",
+    "Colab": "launch_colab",
+    "DANDI Hub": "launch_dandihub",
+}
+
+
+def launch_settings(config: dict[str, Any], root: Path | None = None) -> dict[str, str]:
+    """Repository, branch and launch servers from mystmd's site config (``config.json``).
+
+    They come from ``myst.yml``: the repository is ``project.github`` (a key mystmd knows),
+    the branch and servers are ``site.options.launch_*`` (declared in
+    ``templates/site/template.yml``). A server left empty or absent drops its button;
+    without ``project.github`` the repository falls back to pyproject's ``Source``.
+    """
+    options = config.get("options") or {}
+    projects = config.get("projects") or [{}]
+    repo = str(projects[0].get("github") or "").rstrip("/")
+    if not repo and root is not None:
+        repo = _repository(root)
+    settings = {"repository": repo, "branch": str(options.get("launch_branch") or "main")}
+    for option in LAUNCH_OPTIONS.values():
+        settings[option] = str(options.get(option) or "").rstrip("/")
+    return settings
+
+
+def _launch_links(settings: dict[str, str], location: str) -> list[dict[str, str]]:
     """Binder, Colab and DANDI Hub links for a chapter of a GitHub repository."""
+    repo = settings.get("repository", "")
     if not repo.startswith("https://github.com/") or not location:
         return []
     slug = repo.removeprefix("https://github.com/")
+    branch = settings.get("branch") or "main"
     notebook = str(PurePosixPath(location).with_suffix(".ipynb"))
     name = slug.rsplit("/", 1)[-1]
+    quoted = urllib.parse.quote
+    urls = {
+        "Binder": f"/v2/gh/{slug}/{quoted(branch, safe='')}?labpath={quoted(location)}",
+        "Colab": f"/github/{slug}/blob/{quoted(branch)}/{quoted(notebook)}",
+        "DANDI Hub": (
+            f"/user-redirect/git-pull?repo={quoted(repo, safe='')}&branch={quoted(branch, safe='')}"
+            f"&urlpath={quoted(f'lab/tree/{name}/{location}', safe='')}"
+        ),
+    }
     return [
-        {"name": "Binder", "url": f"https://mybinder.org/v2/gh/{slug}/HEAD?labpath={location}"},
-        {
-            "name": "Colab",
-            "url": f"https://colab.research.google.com/github/{slug}/blob/main/{notebook}",
-        },
-        {
-            "name": "DANDI Hub",
-            "url": (
-                "https://hub.dandiarchive.org/user-redirect/git-pull?repo="
-                f"{repo}&branch=main&urlpath=lab/tree/{name}/{location}"
-            ),
-        },
+        {"name": target, "url": settings[option] + urls[target]}
+        for target, option in LAUNCH_OPTIONS.items()
+        if settings.get(option)
     ]
 
 
@@ -312,7 +343,8 @@ def render_site(cdn: str, out: Path, template_dir: Path) -> list[Path]:
     written: list[Path] = []
     root = _project_root(template_dir)
     figure_note = FigureNotes.from_project(root) if root else None
-    repo = _repository(root)
+    launch = launch_settings(config, root)
+    repo = launch["repository"]
     affiliations = {a.get("id"): a.get("name", "") for a in project.get("affiliations", [])}
     site = {
         "title": project.get("title") or config.get("title") or "databook",
@@ -338,11 +370,19 @@ def render_site(cdn: str, out: Path, template_dir: Path) -> list[Path]:
     }
     nav = [{"title": p.short_title, "href": p.filename} for p in pages]
     search: list[dict[str, str]] = []
+    # Every page's figures, equations and sections first: a link may point to another page.
+    targets = {
+        page.filename: collect_targets(
+            page.data["mdast"],
+            lambda n=number: Renderer(asset_url=asset_url, page_url=page_url, chapter=n),
+        )
+        for number, page in enumerate(pages, start=1)
+    }
     for number, page in enumerate(pages, start=1):
         _sources(root, out, page)
         if repo and page.location:
-            page.source_url = f"{repo}/blob/main/{page.location}"
-            page.edit_url = f"{repo}/edit/main/{page.location}"
+            page.source_url = f"{repo}/blob/{launch['branch']}/{page.location}"
+            page.edit_url = f"{repo}/edit/{launch['branch']}/{page.location}"
         renderer = Renderer(
             asset_url=asset_url, page_url=page_url, chapter=number, figure_note=figure_note
         )
@@ -355,6 +395,12 @@ def render_site(cdn: str, out: Path, template_dir: Path) -> list[Path]:
             if label in cite_data
         ]
         body = _cite_previews(body, cite_data)
+        body, previews = attach_previews(
+            body,
+            page.filename,
+            targets,
+            {label: entry.get("html", "") for label, entry in cite_data.items()},
+        )
         missing = [label for label in renderer.cited if label not in cite_data]
         if missing:
             print(f"databook.site: unresolved citations {missing} in {page.slug}", file=sys.stderr)
@@ -366,9 +412,10 @@ def render_site(cdn: str, out: Path, template_dir: Path) -> list[Path]:
             previous=pages[number - 2] if number > 1 else None,
             next=pages[number] if number < len(pages) else None,
             body=body,
+            previews=previews,
             references=references,
             toc=_toc(page.data["mdast"], chapter=number),
-            launch=_launch_links(repo, page.location),
+            launch=_launch_links(launch, page.location),
         )
         target = out / page.filename
         _write(target, html)

@@ -59,6 +59,47 @@
     });
   }
 
+  /* Hover previews: a link with data-preview shows its <template> (written at build time)
+     beside it on hover or keyboard focus; Escape, leaving or blurring hides it. */
+  var popup = null, owner = null, hideTimer = null;
+  function hidePreview() {
+    clearTimeout(hideTimer);
+    if (popup) { popup.remove(); popup = null; }
+    if (owner) { owner.removeAttribute("aria-describedby"); owner = null; }
+  }
+  function showPreview(link) {
+    clearTimeout(hideTimer);
+    if (owner === link) return;
+    var template = document.getElementById(link.dataset.preview);
+    if (!template || !template.content) return;
+    hidePreview();
+    popup = document.createElement("div");
+    popup.className = "preview";
+    popup.id = "preview-popup";
+    popup.setAttribute("role", "tooltip");
+    popup.appendChild(template.content.cloneNode(true));
+    popup.addEventListener("mouseenter", function () { clearTimeout(hideTimer); });
+    popup.addEventListener("mouseleave", laterHide);
+    document.body.appendChild(popup);
+    if (popup.scrollHeight > popup.clientHeight + 1) popup.classList.add("clipped");
+    owner = link;
+    link.setAttribute("aria-describedby", popup.id);
+    var r = link.getBoundingClientRect();
+    var width = popup.offsetWidth, height = popup.offsetHeight;
+    var left = Math.min(Math.max(8, r.left), document.documentElement.clientWidth - width - 8);
+    var below = r.bottom + 6 + height < window.innerHeight || r.top < height + 6;
+    popup.style.left = (window.scrollX + Math.max(8, left)) + "px";
+    popup.style.top = (window.scrollY + (below ? r.bottom + 6 : r.top - height - 6)) + "px";
+  }
+  function laterHide() { clearTimeout(hideTimer); hideTimer = setTimeout(hidePreview, 250); }
+  function previewLink(target) { return target.closest ? target.closest("a[data-preview]") : null; }
+  document.querySelectorAll("a[data-preview][title]").forEach(function (a) { a.removeAttribute("title"); });
+  document.addEventListener("mouseover", function (e) { var a = previewLink(e.target); if (a) showPreview(a); });
+  document.addEventListener("mouseout", function (e) { var a = previewLink(e.target); if (a && a === owner) laterHide(); });
+  document.addEventListener("focusin", function (e) { var a = previewLink(e.target); if (a) showPreview(a); });
+  document.addEventListener("focusout", function (e) { if (previewLink(e.target) === owner) hidePreview(); });
+  document.addEventListener("keydown", function (e) { if (e.key === "Escape") hidePreview(); });
+
   /* Full-text search over search-index.json (written at build time). */
   var index = null;
   function load() {
