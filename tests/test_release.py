@@ -355,6 +355,59 @@ def test_diff_comment_body_from_two_real_provenance_sets(tmp_path, monkeypatch):
     assert same.returncode == 0 and "fig_a" not in same.stdout
 
 
+def test_notebooks_branch_holds_the_chapters_colab_opens(tmp_path):
+    """pages.yml's step: the built site's chapter notebooks become the one commit of the
+    notebooks branch, at the paths the Colab link names (chapters/NN-slug.ipynb)."""
+    sources = tmp_path / "_sources"
+    sources.mkdir()
+    for stem in ("00-introduction", "05-receptive-fields"):
+        (sources / f"{stem}.ipynb").write_text('{"cells": [], "nbformat": 4}')
+    (sources / "05-receptive-fields.md").write_text("# not a notebook\n")
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "--quiet", "--bare", str(remote)], check=True)
+    script = ROOT / "scripts" / "ci" / "push-notebooks.sh"
+
+    def files() -> list[str]:
+        listed = subprocess.run(
+            ["git", "-C", str(remote), "ls-tree", "-r", "--name-only", "notebooks"],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        return listed.stdout.split()
+
+    proc = subprocess.run(["bash", str(script), str(sources), str(remote), "notebooks"],
+                          capture_output=True, text=True)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert files() == [
+        "README.md",
+        "chapters/00-introduction.ipynb",
+        "chapters/05-receptive-fields.ipynb",
+    ]
+    (sources / "00-introduction.ipynb").unlink()  # a chapter removed on main goes too
+    subprocess.run(["bash", str(script), str(sources), str(remote), "notebooks"], check=True,
+                   capture_output=True)  # fmt: skip
+    assert files() == ["README.md", "chapters/05-receptive-fields.ipynb"]
+    log = subprocess.run(["git", "-C", str(remote), "rev-list", "--count", "notebooks"],
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    assert log.stdout.strip() == "1"  # one commit, replaced each time
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    proc = subprocess.run(["bash", str(script), str(empty), str(remote), "notebooks"],
+                          capture_output=True, text=True)  # fmt: skip
+    assert proc.returncode != 0 and "no chapter notebooks" in proc.stderr
+
+
+def test_pages_workflow_pushes_the_branch_the_colab_link_opens():
+    workflow = yaml.safe_load((ROOT / ".github/workflows/pages.yml").read_text())
+    options = yaml.safe_load((ROOT / "myst.yml").read_text())["site"]["options"]
+    job = workflow["jobs"]["notebooks"]
+    assert job["permissions"] == {"actions": "read", "contents": "write"}
+    run = "\n".join(step.get("run", "") for step in job["steps"])
+    assert "scripts/ci/push-notebooks.sh" in run
+    assert run.rstrip().endswith(f" {options['launch_notebooks_branch']}")
+    build = workflow["jobs"]["build"]
+    assert "contents: write" not in yaml.safe_dump(build["permissions"])
+
+
 # --- citation and version --------------------------------------------------------------------
 
 

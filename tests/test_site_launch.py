@@ -50,7 +50,8 @@ def test_myst_yml_configures_binder_colab_and_dandi_hub(myst):
     assert links == {
         "Binder": "https://mybinder.org/v2/gh/databook-org/databook/main"
         "?labpath=chapters/05-receptive-fields.md",
-        "Colab": "https://colab.research.google.com/github/databook-org/databook/blob/main/"
+        # Colab opens .ipynb files only: pages.yml pushes the chapters' to this branch.
+        "Colab": "https://colab.research.google.com/github/databook-org/databook/blob/notebooks/"
         "chapters/05-receptive-fields.ipynb",
         "DANDI Hub": "https://hub.dandiarchive.org/user-redirect/git-pull?repo="
         "https%3A%2F%2Fgithub.com%2Fdatabook-org%2Fdatabook&branch=main"
@@ -71,6 +72,11 @@ def test_changing_myst_yml_changes_the_launch_links(myst):
     assert "repo=https%3A%2F%2Fgithub.com%2Fsomeone%2Ffork&branch=review" in links["DANDI Hub"]
     del options["launch_dandihub"]
     assert set(_links(changed)) == {"Binder"}
+    options["launch_colab"] = "https://colab.example.org"
+    options["launch_notebooks_branch"] = "nb"
+    assert _links(changed)["Colab"] == (
+        "https://colab.example.org/github/someone/fork/blob/nb/chapters/05-receptive-fields.ipynb"
+    )
 
 
 def test_template_declares_every_launch_option_used_in_myst_yml(myst):
@@ -78,7 +84,13 @@ def test_template_declares_every_launch_option_used_in_myst_yml(myst):
     template = yaml.safe_load((ROOT / "templates/site/template.yml").read_text(encoding="utf-8"))
     declared = {option["id"] for option in template.get("options", [])}
     used = set(myst["site"]["options"])
-    assert {"launch_branch", "launch_binder", "launch_colab", "launch_dandihub"} <= used
+    assert {
+        "launch_branch",
+        "launch_binder",
+        "launch_colab",
+        "launch_notebooks_branch",
+        "launch_dandihub",
+    } <= used
     assert used <= declared
 
 

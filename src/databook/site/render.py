@@ -192,7 +192,7 @@ def launch_settings(config: dict[str, Any], root: Path | None = None) -> dict[st
     """Repository, branch and launch servers from mystmd's site config (``config.json``).
 
     They come from ``myst.yml``: the repository is ``project.github`` (a key mystmd knows),
-    the branch and servers are ``site.options.launch_*`` (declared in
+    the branches and servers are ``site.options.launch_*`` (declared in
     ``templates/site/template.yml``). A server left empty or absent drops its button;
     without ``project.github`` the repository falls back to pyproject's ``Source``.
     """
@@ -201,7 +201,11 @@ def launch_settings(config: dict[str, Any], root: Path | None = None) -> dict[st
     repo = str(projects[0].get("github") or "").rstrip("/")
     if not repo and root is not None:
         repo = _repository(root)
-    settings = {"repository": repo, "branch": str(options.get("launch_branch") or "main")}
+    settings = {
+        "repository": repo,
+        "branch": str(options.get("launch_branch") or "main"),
+        "notebooks_branch": str(options.get("launch_notebooks_branch") or "notebooks"),
+    }
     for option in LAUNCH_OPTIONS.values():
         settings[option] = str(options.get(option) or "").rstrip("/")
     return settings
@@ -214,12 +218,14 @@ def _launch_links(settings: dict[str, str], location: str) -> list[dict[str, str
         return []
     slug = repo.removeprefix("https://github.com/")
     branch = settings.get("branch") or "main"
+    notebooks = settings.get("notebooks_branch") or "notebooks"
     notebook = str(PurePosixPath(location).with_suffix(".ipynb"))
     name = slug.rsplit("/", 1)[-1]
     quoted = urllib.parse.quote
     urls = {
         "Binder": f"/v2/gh/{slug}/{quoted(branch, safe='')}?labpath={quoted(location)}",
-        "Colab": f"/github/{slug}/blob/{quoted(branch)}/{quoted(notebook)}",
+        # Colab opens notebooks only; pages.yml pushes chapters/*.ipynb to this branch.
+        "Colab": f"/github/{slug}/blob/{quoted(notebooks)}/{quoted(notebook)}",
         "DANDI Hub": (
             f"/user-redirect/git-pull?repo={quoted(repo, safe='')}&branch={quoted(branch, safe='')}"
             f"&urlpath={quoted(f'lab/tree/{name}/{location}', safe='')}"
