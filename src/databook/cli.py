@@ -347,11 +347,16 @@ def run(
 ) -> None:
     """Run CHAPTER (e.g. 04) on an NWB file and write the executed notebook, HTML, figures.
 
+    The chapter's figures are drawn from the same file with the same -p values (figures
+    that compare with the demo's planted answers are skipped for other files). Ask
+    `databook inspect FILE` first which -p options a file needs.
+
     \b
     Examples:
       databook run 04                              # the article's own demo session
       databook run 04 --nwb sub-4_ses-4.nwb -p stimulus_name encoding_table
       databook run 06 --nwb https://dandiarchive.s3.amazonaws.com/blobs/...
+      databook run 08 --nwb day1.nwb -p day2_asset day2.nwb -p image_name meanImg
     """
     from databook.run import parse_value, resolve_source, run_chapter
 
