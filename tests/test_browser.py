@@ -58,7 +58,7 @@ def page(browser, site_url):
     page = context.new_page()
     page.failures = []
     page.on("console", lambda m: m.type == "error" and page.failures.append(m.text))
-    page.on("requestfailed", lambda r: page.failures.append(f"failed {r.url}"))
+    page.on("requestfailed", lambda r: page.failures.append(f"failed {r.url} ({r.failure})"))
     page.on("response", lambda r: r.status >= 400 and page.failures.append(f"{r.status} {r.url}"))
     # Nothing may leave the machine: abort any request that is not to our server.
     page.route(
@@ -379,4 +379,7 @@ def test_every_figure_shows_its_provenance_under_the_caption_and_expands(
     for chapter in (root / "chapters").glob("[0-9][0-9]-*.md"):
         chapters |= set(re.findall(r"\.\./figures/(fig_\w+)\.png", chapter.read_text()))
     assert chapters and shown == chapters
-    assert page.failures == []
+    # Opening each record scrolls lazy images into view; moving to the next page cancels
+    # those still loading (net::ERR_ABORTED), which is no fault of the site. A missing
+    # file is a 404 and still fails.
+    assert [f for f in page.failures if not f.endswith("(net::ERR_ABORTED)")] == []
