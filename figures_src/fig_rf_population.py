@@ -82,8 +82,9 @@ def draw_centres(fig, ax, fields, located, depth, areas, n_units):
     ax.set_title(f"(a) {located.size} of {n_units} units: centres, 1 sigma", loc="left")
 
 
-def draw_null(ax, p_values, label, null):
-    """Cumulative p-values of ``p_values`` and of the simulated null units, log-log."""
+def draw_null(ax, p_values, label, null, legend=None):
+    """Cumulative p-values of ``p_values`` and of the simulated null units, log-log;
+    ``legend``: keyword arguments of its legend."""
     u = np.linspace(0, 1, 101)
     ax.plot(u, u, color="0.5", lw=1, label="uniform (calibrated)")
     for p, name, color in ((p_values, label, "#0072B2"),
@@ -98,7 +99,8 @@ def draw_null(ax, p_values, label, null):
     ax.axvline(ALPHA, color=plots.COLORS["truth"], ls="--", lw=1)
     ax.set_xlabel("shuffle-test p-value")
     ax.set_ylabel("fraction of units with p at most")
-    ax.legend(loc="lower right", fontsize=7, frameon=True, framealpha=1, edgecolor="none")
+    ax.legend(**(legend or dict(loc="lower right", fontsize=7, frameon=True, framealpha=1,
+                                edgecolor="none")))  # fmt: skip
 
 
 def real_data(fields, located, depth, areas, n_units, null) -> None:
@@ -173,24 +175,9 @@ def main() -> None:
     ax.legend(loc="upper left")
     ax.set_aspect("equal")
 
-    ax = axes[1, 1]
-    u = np.linspace(0, 1, 101)
-    ax.plot(u, u, color="0.5", lw=1, label="uniform (calibrated)")
-    for p, label, color in (
-        (fields.p_value[without], f"demo, no planted field (n = {without.size})", "#0072B2"),
-        (null.p_value, f"simulated null (n = {null.p_value.size})", "#009E73"),
-    ):
-        ax.step(np.sort(p), np.arange(1, p.size + 1) / p.size, where="post", color=color,
-                label=f"{label}: {np.mean(p < ALPHA):.1%} < {ALPHA:g}")  # fmt: skip
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlim(5e-4, 1)
-    ax.set_ylim(1e-3, 1.05)
-    ax.axvline(ALPHA, color=plots.COLORS["truth"], ls="--", lw=1)
-    ax.set_xlabel("shuffle-test p-value")
-    ax.set_ylabel("fraction of units with p at most")
-    ax.set_title("(d) false alarms: units without a field", loc="left")
-    ax.legend(loc="upper left", fontsize=7)
+    draw_null(axes[1, 1], fields.p_value[without], f"demo, no planted field (n = {without.size})",
+              null, legend=dict(loc="upper left", fontsize=7))  # fmt: skip
+    axes[1, 1].set_title("(d) false alarms: units without a field", loc="left")
     if figureparams.simulated(P.asset):
         plots.watermark(fig, "SIMULATED DATA")
     for name in OUTPUTS[:2]:
