@@ -46,7 +46,7 @@ PARAMETERS = {
     "lfp_length_s": 1.0,
 }
 P = figureparams.load(PARAMETERS, script=__file__)
-ASSET = "allen-vc-ecephys-754829445" if MODE == "dandi" and P.asset == "demo-ecephys" else P.asset
+ASSET = P.asset
 STIMULUS = P.stimulus
 LFP_START_S, LFP_LENGTH_S = P.lfp_start_s, P.lfp_length_s
 LFP_READ = f"{LFP_LENGTH_S:g} s of LFP"  # the name of the LFP read in the JSON

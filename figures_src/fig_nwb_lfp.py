@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import textwrap
 from pathlib import Path
 
@@ -26,7 +25,6 @@ INPUTS = ["demo-ecephys"]
 
 HERE = Path(__file__).resolve().parent
 OUT_DIR = plots.figure_dir(HERE.parent / "figures")
-MODE = os.environ.get("DATABOOK_DATA", "demo")
 # Chapter 1's parameters of the same names; `databook run 01 --nwb FILE -p ...` passes its own.
 PARAMETERS = {
     "asset": "demo-ecephys",
@@ -35,7 +33,7 @@ PARAMETERS = {
     "lfp_length_s": 1.0,
 }
 P = figureparams.load(PARAMETERS, script=__file__)
-ASSET = "allen-vc-ecephys-754829445" if MODE == "dandi" and P.asset == "demo-ecephys" else P.asset
+ASSET = P.asset
 LFP_START_S, LFP_LENGTH_S = P.lfp_start_s, P.lfp_length_s
 STIMULUS = P.stimulus
 TRACE_EVERY = 4  # left panel: every 4th channel as a trace

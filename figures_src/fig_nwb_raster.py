@@ -16,7 +16,6 @@ Run alone: ``python figures_src/fig_nwb_raster.py`` writes ``figures/fig_nwb_ras
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -30,7 +29,6 @@ INPUTS = ["demo-ecephys"]
 
 HERE = Path(__file__).resolve().parent
 OUT_DIR = plots.figure_dir(HERE.parent / "figures")
-MODE = os.environ.get("DATABOOK_DATA", "demo")
 # Chapter 1's parameters of the same names; `databook run 01 --nwb FILE -p ...` passes its own.
 PARAMETERS = {
     "asset": "demo-ecephys",
@@ -39,7 +37,7 @@ PARAMETERS = {
     "raster_length_s": 60.0,
 }
 P = figureparams.load(PARAMETERS, script=__file__)
-ASSET = "allen-vc-ecephys-754829445" if MODE == "dandi" and P.asset == "demo-ecephys" else P.asset
+ASSET = P.asset
 RASTER_START_S, RASTER_LENGTH_S = P.raster_start_s, P.raster_length_s
 STIMULUS_COLORS = [plots.COLORS["stimulus"], plots.COLORS["response"], plots.COLORS["tagged"]]
 

@@ -186,9 +186,12 @@ def test_server_down_is_reported_fast_and_cached_assets_still_open(server, pinne
         assert len(nwb.units) == 120
 
 
-def test_unpinned_entry_fails_at_once_and_says_how_to_pin(root, tmp_path):
-    lock = load_lock(root / "assets.lock")
-    real = lock["allen-vc-ecephys-754829445"]
+def test_unpinned_entry_fails_at_once_and_says_how_to_pin(tmp_path):
+    real = assets.Asset(
+        key="allen-vc-ecephys-754829445",
+        dandiset="000021",
+        path="sub-726298249/sub-726298249_ses-754829445.nwb",
+    )
     assert not real.is_resolved
     with pytest.raises(AssetNotPinnedError, match="databook pin 000021/VERSION/sub-726298249"):
         assets.fetch(real, cache=tmp_path)

@@ -31,18 +31,20 @@ WRITES = (
 
 
 def test_figures_then_verify(tmp_path):
-    root = _project(tmp_path, WRITES)
+    root = _project(tmp_path, 'DATA = "dandi"\n' + WRITES)
     runner = CliRunner()
+    result = runner.invoke(cli.main, ["figures", "--root", str(root)])
+    assert result.exit_code == 0, result.output
+    assert "0 figure(s) built, 0 up to date" in result.output  # a real-data figure
     result = runner.invoke(cli.main, ["figures", "--root", str(root), "--data", "dandi"])
     assert result.exit_code == 0, result.output
     assert "1 figure(s) built, 0 up to date" in result.output
     assert (root / "figures" / "x.txt").read_text() == "dandi"
     verify = ["verify", "--root", str(root), "--data", "dandi"]
     assert runner.invoke(cli.main, verify).exit_code == 0
-    # Built from real data, the figure is stale for a demo build, and verify says why.
+    # A demo build has no real-data figure to be stale; its outputs are still checked.
     result = runner.invoke(cli.main, ["verify", "--root", str(root), "--data", "demo"])
-    assert result.exit_code == 1
-    assert "fig_x: stale: data mode dandi -> demo" in result.output
+    assert result.exit_code == 0, result.output
     (root / "figures" / "x.txt").write_text("changed")
     result = runner.invoke(cli.main, verify)
     assert result.exit_code == 1
@@ -98,7 +100,8 @@ def test_console_script_and_fast_import():
 
 
 def test_build_in_dandi_mode_refuses_unpinned_inputs_before_running(tmp_path):
-    root = _project(tmp_path, "OUTPUTS = ['x.txt']\nINPUTS = ['allen']\nraise SystemExit(1)\n")
+    script = "DATA = 'dandi'\nOUTPUTS = ['x.txt']\nINPUTS = ['allen']\nraise SystemExit(1)\n"
+    root = _project(tmp_path, script)
     result = CliRunner().invoke(cli.main, ["build", "--root", str(root), "--data", "dandi"])
     assert result.exit_code == 1
     assert "allen (000021/?/sub-1/sub-1_ses-2.nwb): not pinned" in result.output
@@ -106,46 +109,57 @@ def test_build_in_dandi_mode_refuses_unpinned_inputs_before_running(tmp_path):
     assert not (root / "figures").exists()
 
 
-def test_dandi_build_fails_even_when_no_figure_declares_the_unpinned_asset(tmp_path):
-    """The simulated article must never come out of a build asked for real data."""
+def test_dandi_build_without_any_real_data_figure_is_refused(tmp_path):
+    """A build asked for real data must never come out as the simulated article alone."""
     root = _project(tmp_path, WRITES)
     result = CliRunner().invoke(cli.main, ["build", "--root", str(root), "--data", "dandi"])
     assert result.exit_code == 1
-    assert "--data dandi needs every real asset pinned and downloaded; 1 of 1" in result.output
-    assert "- allen (000021/?/sub-1/sub-1_ses-2.nwb): not pinned" in result.output
+    assert "no figure script draws from real data (DATA = \"dandi\")" in result.output
     assert not (root / "figures").exists()
 
 
-def test_dandi_build_names_a_pinned_but_undownloaded_asset(tmp_path, monkeypatch):
+def test_dandi_build_names_an_input_it_cannot_fetch_and_how_to_supply_it(tmp_path, monkeypatch):
+    import socket
+
     monkeypatch.setenv("DATABOOK_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("DANDI_API_URL", raising=False)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/x"
     pinned = (
         '[[asset]]\nkey = "allen"\ndandiset = "000021"\nversion = "0.210913.1639"\n'
         'path = "sub-1/x.nwb"\nsize = 10\nsha256 = "' + "a" * 64 + '"\n'
-        'url = "https://example.org/x"\n'
+        f'url = "{dead}"\n'
     )
     (tmp_path / "p").mkdir()
-    root = _project(tmp_path / "p", WRITES, lock=pinned)
+    script = "DATA = 'dandi'\nINPUTS = ['allen']\n" + WRITES
+    root = _project(tmp_path / "p", script, lock=pinned)
     result = CliRunner().invoke(cli.main, ["build", "--root", str(root), "--data", "dandi"])
     assert result.exit_code == 1
-    assert "- allen (000021/0.210913.1639/sub-1/x.nwb): not downloaded; run " in result.output
-    assert "`databook fetch allen`" in result.output
+    assert "--data dandi needs 1 real asset(s) it could not fetch (use --from DIR" in result.output
+    assert f"cannot download allen (000021/0.210913.1639/sub-1/x.nwb) from {dead}" in result.output
+    assert not (root / "figures" / "x.txt").exists()
 
 
 def test_figures_command_passes_declared_inputs_like_build(tmp_path, monkeypatch):
     """`databook figures` used to call the runner without the lock's hashes."""
-    monkeypatch.setenv("DATABOOK_CACHE", str(tmp_path / "cache"))
+    import hashlib
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("DATABOOK_CACHE", str(cache))
+    sha = hashlib.sha256(b"abc").hexdigest()
+    (cache / "000021" / "1.0").mkdir(parents=True)
+    (cache / "000021" / "1.0" / "y.nwb").write_bytes(b"abc")  # a verified copy, already here
     lock = UNPINNED + (
         '\n[[asset]]\nkey = "allen2"\ndandiset = "000021"\nversion = "1.0"\npath = "y.nwb"\n'
-        'size = 3\nsha256 = "' + "b" * 64 + '"\nurl = "https://example.org/y"\n'
+        f'size = 3\nsha256 = "{sha}"\nurl = "https://example.org/y"\n'
     )
-    root = _project(tmp_path, WRITES.replace("OUTPUTS", "INPUTS = ['allen2']\nOUTPUTS"), lock)
-    from databook import assets
-
-    monkeypatch.setattr(assets, "is_fetched", lambda asset, cache=None: True)
+    script = "DATA = 'dandi'\n" + WRITES.replace("OUTPUTS", "INPUTS = ['allen2']\nOUTPUTS")
+    root = _project(tmp_path, script, lock)
     result = CliRunner().invoke(cli.main, ["figures", "--root", str(root), "--data", "dandi"])
     assert result.exit_code == 0, result.output
     record = (root / "figures" / "fig_x.provenance.json").read_text()
-    assert '"sha256": "' + "b" * 64 in record
+    assert f'"sha256": "{sha}"' in record
     assert '"version": "1.0"' in record
 
 

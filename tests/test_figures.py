@@ -40,9 +40,9 @@ def test_runs_once_then_cached_until_an_input_changes(tmp_path):
     assert _run(src, out, lock) == {"fig_a": "built"}
     assert (out / "fig_a.txt").read_text() == "value 1 demo"
     assert _run(src, out, lock) == {"fig_a": "cached"}
-    # Data mode, environment lock, script and input asset hashes each invalidate.
-    assert _run(src, out, lock, data_mode="dandi") == {"fig_a": "built"}
-    assert (out / "fig_a.txt").read_text() == "value 1 dandi"
+    # A demo figure draws from the demo in a dandi build too: nothing to redraw.
+    assert _run(src, out, lock, data_mode="dandi") == {"fig_a": "cached"}
+    # Environment lock, script and input asset hashes each invalidate.
     lock.write_text("numpy==2.1 --hash=sha256:11\n")
     assert _run(src, out, lock, data_mode="dandi") == {"fig_a": "built"}
     _project(tmp_path, value=2, inputs="['ecephys']")
@@ -240,7 +240,7 @@ def test_verify_names_every_reason_a_figure_is_stale(tmp_path):
         return verify(out, src, environment_lock=lock, **args)
 
     assert check() == []
-    assert check(data_mode="dandi") == ["fig_a: stale: data mode demo -> dandi"]
+    assert check(data_mode="dandi") == []  # a demo figure is the same in both builds
     new = {"ecephys": {**records["ecephys"], "version": "2.0"}}
     (problem,) = check(asset_hashes={"ecephys": "ef" * 32}, asset_records=new)
     assert problem == (
@@ -257,3 +257,71 @@ def test_verify_names_every_reason_a_figure_is_stale(tmp_path):
     problems = check()
     assert "fig_b: no provenance record (figure never built)" in problems
     assert any(p.startswith("fig_gone: record without a script") for p in problems)
+
+
+REAL = """
+from pathlib import Path
+import json, os
+DATA = "dandi"
+OUTPUTS = ["fig_real.json"]
+INPUTS = ["human"]
+OPTIONAL_INPUTS = ["alm-*"]
+out = Path(os.environ.get("DATABOOK_FIGURE_DIR", Path(__file__).parent))
+(out / "fig_real.json").write_text(json.dumps(os.environ["DATABOOK_DATA"]))
+"""
+
+
+def _real_project(tmp_path: Path) -> tuple[Path, Path, Path, dict[str, str]]:
+    src, out, lock = _project(tmp_path)
+    (src / "fig_real.py").write_text(REAL)
+    hashes = {"human": "aa" * 32, "alm-1": "bb" * 32, "alm-2": "cc" * 32, "other": "dd" * 32}
+    return src, out, lock, hashes
+
+
+def test_a_real_data_script_runs_in_dandi_builds_only(tmp_path):
+    src, out, lock, hashes = _real_project(tmp_path)
+    assert _run(src, out, lock, asset_hashes=hashes) == {"fig_a": "built"}
+    assert not (out / "fig_real.json").exists()
+    assert _run(src, out, lock, asset_hashes=hashes, data_mode="dandi") == {
+        "fig_a": "cached",
+        "fig_real": "built",
+    }
+    assert json.loads((out / "fig_real.json").read_text()) == "dandi"
+    with pytest.raises(FigureError, match="fig_real draw.* real DANDI data: build with --data dandi"):
+        run_figures(src, out, environment_lock=lock, asset_hashes=hashes, only=["fig_real"])
+    # verify: a demo build does not miss the real figure; a dandi build checks it.
+    assert verify(out, src, environment_lock=lock, asset_hashes=hashes) == []
+    (out / "fig_real.json").unlink()
+    (out / "fig_real.provenance.json").unlink()
+    assert verify(out, src, environment_lock=lock, asset_hashes=hashes) == []
+    assert verify(out, src, environment_lock=lock, asset_hashes=hashes, data_mode="dandi") == [
+        "fig_real: no provenance record (figure never built)"
+    ]
+
+
+def test_optional_inputs_are_the_available_ones_and_their_set_is_in_the_key(tmp_path):
+    src, out, lock, hashes = _real_project(tmp_path)
+
+    def run(available):
+        return _run(src, out, lock, asset_hashes=hashes, data_mode="dandi", available=available)
+
+    assert run({"human", "alm-1"})["fig_real"] == "built"
+    record = json.loads((out / "fig_real.provenance.json").read_text())
+    assert [i["key"] for i in record["inputs"]] == ["human", "alm-1"]
+    assert record["missing_inputs"] == ["alm-2"]
+    assert run({"human", "alm-1"})["fig_real"] == "cached"
+    assert run({"human", "alm-1", "alm-2"})["fig_real"] == "built"  # a session arrived
+    record = json.loads((out / "fig_real.provenance.json").read_text())
+    assert "missing_inputs" not in record and len(record["inputs"]) == 3
+    stale = verify(
+        out, src, environment_lock=lock, asset_hashes=hashes, data_mode="dandi",
+        available={"human", "alm-2"},
+    )  # fmt: skip
+    assert len(stale) == 1 and stale[0].startswith("fig_real: stale: input alm-1 removed")
+
+
+def test_data_must_name_a_mode(tmp_path):
+    script = tmp_path / "fig_x.py"
+    script.write_text("DATA = 'real'\nOUTPUTS = ['x.png']\n")
+    with pytest.raises(FigureError, match="DATA must be one of"):
+        FigureScript.read(script)

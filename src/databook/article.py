@@ -22,9 +22,17 @@ from pathlib import Path
 
 from databook._atomic import atomic_path
 from databook._process import end_processes_with_token, run_tree
-from databook.assets import cache_dir, ensure_demo, load_lock, require_real_data
+from databook.assets import (
+    Asset,
+    AssetNotPinnedError,
+    cache_dir,
+    ensure_demo,
+    fetch_all,
+    load_lock,
+    require_real_data,
+)
 from databook.errors import DatabookError
-from databook.figures import DATA_MODES, FigureResult, discover, run_figures
+from databook.figures import DATA_MODES, FigureResult, discover, in_build, run_figures
 from databook.paths import Project
 
 __all__ = [
@@ -254,17 +262,52 @@ def build_figures(
     only: list[str] | None = None,
     force: bool = False,
     jobs: int | None = None,
+    sources: list[Path] | None = None,
 ) -> list[FigureResult]:
     """Make the data ready for ``data_mode``, then rerun the stale figure scripts.
 
-    When a chosen script reads demo assets, the demo dandiset is generated into the data
-    cache once and checked against ``assets.lock``; dandi mode requires the real inputs
-    pinned and downloaded (it never falls back to the demo). Both ``databook build`` and
-    ``databook figures`` come here, so a script's inputs reach it the same way from both.
-    Holds the project's build lock (:func:`project_lock`) while it runs.
+    The demo dandiset is generated into the data cache once and checked against
+    ``assets.lock`` whenever a chosen script reads it. A dandi build also runs the
+    real-data scripts: their inputs are fetched first (from the ``sources`` folders if
+    they hold them, else downloaded; sha256 verified either way). A required input that
+    cannot be fetched stops the build, naming it (a dandi build never falls back to the
+    demo); an optional one is left out, listed, and recorded as missing. Both
+    ``databook build`` and ``databook figures`` come here. Holds the project's build lock
+    (:func:`project_lock`) while it runs.
     """
     with project_lock(project):
-        return _build_figures(project, data_mode=data_mode, only=only, force=force, jobs=jobs)
+        return _build_figures(
+            project, data_mode=data_mode, only=only, force=force, jobs=jobs, sources=sources
+        )
+
+
+def _real_inputs(
+    lock: dict[str, Asset], data_mode: str, sources: list[Path] | None, scripts: list
+) -> set[str]:
+    """Fetch the real inputs of ``scripts``; return the keys with verified copies."""
+    if data_mode != "dandi":
+        return set(lock)
+    required = {k for s in scripts for k in s.inputs if k in lock and not lock[k].is_demo}
+    optional = {k for s in scripts for k in s.optional_keys(lock) if not lock[k].is_demo}
+    unpinned = [lock[k] for k in sorted(required | optional) if not lock[k].is_resolved]
+    if any(a.key in required for a in unpinned):
+        require_real_data(lock, keys=sorted(required))  # raises, with the pin commands
+    wanted = [lock[k] for k in sorted(required | optional) if lock[k].is_resolved]
+    fetched = fetch_all(wanted, progressbar=False, sources=sources or ())
+    failed = sorted(k for k in fetched.errors if k in required)
+    if failed:
+        raise AssetNotPinnedError(
+            f"--data dandi needs {len(failed)} real asset(s) it could not fetch (use --from "
+            "DIR for a local copy, or a network):\n" + "\n".join(fetched.errors[k] for k in failed)
+        )
+    skipped = sorted(set(fetched.errors) | {a.key for a in unpinned})
+    if skipped:
+        print(
+            f"{len(skipped)} optional real asset(s) not available, left out of the figures "
+            f"that use them: {', '.join(skipped[:8])}{' ...' if len(skipped) > 8 else ''}",
+            file=sys.stderr,
+        )
+    return {k for k, a in lock.items() if a.is_demo} | set(fetched.paths)
 
 
 def _build_figures(
@@ -274,16 +317,21 @@ def _build_figures(
     only: list[str] | None = None,
     force: bool = False,
     jobs: int | None = None,
+    sources: list[Path] | None = None,
 ) -> list[FigureResult]:
     if data_mode not in DATA_MODES:
         raise ArticleError(f"data mode must be one of {DATA_MODES}, got {data_mode!r}")
     lock = load_lock(project.assets_lock)
-    chosen = [s for s in discover(project.figures_src) if only is None or s.name in only]
-    needed = [key for script in chosen for key in script.inputs]
-    if data_mode == "dandi":
-        require_real_data(lock, keys=needed)
-    elif any(lock[key].is_demo for key in needed if key in lock):
+    scripts = in_build(discover(project.figures_src), data_mode)
+    if data_mode == "dandi" and not any(s.data == "dandi" for s in scripts):
+        raise ArticleError(
+            'no figure script draws from real data (DATA = "dandi"), so a --data dandi '
+            "build would be the simulated article only"
+        )
+    chosen = [s for s in scripts if only is None or s.name in only]
+    if any(lock[key].is_demo for s in chosen for key in s.inputs if key in lock):
         ensure_demo(lock, cache_dir())
+    available = _real_inputs(lock, data_mode, sources, chosen)
     return run_figures(
         project.figures_src,
         project.figures,
@@ -294,6 +342,7 @@ def _build_figures(
         only=only,
         force=force,
         jobs=jobs,
+        available=available,
     )
 
 
@@ -397,24 +446,35 @@ def build(
     html: bool = True,
     pdf: bool = True,
     jobs: int | None = None,
+    sources: list[Path] | None = None,
 ) -> BuildReport:
     """Rebuild stale figures, then the web site and the PDF; return where they are.
 
-    Refuses with :class:`BuildLockedError` while another build runs in the same project.
+    ``data_mode="dandi"`` adds each chapter's "On real data" section, from the real
+    assets (fetched first; ``sources``: local folders to take them from). Refuses with
+    :class:`BuildLockedError` while another build runs in the same project.
     """
     with project_lock(project):
-        return _build(project, data_mode=data_mode, html=html, pdf=pdf, jobs=jobs)
+        return _build(project, data_mode=data_mode, html=html, pdf=pdf, jobs=jobs, sources=sources)
 
 
-def _build(project: Project, *, data_mode: str, html: bool, pdf: bool, jobs: int | None):
+def _build(
+    project: Project,
+    *,
+    data_mode: str,
+    html: bool,
+    pdf: bool,
+    jobs: int | None,
+    sources: list[Path] | None = None,
+):
     start = time.perf_counter()
     _clear_leftovers(project)
-    # The chapters read the data too: all of it is made ready (or refused) up front.
-    if data_mode == "dandi":
-        require_real_data(load_lock(project.assets_lock))
-    else:
-        ensure_demo(load_lock(project.assets_lock), cache_dir())
-    figures = _build_figures(project, data_mode=data_mode, jobs=jobs)
+    # The chapters read the demo in both modes: made ready (or refused) up front; the
+    # real inputs of a dandi build are fetched by _build_figures.
+    lock = load_lock(project.assets_lock)
+    if any(asset.is_demo for asset in lock.values()):
+        ensure_demo(lock, cache_dir())
+    figures = _build_figures(project, data_mode=data_mode, jobs=jobs, sources=sources)
     stage = staging(project)
     site, exports = stage / project.html.name, stage / project.pdf.parent.name
     pdf_file = exports / project.pdf.name

@@ -12,7 +12,7 @@ import contextlib
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -27,16 +27,26 @@ __all__ = [
     "AssetNotFoundError",
     "AssetNotPinnedError",
     "DemoDataError",
+    "Fetched",
     "LockError",
+    "available_keys",
     "cache_dir",
     "demo_lock_entries",
+    "download_url",
     "ensure_demo",
     "fetch",
+    "fetch_all",
     "is_fetched",
+    "key_for",
     "load_lock",
+    "local_copies",
     "local_file",
     "open_nwb",
     "pin",
+    "pin_from_metadata",
+    "pin_url",
+    "published_entry",
+    "read_metadata",
     "require_real_data",
     "resolve",
     "sha256_file",
@@ -65,6 +75,12 @@ class Asset:
         return self.dandiset == "demo"
 
     @property
+    def is_dandi(self) -> bool:
+        """An asset of a DANDI dandiset (six digits), as opposed to the demo or a file
+        pinned by URL at a repository commit."""
+        return bool(_DANDISET.match(self.dandiset))
+
+    @property
     def is_resolved(self) -> bool:
         """Pinned to a published version with a checksum and a URL (usable in dandi mode)."""
         return bool(self.version and self.sha256 and self.url and self.size)
@@ -74,8 +90,10 @@ class Asset:
         return f"{self.dandiset}/{self.version or '?'}/{self.path}"
 
     def record(self) -> dict[str, object]:
-        """Fields written to figure provenance records."""
-        return {k: v for k, v in asdict(self).items() if k in ("dandiset", "version", "path")}
+        """Fields written to figure provenance records: dandiset (or repository), version
+        (or commit) and path; for real assets also the asset id and the URL."""
+        fields = ("dandiset", "version", "path") if self.is_demo else _RECORDED
+        return {k: v for k, v in asdict(self).items() if k in fields and (v or k != "asset_id")}
 
 
 LOCK_FORMAT = 1
@@ -83,6 +101,11 @@ LOCK_FORMAT = 1
 STREAM_CACHE_VARIABLE = "DATABOOK_STREAM_CACHE"
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_DANDISET = re.compile(r"^\d{6}$")
+#: A published DANDI version: 0.YYMMDD.HHMM.
+_PUBLISHED = re.compile(r"^0\.\d{6}\.\d{4}$")
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+_RECORDED = ("dandiset", "version", "path", "asset_id", "url")
 _REQUIRED = ("key", "dandiset", "path")
 
 
@@ -240,6 +263,76 @@ def _preflight(url: str, what: str) -> None:
         ) from err
 
 
+def _split_spec(spec: str) -> tuple[str, str, str]:
+    try:
+        dandiset, version, path = spec.split("/", 2)
+    except ValueError:
+        raise AssetError(
+            f"{spec!r} is not DANDISET/VERSION/PATH (e.g. 000021/0.251116.2246/sub-1/x.nwb)"
+        ) from None
+    return dandiset, version, path
+
+
+def _refuse_unpublished(version: str, where: str) -> None:
+    if version.lower() == "draft":
+        raise AssetError(
+            f"{where}: refusing to pin version 'draft', which changes without notice; "
+            "pin a published version"
+        )
+    if not _PUBLISHED.match(version):
+        raise AssetError(
+            f"{where}: {version!r} is not a published DANDI version (0.YYMMDD.HHMM, e.g. "
+            "0.220126.1855)"
+        )
+
+
+def key_for(path: str, prefix: str = "") -> str:
+    """A lock key from an asset path: ``sub-anm369962/sub-anm369962_ses-20170309.nwb``
+    gives ``anm369962-20170309`` (``prefix`` in front), the ``sub-``/``ses-`` labels and
+    the BIDS-style suffix (``_ecephys+image``) dropped."""
+    stem = Path(path).name.split(".", 1)[0]
+    parts = [p.split("-", 1)[1] if p[:4] in ("sub-", "ses-") else p for p in stem.split("_")]
+    parts = [p for p in parts if not re.fullmatch(r"[a-z]+(\+[a-z]+)*", p)] or parts
+    return prefix + "-".join(parts)
+
+
+def published_entry(
+    *,
+    where: str,
+    key: str,
+    dandiset: str,
+    version: str,
+    path: str,
+    asset_id: str,
+    size: int,
+    sha256: str,
+    urls: list[str],
+) -> Asset:
+    """The lock entry of one asset of a published dandiset version, validated.
+
+    Every DANDI pin (through the API or from the archive's metadata) comes through here,
+    so both are refused for the same reasons, with the same messages: ``draft`` or an
+    unpublished version, no sha256, no size, no URL. The storage (S3) URL is preferred
+    over the API download URL: streaming reads it directly, with no redirect per range.
+    """
+    _refuse_unpublished(version, where)
+    if not _DANDISET.match(dandiset):
+        raise AssetError(f"{where}: dandiset {dandiset!r} is not six digits (e.g. 000006)")
+    if not (isinstance(sha256, str) and _SHA256.match(sha256)):
+        raise AssetError(f"{where}: the metadata has no dandi:sha2-256 digest (got {sha256!r})")
+    if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+        raise AssetError(f"{where}: the metadata gives no size in bytes (got {size!r})")
+    urls = [u for u in urls if isinstance(u, str) and u.startswith(("https://", "http://"))]
+    if not urls:
+        raise AssetError(f"{where}: the metadata gives no download URL")
+    storage = [u for u in urls if "/api/" not in u]
+    entry = {
+        "key": key, "dandiset": dandiset, "version": version, "path": path,
+        "asset_id": asset_id, "size": size, "sha256": sha256, "url": (storage or urls)[0],
+    }  # fmt: skip
+    return _check_entry(entry, where)
+
+
 def pin(spec: str, *, key: str | None = None, url: str | None = None) -> Asset:
     """Resolve ``DANDISET/VERSION/PATH`` through the DANDI API into a lock entry.
 
@@ -250,17 +343,8 @@ def pin(spec: str, *, key: str | None = None, url: str | None = None) -> Asset:
     from dandi.dandiapi import DandiAPIClient
     from dandi.exceptions import HTTP404Error, NotFoundError
 
-    try:
-        dandiset, version, path = spec.split("/", 2)
-    except ValueError:
-        raise AssetError(
-            f"{spec!r} is not DANDISET/VERSION/PATH (e.g. 000021/0.210913.1639/sub-1/x.nwb)"
-        ) from None
-    if version.lower() == "draft":
-        raise AssetError(
-            f"{spec}: refusing to pin version 'draft', which changes without notice; "
-            "pin a published version"
-        )
+    dandiset, version, path = _split_spec(spec)
+    _refuse_unpublished(version, spec)
     base = api_url(url)
     _preflight(base, spec)
     instance = DandiInstance(name="databook-pin", gui=None, api=base)
@@ -282,21 +366,174 @@ def pin(spec: str, *, key: str | None = None, url: str | None = None) -> Asset:
                 f"{spec}: no asset at path {path!r} in {dandiset}/{version} at {base}"
             ) from None
         metadata = asset.get_raw_metadata()
-    sha256 = (metadata.get("digest") or {}).get("dandi:sha2-256")
-    if not sha256:
-        raise AssetError(f"{spec}: the server's metadata has no dandi:sha2-256 digest")
-    urls = metadata.get("contentUrl") or [asset.download_url]
-    storage = [u for u in urls if "/api/" not in u]
-    return Asset(
-        key=key or Path(path).stem,
+    return published_entry(
+        where=spec,
+        key=key or key_for(path),
         dandiset=dandiset,
         version=version,
         path=path,
         asset_id=asset.identifier,
         size=int(asset.size),
-        sha256=sha256,
-        url=(storage or urls)[0],
+        sha256=(metadata.get("digest") or {}).get("dandi:sha2-256", ""),
+        urls=list(metadata.get("contentUrl") or [asset.download_url]),
     )
+
+
+def read_metadata(metadata_file: str | os.PathLike[str]) -> dict[str, object]:
+    """The archive's own listing of a dandiset version's assets, checked.
+
+    The file is JSON with ``dandiset``, ``version`` and ``assets``: one object per asset
+    with ``path``, ``asset_id``, ``size``, ``sha256`` and ``content_url`` (the archive's
+    ``contentUrl`` list), as written from the DANDI Archive's DataLad mirror
+    (``.dandi/assets.json`` of ``github.com/dandisets/<id>`` at the version's tag).
+    """
+    import json
+
+    path = Path(metadata_file)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AssetError(f"{path}: no such metadata file") from None
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise AssetError(f"{path}: not a readable JSON metadata file: {err}") from None
+    missing = (
+        [k for k in ("dandiset", "version", "assets") if not data.get(k)]
+        if isinstance(data, dict)
+        else ["dandiset", "version", "assets"]
+    )
+    if missing:
+        raise AssetError(
+            f"{path}: not an archive asset listing (lacks {', '.join(missing)}); expected "
+            "JSON with dandiset, version and assets[] (path, asset_id, size, sha256, "
+            "content_url)"
+        )
+    return data
+
+
+def pin_from_metadata(
+    metadata_file: str | os.PathLike[str],
+    paths: list[str] | None = None,
+    *,
+    key: str | None = None,
+    key_prefix: str = "",
+    version: str | None = None,
+) -> list[Asset]:
+    """Lock entries for assets listed in the archive's metadata file (no network).
+
+    Parameters
+    ----------
+    metadata_file
+        See :func:`read_metadata`.
+    paths
+        Asset paths to pin (default: every asset of the listing).
+    key, key_prefix
+        ``key`` names the single pinned asset; otherwise each key is
+        ``key_prefix + key_for(path)``.
+    version
+        Only for a ``draft`` listing: the published version that carries the same asset
+        (the same asset id and sha256; say so only when the archive states it). A
+        published listing is pinned at its own version, and a different ``version`` is
+        refused. ``databook fetch`` verifies every byte against the sha256 either way.
+
+    The entries are validated exactly as :func:`pin` validates the API's answer.
+    """
+    data = read_metadata(metadata_file)
+    listed = str(data["version"])
+    if version is not None and listed.lower() != "draft" and version != listed:
+        raise AssetError(
+            f"{metadata_file}: lists version {listed}; --version {version} may only name the "
+            "published version of a draft listing"
+        )
+    pinned_version = version or listed
+    _refuse_unpublished(pinned_version, f"{metadata_file} ({data['dandiset']}/{listed})")
+    by_path = {a.get("path"): a for a in data["assets"] if isinstance(a, dict)}
+    wanted = list(by_path) if paths is None else paths
+    unknown = [p for p in wanted if p not in by_path]
+    if unknown:
+        near = [p for p in by_path if any(Path(u).name in p for u in unknown)][:5]
+        raise AssetNotFoundError(
+            f"{metadata_file}: no asset at path {', '.join(map(repr, unknown))} in "
+            f"{data['dandiset']}/{listed}" + (f"; similar: {', '.join(near)}" if near else "")
+        )
+    if key is not None and len(wanted) != 1:
+        raise AssetError(f"--key names one asset; {len(wanted)} were asked for (use --key-prefix)")
+    entries = []
+    for path in wanted:
+        record = by_path[path]
+        entries.append(
+            published_entry(
+                where=f"{data['dandiset']}/{pinned_version}/{path} ({metadata_file})",
+                key=key or key_for(path, key_prefix),
+                dandiset=str(data["dandiset"]),
+                version=pinned_version,
+                path=path,
+                asset_id=str(record.get("asset_id") or ""),
+                size=record.get("size"),
+                sha256=record.get("sha256") or "",
+                urls=list(record.get("content_url") or []),
+            )
+        )
+    return entries
+
+
+_GITHUB_RAW = re.compile(
+    r"^https://(?:raw\.githubusercontent\.com/(?P<o1>[\w.-]+)/(?P<r1>[\w.-]+)/(?P<c1>[^/]+)"
+    r"|github\.com/(?P<o2>[\w.-]+)/(?P<r2>[\w.-]+)/raw/(?P<c2>[^/]+))/(?P<path>.+)$"
+)
+
+
+def pin_url(url: str, *, key: str, file: str | os.PathLike[str] | None = None) -> Asset:
+    """A lock entry for a file in a GitHub repository at a fixed commit.
+
+    ``url`` is ``https://raw.githubusercontent.com/OWNER/REPO/COMMIT/PATH`` (or
+    ``https://github.com/OWNER/REPO/raw/COMMIT/PATH``); the commit must be a full 40-digit
+    sha, never a branch or tag, which can move. The entry's ``dandiset`` is
+    ``OWNER/REPO`` and its ``version`` the commit. The sha256 and size come from ``file``,
+    a local copy of those bytes (no network), or else from downloading ``url``.
+    """
+    match = _GITHUB_RAW.match(url)
+    if match is None:
+        raise AssetError(
+            f"{url}: pin a URL of a file at a commit of a GitHub repository "
+            "(https://raw.githubusercontent.com/OWNER/REPO/COMMIT/PATH)"
+        )
+    owner = match.group("o1") or match.group("o2")
+    repo = match.group("r1") or match.group("r2")
+    commit = match.group("c1") or match.group("c2")
+    if not _COMMIT.match(commit):
+        raise AssetError(
+            f"{url}: {commit!r} is a branch or tag, which can move; pin a full 40-digit commit sha"
+        )
+    if file is not None:
+        local = Path(file)
+        if not local.is_file():
+            raise AssetError(f"{local}: no such file to hash for {url}")
+        sha256, size = sha256_file(local), local.stat().st_size
+    else:
+        sha256, size = _hash_download(url, key)
+    raw = f"https://raw.githubusercontent.com/{owner}/{repo}/{commit}/{match.group('path')}"
+    entry = {
+        "key": key, "dandiset": f"{owner}/{repo}", "version": commit,
+        "path": match.group("path"), "asset_id": "", "size": size, "sha256": sha256, "url": raw,
+    }  # fmt: skip
+    return _check_entry(entry, url)
+
+
+def _hash_download(url: str, what: str) -> tuple[str, int]:
+    import hashlib
+
+    import requests
+
+    digest, size = hashlib.sha256(), 0
+    try:
+        with requests.get(url, stream=True, timeout=CONNECT_TIMEOUT_S) as response:
+            response.raise_for_status()
+            for piece in response.iter_content(1 << 20):
+                digest.update(piece)
+                size += len(piece)
+    except requests.RequestException as err:
+        raise AssetNetworkError(f"cannot download {url} to pin {what}: {err}") from err
+    return digest.hexdigest(), size
 
 
 # Fetching -------------------------------------------------------------------------------
@@ -342,13 +579,25 @@ def require_pinned(asset: Asset) -> None:
         )
 
 
-def fetch(asset: Asset, *, cache: Path | None = None, progressbar: bool = True) -> Path:
-    """Download ``asset`` into the cache once, verified against its sha256; return its path.
+def fetch(
+    asset: Asset,
+    *,
+    cache: Path | None = None,
+    progressbar: bool = True,
+    sources: Sequence[str | os.PathLike[str]] = (),
+    api_url: str | None = None,
+) -> Path:
+    """Put a verified copy of ``asset`` in the cache once; return its path.
 
     A verified copy is reused without re-hashing (a ``.verified`` marker records size and
-    mtime); a cached copy that fails verification is reported and downloaded again; a
-    download whose sha256 differs is deleted and raises :class:`AssetHashError`, leaving
-    any previous file in place. Concurrent fetches of one asset download it once.
+    mtime); a cached copy that fails verification is reported and replaced. A missing
+    copy is taken from the first folder of ``sources`` that holds the asset's bytes (see
+    :func:`find_local`; copied, then hashed, and refused with :class:`AssetHashError` if
+    the sha256 differs), else downloaded with pooch from the lock's URL, or from the DANDI
+    API at ``api_url`` (a mirror, e.g. ``databook.localarchive``; default
+    ``$DANDI_API_URL`` if set) by the asset id. Bytes whose sha256 differs never enter
+    the cache: they are deleted and any previous file is left in place. Concurrent
+    fetches of one asset fetch it once.
     """
     import fcntl
     import logging
@@ -359,7 +608,7 @@ def fetch(asset: Asset, *, cache: Path | None = None, progressbar: bool = True) 
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_name(path.name + ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be downloading it now
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be fetching it now
         if _marker_matches(path, asset):
             return path
         if path.exists():
@@ -369,13 +618,127 @@ def fetch(asset: Asset, *, cache: Path | None = None, progressbar: bool = True) 
                 return path
             logging.getLogger("databook").warning(
                 "cached copy of %s at %s is corrupt or truncated (sha256 %s, expected %s, "
-                "%d of %d bytes); downloading it again",
+                "%d of %d bytes); fetching it again",
                 asset.key, path, actual, asset.sha256, path.stat().st_size, asset.size,
             )  # fmt: skip
             path.unlink()  # worthless, and pooch would otherwise hash it once more
-        _download(asset, path, progressbar=progressbar)
+        refused = []
+        for local in local_copies(asset, sources):
+            try:
+                _seed(asset, local, path)
+                break
+            except AssetHashError as err:  # a damaged copy: say so, try the next source
+                logging.getLogger("databook").warning("%s", err)
+                refused.append(str(err))
+        else:
+            try:
+                _download(asset, path, progressbar=progressbar, url=download_url(asset, api_url))
+            except AssetNetworkError as err:
+                if not refused:
+                    raise
+                raise AssetHashError("; ".join([*refused, f"and {err}"])) from err
         _write_marker(path, asset)
     return path
+
+
+def download_url(asset: Asset, api_url: str | None = None) -> str:
+    """Where to download ``asset`` from: the lock's URL, or for a DANDI asset the download
+    endpoint of the API at ``api_url`` (default ``$DANDI_API_URL``; unset: the lock's URL),
+    which redirects to the bytes, so a mirror of the archive serves the same asset ids."""
+    base = api_url or os.environ.get("DANDI_API_URL")
+    if base and asset.is_dandi and asset.asset_id:
+        return f"{base.rstrip('/')}/assets/{asset.asset_id}/download/"
+    return asset.url
+
+
+def local_copies(asset: Asset, sources: Sequence[str | os.PathLike[str]]) -> list[Path]:
+    """Files in the folders ``sources`` that should hold ``asset``'s bytes, best first.
+
+    Looked for, in each folder in turn, at ``PATH``, ``DANDISET/PATH`` and
+    ``DANDISET/VERSION/PATH`` (a copy of the archive's layout or of this cache), else as
+    the only file of the asset's name and size anywhere below the folder. The size must
+    match; the sha256 is checked when the file is copied (:func:`fetch`).
+    """
+    found: list[Path] = []
+    for source in sources:
+        root = Path(source).expanduser()
+        if not root.is_dir():
+            raise AssetError(f"--from {root}: no such folder")
+        exact = [
+            c
+            for c in (
+                root / asset.path,
+                root / asset.dandiset / asset.path,
+                root / asset.dandiset / asset.version / asset.path,
+            )
+            if c.is_file() and c.stat().st_size == asset.size
+        ]
+        if not exact:
+            same = [
+                p for p in root.rglob(Path(asset.path).name)
+                if p.is_file() and p.stat().st_size == asset.size
+            ]  # fmt: skip
+            exact = same if len(same) == 1 else []
+        found += [c for c in exact if c not in found]
+    return found
+
+
+def _seed(asset: Asset, local: Path, path: Path) -> None:
+    """Copy ``local`` to ``path`` if its sha256 is the pinned one; else raise, copying
+    nothing (the copy is hashed in a temporary file next to ``path``, then renamed)."""
+    import shutil
+
+    from databook._atomic import atomic_path
+
+    with atomic_path(path) as tmp:
+        shutil.copyfile(local, tmp)
+        actual = sha256_file(tmp)
+        if actual != asset.sha256:
+            raise AssetHashError(
+                f"{asset.key} ({asset.spec}): the local copy {local} has sha256 {actual}, not "
+                f"the pinned {asset.sha256}; it was not copied into the cache"
+            )
+
+
+@dataclass
+class Fetched:
+    """What :func:`fetch_all` did: ``paths`` (key -> verified file) and ``errors``
+    (key -> message) of the assets that could not be fetched."""
+
+    paths: dict[str, Path]
+    errors: dict[str, str]
+
+
+def fetch_all(
+    wanted: Iterable[Asset],
+    *,
+    cache: Path | None = None,
+    progressbar: bool = True,
+    sources: Sequence[str | os.PathLike[str]] = (),
+    api_url: str | None = None,
+) -> Fetched:
+    """:func:`fetch` each asset, going on past failures; once a host is unreachable,
+    the remaining downloads from it are not tried (each would fail the same way)."""
+    from urllib.parse import urlparse
+
+    paths: dict[str, Path] = {}
+    errors: dict[str, str] = {}
+    down: dict[str, str] = {}
+    for asset in wanted:
+        host = urlparse(download_url(asset, api_url)).netloc
+        if host in down and not is_fetched(asset, cache) and not local_copies(asset, sources):
+            errors[asset.key] = f"{asset.key} ({asset.spec}): not fetched: {host} {down[host]}"
+            continue
+        try:
+            paths[asset.key] = fetch(
+                asset, cache=cache, progressbar=progressbar, sources=sources, api_url=api_url
+            )
+        except AssetNetworkError as err:
+            down[host] = "was unreachable for an earlier asset"
+            errors[asset.key] = str(err)
+        except AssetError as err:
+            errors[asset.key] = str(err)
+    return Fetched(paths, errors)
 
 
 def _import_pooch():
@@ -389,7 +752,7 @@ def _import_pooch():
     return pooch
 
 
-def _download(asset: Asset, path: Path, *, progressbar: bool) -> None:
+def _download(asset: Asset, path: Path, *, progressbar: bool, url: str | None = None) -> None:
     import logging
 
     import requests
@@ -402,7 +765,7 @@ def _download(asset: Asset, path: Path, *, progressbar: bool) -> None:
         logger.setLevel(logging.WARNING)
     try:
         pooch.retrieve(
-            url=asset.url,
+            url=url or asset.url,
             known_hash=f"sha256:{asset.sha256}",
             fname=path.name,
             path=path.parent,
@@ -413,13 +776,13 @@ def _download(asset: Asset, path: Path, *, progressbar: bool) -> None:
             raise
         actual = re.search(r"but got ([0-9a-f]{64})", str(err))
         raise AssetHashError(
-            f"{asset.key} ({asset.spec}) from {asset.url}: sha256 "
+            f"{asset.key} ({asset.spec}) from {url or asset.url}: sha256 "
             f"{actual.group(1) if actual else '?'} differs from the pinned {asset.sha256}; "
             "the download was deleted and the cache left as it was"
         ) from err
     except requests.RequestException as err:
         raise AssetNetworkError(
-            f"cannot download {asset.key} ({asset.spec}) from {asset.url}: {err}"
+            f"cannot download {asset.key} ({asset.spec}) from {url or asset.url}: {err}"
         ) from err
     finally:
         logger.setLevel(level)
@@ -428,6 +791,12 @@ def _download(asset: Asset, path: Path, *, progressbar: bool) -> None:
 def is_fetched(asset: Asset, cache: Path | None = None) -> bool:
     """True if a verified copy of ``asset`` is in the cache (no hashing: the marker)."""
     return asset.is_resolved and _marker_matches(local_path(asset, cache), asset)
+
+
+def available_keys(lock: dict[str, Asset], cache: Path | None = None) -> set[str]:
+    """Keys of ``lock`` a build can read now: the demo's (generated on demand) and every
+    real asset with a verified copy in the cache (no hashing: the markers)."""
+    return {k for k, a in lock.items() if a.is_demo or is_fetched(a, cache)}
 
 
 def require_real_data(

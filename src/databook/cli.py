@@ -26,6 +26,15 @@ ROOT_OPTION = click.option(
 )
 
 
+FROM_OPTION = click.option(
+    "--from",
+    "sources",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="--data dandi: take real assets from this folder (verified by sha256) before "
+    "downloading them. Repeatable.",
+)
+
 JOBS_OPTION = click.option(
     "--jobs",
     "-j",
@@ -81,13 +90,24 @@ def main() -> None:
 @ROOT_OPTION
 @click.option("--no-pdf", is_flag=True, help="Build only the web site.")
 @JOBS_OPTION
-def build(data_mode: str, root: Path | None, no_pdf: bool, jobs: int | None) -> None:
-    """Rebuild stale figures, then the web site (_build/html) and PDF (_build/exports)."""
+@FROM_OPTION
+def build(
+    data_mode: str, root: Path | None, no_pdf: bool, jobs: int | None, sources: tuple[Path, ...]
+) -> None:
+    """Rebuild stale figures, then the web site (_build/html) and PDF (_build/exports).
+
+    \b
+    --data demo (default): the embedded demo dandiset, offline.
+    --data dandi: the same article plus each chapter's "On real data" section, drawn from
+      the pinned DANDI assets (fetched and verified first; --from DIR for local copies).
+    """
     from databook.article import build as build_article
     from databook.figures import summarize
 
     project = _project(root)
-    report = build_article(project, data_mode=data_mode, pdf=not no_pdf, jobs=jobs)
+    report = build_article(
+        project, data_mode=data_mode, pdf=not no_pdf, jobs=jobs, sources=list(sources)
+    )
     click.echo(summarize(report.figures))
     click.echo(f"web site: {report.html / 'index.html'}")
     click.echo(
@@ -103,17 +123,24 @@ def build(data_mode: str, root: Path | None, no_pdf: bool, jobs: int | None) -> 
 @ROOT_OPTION
 @click.option("--force", is_flag=True, help="Rerun scripts even if their cache key is unchanged.")
 @JOBS_OPTION
+@FROM_OPTION
 @click.argument("names", nargs=-1)
 def figures(
-    data_mode: str, root: Path | None, force: bool, jobs: int | None, names: tuple[str, ...]
+    data_mode: str,
+    root: Path | None,
+    force: bool,
+    jobs: int | None,
+    sources: tuple[Path, ...],
+    names: tuple[str, ...],
 ) -> None:
     """Run the figure scripts whose inputs changed (all, or only NAMES like fig_psth_primer)."""
     from databook.article import build_figures
     from databook.figures import summarize
 
     results = build_figures(
-        _project(root), data_mode=data_mode, only=list(names) or None, force=force, jobs=jobs
-    )
+        _project(root), data_mode=data_mode, only=list(names) or None, force=force, jobs=jobs,
+        sources=list(sources),
+    )  # fmt: skip
     for result in results:
         click.echo(f"{result.status:>6}  {result.name}  {result.seconds:.1f} s")
     click.echo(summarize(results))
@@ -156,61 +183,141 @@ def demo(root: Path | None, out: Path | None, seed: int, pin: bool) -> None:
 
 @main.command()
 @ROOT_OPTION
-@click.argument("spec")
-@click.option("--key", default=None, help="Lock key (default: the file name without suffix).")
+@click.argument("specs", nargs=-1)
+@click.option("--key", default=None, help="Lock key of the one asset (default: from its path).")
 @click.option(
     "--api-url",
     envvar="DANDI_API_URL",
     default=None,
     help="DANDI API base URL, e.g. a mirror (default: the public archive).",
 )
-def pin(root: Path | None, spec: str, key: str | None, api_url: str | None) -> None:
-    """Pin DANDISET/VERSION/PATH into assets.lock (sha256 and URL from the DANDI API).
+@click.option(
+    "--metadata",
+    "metadata_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Pin from the archive's asset listing (JSON) instead of the API: SPECS are asset "
+    "paths in it, or --all.",
+)
+@click.option("--all", "pin_all", is_flag=True, help="With --metadata: every asset it lists.")
+@click.option("--key-prefix", default="", help="Prefix of keys made from asset paths.")
+@click.option(
+    "--version",
+    "as_version",
+    default=None,
+    help="With --metadata of a draft listing: the published version carrying these assets.",
+)
+@click.option(
+    "--file",
+    "local_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="With a URL: hash this local copy instead of downloading it.",
+)
+def pin(
+    root: Path | None,
+    specs: tuple[str, ...],
+    key: str | None,
+    api_url: str | None,
+    metadata_file: Path | None,
+    pin_all: bool,
+    key_prefix: str,
+    as_version: str | None,
+    local_file: Path | None,
+) -> None:
+    """Pin assets into assets.lock: sha256, size and URL of a published version.
 
     \b
-    Example:
-      databook pin 000021/0.210913.1639/sub-726298249/sub-726298249_ses-754829445.nwb \\
-        --key allen-vc-754829445
+    From the DANDI API (DANDISET/VERSION/PATH):
+      databook pin 000021/0.251116.2246/sub-707296975/sub-707296975_ses-721123822.nwb \\
+        --key allen-vc-ecephys-721123822
+    From the archive's own asset listing, without network (same checks as the API):
+      databook pin --metadata 000006-0.220126.1855.assets.json --all --key-prefix alm-
+    A file of a GitHub repository at a commit (hashing a local copy):
+      databook pin https://raw.githubusercontent.com/OWNER/REPO/COMMIT/PATH --key K --file F
     """
-    from databook.assets import load_lock, write_lock
+    from databook.assets import load_lock, pin_from_metadata, pin_url, write_lock
     from databook.assets import pin as pin_asset
 
     project = _project(root)
-    asset = pin_asset(spec, key=key, url=api_url)
+    if metadata_file is not None:
+        if bool(specs) == pin_all:
+            raise click.UsageError("with --metadata give asset PATHs or --all (not both)")
+        pinned = pin_from_metadata(
+            metadata_file, None if pin_all else list(specs), key=key, key_prefix=key_prefix,
+            version=as_version,
+        )  # fmt: skip
+    else:
+        if len(specs) != 1 or pin_all or as_version:
+            raise click.UsageError(
+                "give one DANDISET/VERSION/PATH or URL (--all and --version need --metadata)"
+            )
+        spec = specs[0]
+        if spec.startswith(("https://", "http://")):
+            if not key:
+                raise click.UsageError("a URL needs --key")
+            pinned = [pin_url(spec, key=key, file=local_file)]
+        else:
+            pinned = [pin_asset(spec, key=key, url=api_url)]
     lock = project.assets_lock
     assets = load_lock(lock, allow_empty=True) if lock.exists() else {}
-    if assets.get(asset.key) == asset:
-        click.echo(f"{asset.key}: unchanged ({asset.sha256})")
-        return
-    assets[asset.key] = asset
-    write_lock(project.assets_lock, assets)
-    click.echo(f"{asset.key}: pinned {asset.spec} sha256 {asset.sha256}")
+    changed = 0
+    for asset in pinned:
+        if assets.get(asset.key) == asset:
+            click.echo(f"{asset.key}: unchanged ({asset.sha256})")
+            continue
+        assets[asset.key] = asset
+        changed += 1
+        click.echo(f"{asset.key}: pinned {asset.spec} sha256 {asset.sha256}")
+    if changed:
+        write_lock(lock, assets)
 
 
 @main.command()
 @ROOT_OPTION
 @click.argument("keys", nargs=-1)
-def fetch(root: Path | None, keys: tuple[str, ...]) -> None:
-    """Download assets (all DANDI ones, or KEYS) into the cache, verified by sha256."""
-    from databook.assets import AssetError, load_lock
-    from databook.assets import fetch as fetch_asset
+@click.option(
+    "--from",
+    "sources",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A folder holding copies of assets (e.g. a mirror of the archive): each is "
+    "verified by sha256 before it enters the cache. Repeatable.",
+)
+@click.option(
+    "--api-url",
+    envvar="DANDI_API_URL",
+    default=None,
+    help="Download DANDI assets from this API (a mirror) by asset id.",
+)
+def fetch(
+    root: Path | None, keys: tuple[str, ...], sources: tuple[Path, ...], api_url: str | None
+) -> None:
+    """Put verified copies of assets (all real ones, or KEYS) in the data cache.
+
+    Each asset is taken from a --from folder if one holds it, else downloaded (pooch);
+    bytes whose sha256 differs from assets.lock are refused and never enter the cache.
+    Exits 1 if any asset could not be fetched (the others are kept).
+    """
+    from databook.assets import fetch_all, load_lock
 
     project = _project(root)
     assets = load_lock(project.assets_lock)
     unknown = sorted(set(keys) - set(assets))
     if unknown:
         raise click.ClickException(f"not in {project.assets_lock}: {', '.join(unknown)}")
+    demo = [k for k in keys if assets[k].is_demo]
+    if demo:
+        raise click.ClickException(f"{', '.join(demo)}: demo data; `databook demo` makes it")
     wanted = [assets[k] for k in keys] if keys else [a for a in assets.values() if not a.is_demo]
-    failures = []
-    for asset in wanted:
-        if asset.is_demo:
-            raise click.ClickException(f"{asset.key} is demo data; `databook demo` makes it")
-        try:
-            click.echo(f"{asset.key}\t{fetch_asset(asset)}")
-        except AssetError as err:
-            failures.append(str(err))
-    if failures:
-        raise click.ClickException("\n".join(failures))
+    result = fetch_all(wanted, sources=sources, api_url=api_url)
+    for key, path in result.paths.items():
+        click.echo(f"{key}\t{path}")
+    if result.errors:
+        raise click.ClickException(
+            f"{len(result.errors)} of {len(wanted)} asset(s) not fetched:\n"
+            + "\n".join(result.errors.values())
+        )
 
 
 @main.command()
@@ -223,7 +330,7 @@ def verify(data_mode: str, root: Path | None) -> None:
     hashes (assets.lock), environment.lock and data mode, names every stale figure and
     why, and re-hashes every output against its record.
     """
-    from databook.assets import load_lock
+    from databook.assets import available_keys, load_lock
     from databook.figures import verify as verify_figures
 
     project = _project(root)
@@ -235,6 +342,7 @@ def verify(data_mode: str, root: Path | None) -> None:
         data_mode=data_mode,
         asset_hashes={key: asset.sha256 for key, asset in lock.items() if asset.sha256},
         asset_records={key: asset.record() for key, asset in lock.items()},
+        available=available_keys(lock),
     )
     for problem in problems:
         click.echo(problem, err=True)

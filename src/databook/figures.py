@@ -53,6 +53,7 @@ __all__ = [
     "FigureResult",
     "FigureScript",
     "discover",
+    "in_build",
     "run_figures",
     "verify",
 ]
@@ -98,6 +99,8 @@ class FigureScript:
     inputs: tuple[str, ...] = ()
     parameters: dict = field(default_factory=dict, compare=False, hash=False)
     demo_only: bool = False
+    data: str = "demo"
+    optional_inputs: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -105,22 +108,30 @@ class FigureScript:
 
     @classmethod
     def read(cls, path: Path) -> FigureScript:
-        """Parse ``OUTPUTS``/``INPUTS`` (lists of text), ``PARAMETERS`` (a dict, see
-        :mod:`databook.figureparams`) and ``DEMO_ONLY`` without importing the script (so a
-        broken script can't hang us)."""
+        """Parse ``OUTPUTS``/``INPUTS``/``OPTIONAL_INPUTS`` (lists of text),
+        ``PARAMETERS`` (a dict, see :mod:`databook.figureparams`), ``DEMO_ONLY`` and
+        ``DATA`` without importing the script (so a broken script can't hang us).
+
+        ``DATA = "dandi"`` marks a script of an "On real data" section: it draws from
+        pinned real assets and runs only in a ``--data dandi`` build. ``OPTIONAL_INPUTS``
+        are asset keys or glob patterns of keys (``"alm-*"``) the script uses when a
+        verified copy is in the cache (e.g. every session of a dandiset, of which a
+        machine without network may hold only some); ``INPUTS`` are required.
+        """
         try:
             tree = ast.parse(path.read_bytes(), filename=str(path))
         except SyntaxError as err:
             raise FigureError(f"{path}: cannot parse: {err}") from err
         declared: dict[str, tuple[str, ...]] = {}
-        extra: dict[str, Any] = {"PARAMETERS": {}, "DEMO_ONLY": False}
+        extra: dict[str, Any] = {"PARAMETERS": {}, "DEMO_ONLY": False, "DATA": "demo"}
         for node in tree.body:
             if isinstance(node, ast.Assign | ast.AnnAssign):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
                     if isinstance(target, ast.Name) and target.id in extra:
                         extra[target.id] = _literal(path, target.id, node.value)
-                    if isinstance(target, ast.Name) and target.id in ("OUTPUTS", "INPUTS"):
+                    lists = ("OUTPUTS", "INPUTS", "OPTIONAL_INPUTS")
+                    if isinstance(target, ast.Name) and target.id in lists:
                         try:
                             value = ast.literal_eval(node.value)
                         except ValueError as err:
@@ -140,12 +151,24 @@ class FigureScript:
             raise FigureError(f"{path}: PARAMETERS must be a literal dict {{name: default}}")
         if not isinstance(extra["DEMO_ONLY"], bool):
             raise FigureError(f"{path}: DEMO_ONLY must be True or False")
+        if extra["DATA"] not in DATA_MODES:
+            raise FigureError(f"{path}: DATA must be one of {DATA_MODES}, got {extra['DATA']!r}")
         return cls(
             path=path,
             outputs=outputs,
             inputs=declared.get("INPUTS", ()),
             parameters=extra["PARAMETERS"],
             demo_only=extra["DEMO_ONLY"],
+            data=extra["DATA"],
+            optional_inputs=declared.get("OPTIONAL_INPUTS", ()),
+        )
+
+    def optional_keys(self, keys: Iterable[str]) -> list[str]:
+        """The lock keys (of ``keys``) that ``OPTIONAL_INPUTS`` names, sorted."""
+        from fnmatch import fnmatchcase
+
+        return sorted(
+            k for k in keys if any(fnmatchcase(k, pattern) for pattern in self.optional_inputs)
         )
 
 
@@ -170,6 +193,14 @@ class FigureResult:
 def discover(figures_src: Path) -> list[FigureScript]:
     """All ``fig_*.py`` scripts in ``figures_src``, sorted by name."""
     return [FigureScript.read(p) for p in sorted(figures_src.glob("fig_*.py"))]
+
+
+def in_build(scripts: Iterable[FigureScript], data_mode: str) -> list[FigureScript]:
+    """The scripts a build in ``data_mode`` runs: a demo build runs the demo scripts, a
+    dandi build those and the real-data (``DATA = "dandi"``) ones."""
+    if data_mode not in DATA_MODES:
+        raise ValueError(f"data mode must be one of {DATA_MODES}, got {data_mode!r}")
+    return [s for s in scripts if data_mode == "dandi" or s.data == "demo"]
 
 
 def _package_dir() -> Path:
@@ -235,24 +266,37 @@ def key_parts(
     data_mode: str,
     asset_hashes: dict[str, str],
     package_dir: Path | None = None,
+    available: Iterable[str] | None = None,
 ) -> dict:
     """Everything that can change a figure's output, each piece by its sha256.
 
     Keys: ``script_sha256``, ``modules`` (``{"databook.x": sha256}``), ``input_sha256``
-    (``{asset key: sha256}``), ``environment_lock_sha256`` and ``data_mode``.
+    (``{asset key: sha256}``: the required inputs and the optional ones in ``available``,
+    the keys with a verified copy), ``missing_inputs`` (optional inputs not available;
+    only when there are any), ``environment_lock_sha256`` and ``data_mode`` (the data the
+    script draws from: its ``DATA``, which ``data_mode`` must allow).
     """
-    return {
+    if data_mode not in DATA_MODES or (script.data == "dandi" and data_mode != "dandi"):
+        raise FigureError(f"{script.path.name} draws from {script.data} data, not {data_mode}")
+    optional = script.optional_keys(asset_hashes)
+    have = set(optional if available is None else available)
+    used = [*script.inputs, *(k for k in optional if k in have and k not in script.inputs)]
+    missing = [k for k in optional if k not in have and k not in script.inputs]
+    parts = {
         "script_sha256": sha256_file(script.path),
         "modules": {
             name: sha256_file(file)
             for name, file in sorted(local_modules(script.path, package_dir).items())
         },
-        "input_sha256": {key: asset_hashes[key] for key in script.inputs},
+        "input_sha256": {key: asset_hashes[key] for key in used},
         "environment_lock_sha256": (
             sha256_file(environment_lock) if environment_lock.is_file() else "none"
         ),
-        "data_mode": data_mode,
+        "data_mode": script.data,
     }
+    if missing:
+        parts["missing_inputs"] = missing
+    return parts
 
 
 def key_of(parts: dict) -> str:
@@ -268,6 +312,7 @@ def cache_key(
     data_mode: str,
     asset_hashes: dict[str, str],
     package_dir: Path | None = None,
+    available: Iterable[str] | None = None,
 ) -> str:
     """Hash of everything that can change a figure's output."""
     return key_of(
@@ -277,6 +322,7 @@ def cache_key(
             data_mode=data_mode,
             asset_hashes=asset_hashes,
             package_dir=package_dir,
+            available=available,
         )
     )
 
@@ -385,7 +431,7 @@ def _run_one(
 ) -> FigureResult:
     staging = Path(tempfile.mkdtemp(prefix=f".staging-{script.name}-", dir=out_dir))
     peak_file = staging / ".peak-rss-kib"
-    env = {**os.environ, PEAK_VARIABLE: str(peak_file), "DATABOOK_DATA": data_mode}
+    env = {**os.environ, PEAK_VARIABLE: str(peak_file), "DATABOOK_DATA": script.data}
     env.pop(VARIABLE, None)  # the article's figures use each script's own defaults
     try:
         result = _execute(script, staging, env, timeout)
@@ -469,23 +515,34 @@ def run_figures(
     force: bool = False,
     jobs: int | None = None,
     timeout: float = 600.0,
+    available: Iterable[str] | None = None,
 ) -> list[FigureResult]:
-    """Run every stale figure script; return one result per script.
+    """Run every stale figure script of a ``data_mode`` build; return one result per script.
 
     ``asset_hashes`` maps each input asset key to its sha256 (from ``assets.lock``);
-    ``asset_records`` adds the dandiset/version/path written to provenance records.
-    Raises :class:`FigureError` listing every failed script after all have run.
+    ``asset_records`` adds the dandiset/version/path written to provenance records;
+    ``available`` are the keys with a verified copy (which of a script's
+    ``OPTIONAL_INPUTS`` it gets; default: all). Naming in ``only`` a real-data script in
+    a demo build is refused. Raises :class:`FigureError` listing every failed script
+    after all have run.
     """
     if data_mode not in DATA_MODES:
         raise ValueError(f"data mode must be one of {DATA_MODES}, got {data_mode!r}")
     asset_hashes = asset_hashes or {}
     asset_records = asset_records or {}
-    scripts = discover(figures_src)
+    available = None if available is None else set(available)
+    every = discover(figures_src)
+    scripts = in_build(every, data_mode)
     if only is not None:
         wanted = set(only)
-        unknown = wanted - {s.name for s in scripts}
+        unknown = wanted - {s.name for s in every}
         if unknown:
             raise FigureError(f"no figure script named {', '.join(sorted(unknown))}")
+        real = sorted(wanted - {s.name for s in scripts})
+        if real:
+            raise FigureError(
+                f"{', '.join(real)} draw(s) from real DANDI data: build with --data dandi"
+            )
         scripts = [s for s in scripts if s.name in wanted]
     for script in scripts:
         missing = [k for k in script.inputs if k not in asset_hashes]
@@ -512,6 +569,7 @@ def run_figures(
             environment_lock=environment_lock,
             data_mode=data_mode,
             asset_hashes=asset_hashes,
+            available=available,
         )
         key = key_of(parts)
         if not force and _is_current(script, out_dir, key):
@@ -522,8 +580,8 @@ def run_figures(
             **common,
             **{k: v for k, v in parts.items() if k != "input_sha256"},
             "inputs": [
-                {"key": k, "sha256": asset_hashes[k], **asset_records.get(k, {})}
-                for k in script.inputs
+                {"key": k, "sha256": sha, **asset_records.get(k, {})}
+                for k, sha in parts["input_sha256"].items()
             ],
         }
         return _run_one(
@@ -551,17 +609,20 @@ def _current_record(
     data_mode: str,
     asset_hashes: dict[str, str],
     asset_records: dict[str, dict],
+    available: Iterable[str] | None = None,
 ) -> dict:
     """What a record of ``script`` built now would say about its inputs (no outputs)."""
+    hashes = {k: "not in assets.lock" for k in script.inputs} | asset_hashes
     parts = key_parts(
         script,
         environment_lock=environment_lock,
         data_mode=data_mode,
-        asset_hashes={k: asset_hashes.get(k, "not in assets.lock") for k in script.inputs},
+        asset_hashes=hashes,
+        available=available,
     )
     inputs = [
-        {"key": k, "sha256": parts["input_sha256"][k], **asset_records.get(k, {})}
-        for k in script.inputs
+        {"key": k, "sha256": sha, **asset_records.get(k, {})}
+        for k, sha in parts["input_sha256"].items()
     ]
     record = {k: v for k, v in parts.items() if k != "input_sha256"}
     return {**record, "inputs": inputs, "cache_key": key_of(parts)}
@@ -575,6 +636,7 @@ def verify(
     data_mode: str = "demo",
     asset_hashes: dict[str, str] | None = None,
     asset_records: dict[str, dict] | None = None,
+    available: Iterable[str] | None = None,
 ) -> list[str]:
     """Check every figure against its provenance record; return the problems found.
 
@@ -584,12 +646,16 @@ def verify(
     input hashes (``asset_hashes``, from ``assets.lock``), environment lock and
     ``data_mode``; a figure whose key differs is reported as stale with every reason
     (script changed, module X changed, input changed, environment changed, data mode).
+    A real-data script (``DATA = "dandi"``) is part of a dandi build only: in a demo
+    build its missing record is no problem, and its record is checked for its outputs.
     """
     from databook.provenance import changes
 
     problems: list[str] = []
     records = sorted(out_dir.glob("*.provenance.json"))
-    scripts = {s.name: s for s in discover(figures_src)} if figures_src is not None else {}
+    every = {s.name: s for s in discover(figures_src)} if figures_src is not None else {}
+    built = {s.name for s in in_build(every.values(), data_mode)}
+    scripts = {name: s for name, s in every.items() if name in built}
     if figures_src is not None:
         have = {r.name.removesuffix(".provenance.json") for r in records}
         problems += [
@@ -614,10 +680,10 @@ def verify(
                 )
         if figures_src is None:
             continue
-        if name not in scripts:
+        if name not in every:
             problems.append(f"{name}: record without a script in {figures_src} (script removed)")
             continue
-        if environment_lock is None:
+        if environment_lock is None or name not in scripts:
             continue
         current = _current_record(
             scripts[name],
@@ -625,6 +691,7 @@ def verify(
             data_mode=data_mode,
             asset_hashes=asset_hashes or {},
             asset_records=asset_records or {},
+            available=available,
         )
         if current["cache_key"] != record.get("cache_key"):
             reasons = changes(record, current) or [

@@ -199,15 +199,43 @@ class Archive:
     log: list[Request] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, path: str, file: str | Path) -> Served:
-        """Serve the local ``file`` as the asset at dandiset ``path``; returns its record."""
+    def add(self, path: str, file: str | Path, *, asset_id: str | None = None) -> Served:
+        """Serve the local ``file`` as the asset at dandiset ``path``; returns its record.
+
+        ``asset_id``: the archive's own id of the asset (default: one derived from
+        ``path``), so that a copy of a published asset is served under its real id.
+        """
         file = Path(file)
         if not file.is_file():
             raise FileNotFoundError(f"local archive: no file {file} to serve as {path!r}")
         sha = hashlib.sha256(file.read_bytes()).hexdigest()
-        served = Served(path, file, str(uuid.uuid5(uuid.NAMESPACE_URL, path)), sha)
+        served = Served(path, file, asset_id or str(uuid.uuid5(uuid.NAMESPACE_URL, path)), sha)
         self.assets[served.asset_id] = served
         return served
+
+    @classmethod
+    def from_listing(cls, metadata_file: str | Path, folder: str | Path) -> Archive:
+        """The published dandiset version of an archive asset listing (JSON with
+        ``dandiset``, ``version`` and ``assets[]``: see
+        :func:`databook.assets.read_metadata`), serving each listed asset found under
+        ``folder`` (at its dandiset path) under its real asset id. A file whose sha256
+        differs from the listing's is refused: this archive serves copies, not look-alikes.
+        """
+        import json
+
+        data = json.loads(Path(metadata_file).read_text(encoding="utf-8"))
+        archive = cls(str(data["dandiset"]), str(data["version"]))
+        for record in data["assets"]:
+            file = Path(folder) / record["path"]
+            if not file.is_file():
+                continue
+            served = archive.add(record["path"], file, asset_id=record["asset_id"])
+            if served.sha256 != record["sha256"]:
+                raise ValueError(
+                    f"local archive: {file} has sha256 {served.sha256}, but {metadata_file} "
+                    f"lists {record['sha256']} for {record['path']}"
+                )
+        return archive
 
     def asset(self, path: str) -> Served:
         """The served asset at dandiset ``path``."""
