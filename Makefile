@@ -1,11 +1,16 @@
 # databook: the only entry points a newcomer needs.
 #   make article   build the figures, the web site (_build/html) and the PDF (_build/exports)
+#   make article DATA=dandi [FROM=DIR]   the same, plus every chapter's "On real data"
+#                  section from the pinned DANDI assets (downloaded, or copied from DIR;
+#                  sha256-verified either way)
 #   make test      run the test suite (builds the article once inside the tests)
 # Both create .venv from environment.lock first, and install Debian packages if missing.
 # `make test` also creates .venv-cff, cffconvert's own environment (tools/cffconvert/):
 # cffconvert 2.0.0 needs jsonschema<4, which cannot share .venv with Jupyter.
 
 PYTHON ?= python3.11
+DATA ?= demo
+FROM ?=
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.databook-installed
@@ -20,7 +25,7 @@ CFF_STAMP := $(CFF_VENV)/.databook-installed
 	clean
 
 article: venv system-article
-	$(BIN)/databook build
+	$(BIN)/databook build --data $(DATA) $(foreach dir,$(FROM),--from $(dir))
 
 test: venv venv-cff system-test
 	$(BIN)/python -m pytest

@@ -1,8 +1,9 @@
 """Real published assets: pinned from the archive's metadata, seeded from a local copy,
 fetched through a mirror of the archive on 127.0.0.1, never trusted without their sha256.
 
-Uses ``../shared/data/dandi`` (byte-identical copies of DANDI assets and the archive's own
-metadata) and ``../shared/data/real/cellreg-sample``; skips when they are absent.
+Uses the shared ``data/dandi`` folder beside the project (byte-identical copies of DANDI
+assets and the archive's own metadata) and ``data/real/cellreg-sample``; skips when they
+are absent.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ HUMAN = "sub-4/sub-4_ses-4_ecephys+image.nwb"
 
 needs_shared = pytest.mark.skipif(
     not LISTING_000006.is_file(),
-    reason="../shared/data/dandi (the archive's metadata and copies of its assets) is absent",
+    reason=f"{DANDI} (the archive's metadata and copies of its assets) is absent",
 )
 
 
@@ -148,7 +149,7 @@ CELLREG = (
 )
 
 
-@pytest.mark.skipif(not (REAL / "cellreg-sample").is_dir(), reason="../shared/data/real absent")
+@pytest.mark.skipif(not (REAL / "cellreg-sample").is_dir(), reason=f"{REAL} is absent")
 def test_pin_url_takes_a_commit_never_a_branch():
     local = REAL / "cellreg-sample" / "spatial_footprints_01.mat"
     commit = "e6e14f65d338ffc72ad27c44426920717bea9794"
