@@ -114,7 +114,7 @@ def test_dandi_build_without_any_real_data_figure_is_refused(tmp_path):
     root = _project(tmp_path, WRITES)
     result = CliRunner().invoke(cli.main, ["build", "--root", str(root), "--data", "dandi"])
     assert result.exit_code == 1
-    assert "no figure script draws from real data (DATA = \"dandi\")" in result.output
+    assert 'no figure script draws from real data (DATA = "dandi")' in result.output
     assert not (root / "figures").exists()
 
 

@@ -287,7 +287,8 @@ def test_a_real_data_script_runs_in_dandi_builds_only(tmp_path):
         "fig_real": "built",
     }
     assert json.loads((out / "fig_real.json").read_text()) == "dandi"
-    with pytest.raises(FigureError, match="fig_real draw.* real DANDI data: build with --data dandi"):
+    refused = r"fig_real draw.* real DANDI data: build with --data dandi"
+    with pytest.raises(FigureError, match=refused):
         run_figures(src, out, environment_lock=lock, asset_hashes=hashes, only=["fig_real"])
     # verify: a demo build does not miss the real figure; a dandi build checks it.
     assert verify(out, src, environment_lock=lock, asset_hashes=hashes) == []
