@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import sys
+import warnings
 from pathlib import Path
 
 import h5py
@@ -23,6 +24,9 @@ from conftest import ROOT
 
 REAL = Path(os.environ.get("DATABOOK_REAL_DATA", ROOT.parent / "shared" / "data" / "real"))
 REAL_FILES = sorted(REAL.glob("*.nwb")) if REAL.is_dir() else []
+# The 000006 files store spike times out of order; tests/test_nwb_real_files.py checks the
+# warning that says so, these tests check what is read.
+pytestmark = pytest.mark.filterwarnings("ignore::databook.nwb.SpikeTimesRepairedWarning")
 NO_REAL = f"the real NWB files are not at {REAL} (../shared/data/real; or set DATABOOK_REAL_DATA)"
 # What each real file holds, from its README (not from our reader or h5py).
 FACTS = {
@@ -100,13 +104,21 @@ def _h5_units(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 # Units ------------------------------------------------------------------------------------
 def test_units_match_h5py_unit_by_unit(ephys_file):
-    df = nwb.units(ephys_file)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", nwb.SpikeTimesRepairedWarning)
+        df = nwb.units(ephys_file)
     ids, data, ends = _h5_units(ephys_file)
     assert df.index.tolist() == ids.tolist()
     starts = np.r_[0, ends[:-1]]
     assert [len(s) for s in df["spike_times"]] == (ends - starts).tolist()
-    for i in range(len(df)):  # each unit's train is its own slice of the data
-        np.testing.assert_array_equal(df["spike_times"].iloc[i], data[starts[i] : ends[i]])
+    backwards = []
+    for i in range(len(df)):  # each unit's train is its own slice of the data, in time order
+        stored = data[starts[i] : ends[i]]
+        np.testing.assert_array_equal(df["spike_times"].iloc[i], np.sort(stored, kind="stable"))
+        if np.any(np.diff(stored) < 0):
+            backwards.append(ids[i])
+    assert df.attrs["sorted_units"] == backwards
+    assert len(caught) == (1 if backwards else 0)
     assert all(s.dtype == np.float64 for s in df["spike_times"])
 
 

@@ -29,6 +29,7 @@ import contextlib
 import os
 import re
 import sys
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,8 @@ from typing import TYPE_CHECKING, Any
 import h5py
 import numpy as np
 import pandas as pd
+
+from databook.errors import DatabookError
 
 if TYPE_CHECKING:
     import scipy.sparse
@@ -47,6 +50,7 @@ __all__ = [
     "ROIs",
     "Signal",
     "Source",
+    "SpikeTimesRepairedWarning",
     "dff",
     "electrodes",
     "fluorescence",
@@ -70,9 +74,13 @@ ELECTRODES = "/general/extracellular_ephys/electrodes"
 DEPTH_COLUMNS = ("probe_vertical_position", "rel_y", "y", "z")
 
 
-class NWBContentError(LookupError):
+class NWBContentError(DatabookError, LookupError):
     """The file lacks what a reader needs; the message names the reader, the object, where
     it looked, the file, and what the file has instead."""
+
+
+class SpikeTimesRepairedWarning(UserWarning):
+    """:func:`units` sorted a unit's spike times or dropped NaN ones (one warning per read)."""
 
 
 # Opening ----------------------------------------------------------------------------------
@@ -380,6 +388,46 @@ def _split(values: np.ndarray, ends: np.ndarray, where: str) -> np.ndarray:
     return out
 
 
+def _tidy_spikes(
+    spikes: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Drop NaN spike times and sort each unit's times, keeping the ragged layout.
+
+    Published files hold units whose spike times are not in time order (every session of
+    DANDI:000006) and, rarely, NaN times; the analyses need each unit sorted.
+
+    Parameters
+    ----------
+    spikes
+        (n_spikes,) float64 seconds, all units concatenated.
+    ends
+        (n_units,) the end of each unit's run in ``spikes`` (the NWB index).
+
+    Returns
+    -------
+    spikes, ends
+        The tidied data and index (same layout; no spike moves to another unit).
+    unsorted
+        (n_units,) bool: the unit's finite times were out of order in the file.
+    dropped
+        (n_units,) int: NaN times dropped from each unit.
+    """
+    ends = np.asarray(ends, dtype=np.int64)
+    if spikes.size == 0 or ends.size == 0 or ends[-1] != len(spikes) or np.any(np.diff(ends) < 0):
+        return spikes, ends, np.zeros(len(ends), bool), np.zeros(len(ends), np.int64)
+    row = np.repeat(np.arange(len(ends)), np.diff(ends, prepend=0))
+    nan = np.isnan(spikes)
+    dropped = np.bincount(row[nan], minlength=len(ends))
+    if dropped.any():
+        spikes, row = spikes[~nan], row[~nan]
+        ends = np.cumsum(np.bincount(row, minlength=len(ends)))
+    backwards = (np.diff(spikes) < 0) & (row[1:] == row[:-1])
+    unsorted = np.bincount(row[1:][backwards], minlength=len(ends)) > 0
+    if unsorted.any():
+        spikes = spikes[np.lexsort((spikes, row))]
+    return spikes, ends, unsorted, dropped
+
+
 def _colnames(table: h5py.Group) -> list[str]:
     names = table.attrs.get("colnames")
     if names is None:
@@ -531,7 +579,10 @@ def units(f: Any, *, extra: Sequence[str] = (), name: str | None = None) -> pd.D
         electrode ids), ``electrode_location`` and ``electrode_depth_um`` (see
         :func:`electrodes`) are joined. ``attrs``: ``path``, ``electrode_join`` (the column
         joined on, or None), ``not_read`` (columns left out; ask with ``extra``) and
-        ``skipped`` (columns of object references, ``{name: reason}``).
+        ``skipped`` (columns of object references, ``{name: reason}``), ``sorted_units``
+        (ids of units whose spike times the file stores out of time order, sorted here -
+        stably, no spike lost) and ``nan_spikes_dropped`` (``{id: count}`` of NaN spike
+        times dropped). Either repair issues one :class:`SpikeTimesRepairedWarning` per read.
     """
     with source(f) as src:
         path, n = _units_table(src, name)
@@ -548,13 +599,26 @@ def units(f: Any, *, extra: Sequence[str] = (), name: str | None = None) -> pd.D
         df, skipped = _table(src, table, plain)
         # The ragged spike times: the whole data and the whole index, once each.
         spikes = table["spike_times"][()].astype(np.float64, copy=False)
-        df.insert(
-            0,
-            "spike_times",
-            _split(
-                spikes, table["spike_times_index"][()], f"{path}/spike_times_index of {src.name}"
-            ),
-        )
+        spikes, ends, unsorted, dropped = _tidy_spikes(spikes, table["spike_times_index"][()])
+        df.insert(0, "spike_times", _split(spikes, ends, f"{path}/spike_times_index of {src.name}"))
+        sorted_units = df.index[unsorted].tolist()
+        nan_dropped = {uid: int(k) for uid, k in zip(df.index, dropped, strict=True) if k}
+        if sorted_units or nan_dropped:
+            done = []
+            if sorted_units:
+                done.append(f"sorted the spike times of {len(sorted_units)} of {n} units")
+            if nan_dropped:
+                done.append(
+                    f"dropped {sum(nan_dropped.values())} NaN spike times from "
+                    f"{len(nan_dropped)} units"
+                )
+            warnings.warn(
+                f"units: {' and '.join(done)} in {path} of {src.name} (the file stores them "
+                "out of time order or as NaN; df.attrs['sorted_units'] and "
+                "['nan_spikes_dropped'] list them)",
+                SpikeTimesRepairedWarning,
+                stacklevel=2,
+            )
         if "electrode_group" in table and "electrode_group" in skipped:
             df["electrode_group"] = _ref_names(src, table["electrode_group"])
             del skipped["electrode_group"]
@@ -567,6 +631,8 @@ def units(f: Any, *, extra: Sequence[str] = (), name: str | None = None) -> pd.D
             electrode_join=join,
             skipped=skipped,
             not_read=[c for c in wanted if c not in plain],
+            sorted_units=sorted_units,
+            nan_spikes_dropped=nan_dropped,
         )
         return df
 

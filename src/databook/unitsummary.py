@@ -59,8 +59,9 @@ def response_table(
         ``peak_latency`` (s), ``p_value``, ``responsive`` (bool), ``latency``,
         ``duration`` (s), ``gain`` (spikes/s; step fit, NaN where the unit does not
         respond), ``passes_quality`` (bool; True for every unit when no criterion applies).
-        ``attrs``: ``unsorted_units`` (ids whose spike times the file stores out of order;
-        they are sorted before counting), ``quality_skipped``, ``n_trials``.
+        ``attrs``: ``unsorted_units`` (ids whose spike times the file stores out of order:
+        sorted by :func:`databook.nwb.units` on read, ``units.attrs["sorted_units"]``, or
+        here before counting), ``quality_skipped``, ``n_trials``.
     """
     if "spike_times" not in units:
         raise ValueError(
@@ -111,7 +112,9 @@ def response_table(
         },
         index=units.index,
     )
-    out.attrs["unsorted_units"] = units.index[unsorted].tolist()
+    # Units the reader already sorted (databook.nwb.units) count as stored out of order too.
+    read_sorted = units.attrs.get("sorted_units", [])
+    out.attrs["unsorted_units"] = list(dict.fromkeys([*read_sorted, *units.index[unsorted]]))
     out.attrs["quality_skipped"] = sorted(set(criteria or {}) - set(usable))
     out.attrs["n_trials"] = int(onsets.size)
     return out
