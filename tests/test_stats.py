@@ -116,3 +116,27 @@ def test_beta_binomial_of_binomial_sessions_finds_little_overdispersion():
     fit = stats.beta_binomial(k, n)
     assert fit.rho < 0.02
     assert math.isclose(fit.mean, k.sum() / n.sum(), abs_tol=0.01)
+
+
+def test_group_difference_finds_units_preferring_either_group_and_matches_scipy():
+    from scipy.stats import mannwhitneyu
+
+    rng = np.random.default_rng(3)
+    right = rng.poisson(8, size=(45, 4)).astype(float)
+    left = rng.poisson(8, size=(38, 4)).astype(float)
+    right[:, 0] += 5  # prefers group a
+    left[:, 1] += 5  # prefers group b
+    left[:5, 3] = np.nan  # trials without the event are left out, not counted as 0
+    result = stats.group_difference(right, left)
+    assert result.direction.tolist()[:2] == [1, -1]
+    assert result.significant.tolist()[:3] == [True, True, False]
+    unit3 = mannwhitneyu(right[:, 3], left[5:, 3], alternative="two-sided").pvalue
+    assert result.p_value[3] == pytest.approx(unit3)
+    assert np.allclose(result.q_value, stats.fdr(result.p_value))
+
+
+def test_group_difference_gives_p_1_to_a_silent_unit_and_refuses_mismatched_units():
+    result = stats.group_difference(np.zeros((10, 2)), np.c_[np.zeros(8), np.arange(8.0)])
+    assert result.p_value[0] == 1.0 and result.direction[0] == 0
+    with pytest.raises(ValueError, match="same units"):
+        stats.group_difference(np.zeros((10, 2)), np.zeros((10, 3)))

@@ -6,6 +6,9 @@ chapter is the one the code applies:
 - responsiveness (excitation *or* suppression): :func:`paired_change`, a two-sided
   Wilcoxon signed-rank test on per-trial (response - baseline) values, then
   :func:`fdr` (Benjamini-Hochberg) over the units or cells of one session;
+- a difference between two kinds of trial (e.g. lick-right vs lick-left):
+  :func:`group_difference`, a two-sided Mann-Whitney U test per unit, then :func:`fdr`
+  over the units of one session;
 - a permutation (shuffle) test's p-value: :func:`permutation_p`, never 0, and
   :func:`format_p` to print it ("p < 1/1001", not "p = 0");
 - a relation between two per-unit quantities: :func:`spearman` (rho with a 95 % interval
@@ -30,6 +33,7 @@ from numpy.typing import ArrayLike, NDArray
 __all__ = [
     "BetaBinomial",
     "BetweenSessions",
+    "GroupDifference",
     "PairedChange",
     "Spearman",
     "beta_binomial",
@@ -37,6 +41,7 @@ __all__ = [
     "detectable_rho",
     "fdr",
     "format_p",
+    "group_difference",
     "paired_change",
     "permutation_p",
     "spearman",
@@ -119,6 +124,73 @@ def paired_change(response: ArrayLike, baseline: ArrayLike, *, q: float = FDR_Q)
     significant = qv < q
     direction = np.where(significant, np.sign(np.nan_to_num(median)), 0).astype(np.int8)
     return PairedChange(p, qv, median, direction, significant)
+
+
+@dataclass(frozen=True)
+class GroupDifference:
+    """Per unit (arrays of shape (n_units,)): ``p_value`` (two-sided Mann-Whitney U; 1
+    where either group has no finite trial or all values are equal), ``q_value`` (BH over
+    the units passed), ``median_difference`` (median of group a minus median of group b,
+    in the input's unit), ``direction`` (+1 where a's values rank higher, -1 where b's
+    do, 0 not significant at ``q``) and ``significant``."""
+
+    p_value: NDArray[np.float64]
+    q_value: NDArray[np.float64]
+    median_difference: NDArray[np.float64]
+    direction: NDArray[np.int8]
+    significant: NDArray[np.bool_]
+
+
+def group_difference(
+    values_a: ArrayLike, values_b: ArrayLike, *, q: float = FDR_Q
+) -> GroupDifference:
+    """Does each unit's value differ between two kinds of trial?
+
+    Parameters
+    ----------
+    values_a, values_b : (n_trials_a, n_units) and (n_trials_b, n_units) arrays
+        One value per trial and unit (spikes/s, counts, dF/F) in the trials of each group;
+        the trials are different trials, so the test is unpaired. NaN trials are left out
+        per unit.
+    q : float
+        False-discovery rate over the units (Benjamini-Hochberg).
+
+    Returns
+    -------
+    GroupDifference
+        Rank-based and two-sided: no assumption of normal counts, and a unit preferring
+        either group is found.
+    """
+    from scipy.stats import mannwhitneyu
+
+    a = np.asarray(values_a, dtype=np.float64)
+    b = np.asarray(values_b, dtype=np.float64)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+        raise ValueError(
+            "values_a and values_b must be (n_trials, n_units) with the same units, got "
+            f"shapes {a.shape} and {b.shape}"
+        )
+    n_a = np.isfinite(a).sum(axis=0)
+    n_b = np.isfinite(b).sum(axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a unit with no finite trial: NaN
+        median = np.nanmedian(a, axis=0) - np.nanmedian(b, axis=0)
+        spread = np.nanmax(np.vstack([a, b]), axis=0) - np.nanmin(np.vstack([a, b]), axis=0)
+    p = np.ones(a.shape[1])
+    # U of group a above its null mean n_a * n_b / 2: a's values rank higher.
+    rank_sign = np.zeros(a.shape[1])
+    testable = (n_a > 0) & (n_b > 0) & (spread > 0)
+    if testable.any():
+        test = mannwhitneyu(
+            a[:, testable], b[:, testable], alternative="two-sided", axis=0, nan_policy="omit"
+        )
+        p[testable] = test.pvalue
+        rank_sign[testable] = np.sign(test.statistic - n_a[testable] * n_b[testable] / 2)
+    p = np.where(np.isnan(p), 1.0, p)
+    qv = fdr(p)
+    significant = qv < q
+    direction = np.where(significant, rank_sign, 0).astype(np.int8)
+    return GroupDifference(p, qv, median, direction, significant)
 
 
 def permutation_p(n_as_extreme: ArrayLike, n_permutations: int) -> NDArray[np.float64]:
