@@ -41,7 +41,7 @@ def test_epoch_selectivity_finds_the_planted_epoch_and_preference():
     spikes, epochs, right = _task()
     table = taskepochs.epoch_selectivity(spikes, epochs, right)
     selective = table[table["selective"]]
-    assert set(zip(selective["epoch"], selective["unit"], selective["prefers"])) == {
+    assert set(zip(selective["epoch"], selective["unit"], selective["prefers"], strict=True)) == {
         ("delay", 0, "a"),
         ("response", 1, "b"),
     }
