@@ -20,7 +20,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from databook import align, assets, figureparams, nwb, plots, stats, taskepochs
+from databook import align, assets, figureparams, nwb, plots, sessions, stats, taskepochs
 
 DATA = "dandi"
 OUTPUTS = ["fig_alm_selectivity.png", "fig_alm_selectivity.pdf", "fig_alm_selectivity.json"]
@@ -47,22 +47,7 @@ def _session(key: str) -> dict:
         # Every 000006 file stores unsorted spike times; nwb.units sorts them and says so.
         warnings.simplefilter("ignore", nwb.SpikeTimesRepairedWarning)
         with nwb.source(key) as f:
-            units = nwb.units(f)
-            trials = nwb.stimulus_table(f, "trials")
-    for column in ("type", "response", "pole_in_time", "pole_out_time", "cue_start_time"):
-        if column not in trials:
-            raise nwb.NWBContentError(f"{key}: the trials table has no column {column!r}")
-    correct = trials[
-        (trials["response"] == "correct") & trials["type"].isin(["lick right", "lick left"])
-    ]
-    epochs = taskepochs.delayed_response_epochs(
-        correct["start_time"],
-        correct["pole_in_time"],
-        correct["pole_out_time"],
-        correct["cue_start_time"],
-        response_s=P.response_s,
-    )
-    right = (correct["type"] == "lick right").to_numpy()
+            units, epochs, right = sessions.delayed_response_trials(f, response_s=P.response_s)
     spikes = list(units["spike_times"])
     return {
         "key": key,
@@ -70,7 +55,6 @@ def _session(key: str) -> dict:
         "units": units,
         "epochs": epochs,
         "right": right,
-        "n_trials": len(trials),
         "table": taskepochs.epoch_selectivity(spikes, epochs, right),
     }
 

@@ -45,7 +45,9 @@ __all__ = [
     "Run",
     "across",
     "by_area",
+    "choice_selectivity",
     "dandiset_assets",
+    "delayed_response_trials",
     "demo_files",
     "demo_recovery",
     "function_key",
@@ -174,6 +176,79 @@ def rf_centres(
     )
     keep = (fields.p_value < alpha) & np.isfinite(fields.center[:, 0])
     return out[keep].reset_index(drop=True)
+
+
+def delayed_response_trials(
+    src: Any, *, table: str = "trials", response_s: float = 1.0
+) -> tuple[Any, dict[str, tuple[Any, Any]], Any]:
+    """Units, epoch bounds and trial kinds of one delayed-response session (DANDI:000006).
+
+    Reads the ``table`` intervals (``type`` "lick right"/"lick left", ``response``
+    "correct", and the trial-relative ``pole_in_time``, ``pole_out_time``,
+    ``cue_start_time``), keeps the correct lick-right and lick-left trials and turns their
+    events into session-clock epochs (:func:`databook.taskepochs.delayed_response_epochs`).
+
+    Returns
+    -------
+    units : the units table (:func:`databook.nwb.units`)
+    epochs : ``{"sample"|"delay"|"response": (starts, stops)}``, (n_trials,) seconds each
+    right : (n_trials,) bool array, True for lick-right trials
+    """
+    from databook import nwb, taskepochs
+
+    units = nwb.units(src)
+    trials = nwb.stimulus_table(src, table)
+    needed = ("type", "response", "pole_in_time", "pole_out_time", "cue_start_time")
+    absent = [c for c in needed if c not in trials]
+    if absent:
+        raise nwb.NWBContentError(
+            f"{getattr(src, 'name', src)}: the {table!r} table has no column "
+            f"{', '.join(map(repr, absent))} (it has {', '.join(map(str, trials.columns))})"
+        )
+    kind = trials["type"].astype(str)
+    use = (trials["response"].astype(str) == "correct") & kind.isin(["lick right", "lick left"])
+    correct = trials[use]
+    epochs = taskepochs.delayed_response_epochs(
+        correct["start_time"],
+        correct["pole_in_time"],
+        correct["pole_out_time"],
+        correct["cue_start_time"],
+        response_s=response_s,
+    )
+    return units, epochs, (correct["type"].astype(str) == "lick right").to_numpy()
+
+
+def choice_selectivity(
+    src: Any, *, table: str = "trials", response_s: float = 1.0, min_trials: int = 10
+) -> Any:
+    """Lick-right vs lick-left selectivity of every unit in each epoch of one session.
+
+    Parameters
+    ----------
+    src : an NWB source (anything :func:`databook.nwb.source` opens)
+    table, response_s : as in :func:`delayed_response_trials` (seconds after the cue)
+    min_trials : correct trials of each direction needed; a session with fewer raises
+        (and so becomes a row of :func:`across`'s failures, with the reason)
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (epoch, unit): :func:`databook.taskepochs.epoch_selectivity`'s columns,
+        with ``unit`` the unit's id and ``prefers`` "right", "left" or "".
+    """
+    from databook import taskepochs
+
+    units, epochs, right = delayed_response_trials(src, table=table, response_s=response_s)
+    n_right, n_left = int(right.sum()), int((~right).sum())
+    if min(n_right, n_left) < min_trials:
+        raise ValueError(
+            f"{n_right} correct lick-right and {n_left} lick-left trials; "
+            f"min_trials is {min_trials}"
+        )
+    out = taskepochs.epoch_selectivity(list(units["spike_times"]), epochs, right)
+    out["unit"] = units.index.to_numpy()[out["unit"].to_numpy()]
+    out["prefers"] = out["prefers"].map({"a": "right", "b": "left", "": ""})
+    return out
 
 
 def by_area(table: Any, *, z: float = 1.959964) -> Any:
