@@ -32,10 +32,24 @@ def source_url(root: Path) -> str | None:
     return str(url).rstrip("/")
 
 
+#: A figure drawn from more inputs (e.g. every session of a dandiset) names them by
+#: dandiset and version in its caption; the full record lists each.
+MAX_LISTED_INPUTS = 4
+
+
 def _inputs_html(record: dict) -> str:
     inputs = record.get("inputs") or []
     if not inputs:
         return "data simulated in the script (no input files)"
+    if len(inputs) > MAX_LISTED_INPUTS:
+        groups: dict[str, int] = {}
+        for entry in inputs:
+            where = f"{entry.get('dandiset')}@{entry.get('version')}"
+            groups[where] = groups.get(where, 0) + 1
+        summary = "; ".join(
+            f"{n} asset{'s' * (n != 1)} of {escape(where)}" for where, n in groups.items()
+        )
+        return f"{summary} (each with its path and sha256 in the full record)"
     parts = []
     for entry in inputs:
         sha = escape(str(entry.get("sha256", ""))[:12])
