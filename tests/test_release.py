@@ -566,6 +566,7 @@ REAL_DATA_LOCATORS = {
     "tests/test_chapter_04.py",
     "tests/test_nwb.py",
     "tests/test_nwb_real_files.py",
+    "tests/test_alm_selectivity.py",
     "tests/mutations.py",
     "tests/test_release.py",
     # chapter 8's optional CellReg sample (DATABOOK_CELLREG overrides; the part is skipped
