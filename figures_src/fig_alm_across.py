@@ -33,14 +33,6 @@ OUT_DIR = plots.figure_dir(HERE.parent / "figures")
 EPOCHS = ("sample", "delay", "response")
 
 
-def _wilson(k: int, n: int) -> tuple[float, float]:
-    """95 % Wilson score interval of a pooled fraction k / n."""
-    from scipy.stats import binomtest
-
-    ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
-    return float(ci.low), float(ci.high)
-
-
 def main() -> None:
     plots.figure_style()
     lock = assets.load_lock(HERE.parent / "assets.lock")
@@ -82,9 +74,9 @@ def main() -> None:
     for epoch in EPOCHS:
         k = counts[("sum", epoch)].to_numpy(int)
         n = counts[("size", epoch)].to_numpy(int)
-        low, high = _wilson(int(k.sum()), int(n.sum()))
+        low, high = stats.wilson(int(k.sum()), int(n.sum()))
         between = stats.between_sessions(k, n)
-        model = stats.beta_binomial(k, n)
+        model = stats.session_fraction(k, n)
         estimates[epoch] = {
             "pooled": {"mean": float(k.sum() / n.sum()), "low": low, "high": high},
             "sessions": {"mean": between.mean, "low": between.low, "high": between.high},

@@ -87,7 +87,7 @@ def main() -> None:
     # Most sessions hold 1-4 units: a beta-binomial weighs each session by its units and
     # models how much sessions differ; the plain mean of session fractions is kept for
     # comparison.
-    summary = {epoch: stats.beta_binomial(*per_session[epoch].T) for epoch in EPOCHS}
+    summary = {epoch: stats.session_fraction(*per_session[epoch].T) for epoch in EPOCHS}
     unweighted = {epoch: stats.between_sessions(*per_session[epoch].T) for epoch in EPOCHS}
     example = max(sessions, key=lambda s: len(s["units"]))
 

@@ -140,3 +140,16 @@ def test_group_difference_gives_p_1_to_a_silent_unit_and_refuses_mismatched_unit
     assert result.p_value[0] == 1.0 and result.direction[0] == 0
     with pytest.raises(ValueError, match="same units"):
         stats.group_difference(np.zeros((10, 2)), np.zeros((10, 3)))
+
+
+def test_session_fraction_is_the_beta_binomial_and_falls_back_to_wilson_for_one_session():
+    k, n = np.array([3, 10, 0]), np.array([4, 20, 0])
+    assert stats.session_fraction(k, n) == stats.beta_binomial(k, n)
+    one = stats.session_fraction([38], [66])
+    assert one.mean == pytest.approx(38 / 66) and one.n_sessions == 1 and np.isnan(one.rho)
+    assert (one.low, one.high) == pytest.approx(stats.wilson(38, 66))
+    # Wilson (1927), by its formula
+    p, z, m = 38 / 66, 1.959964, 66
+    centre = (p + z**2 / (2 * m)) / (1 + z**2 / m)
+    half = z * np.sqrt(p * (1 - p) / m + z**2 / (4 * m**2)) / (1 + z**2 / m)
+    assert stats.wilson(38, 66) == pytest.approx((centre - half, centre + half))

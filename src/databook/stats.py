@@ -44,7 +44,9 @@ __all__ = [
     "group_difference",
     "paired_change",
     "permutation_p",
+    "session_fraction",
     "spearman",
+    "wilson",
 ]
 
 #: The false-discovery rate the article controls, over the units (cells) of one session.
@@ -399,3 +401,33 @@ def beta_binomial(k: ArrayLike, n: ArrayLike) -> BetaBinomial:
     high = root(1 - eps, mu_hat) if mu_hat < 1 - eps else 1.0
     s_hat = math.exp(float(fit.x[1]))
     return BetaBinomial(mu_hat, low, high, 1.0 / (s_hat + 1.0), int(k.size))
+
+
+def wilson(k: int, n: int, *, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of one binomial fraction ``k / n`` (scipy's ``binomtest``).
+
+    Right for units of *one* session; pooling units over sessions and calling this treats
+    them as independent (see :func:`between_sessions`).
+    """
+    from scipy.stats import binomtest
+
+    if not 0 <= k <= n or n == 0:
+        raise ValueError(f"need 0 <= k <= n and n > 0, got k={k}, n={n}")
+    ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+def session_fraction(k: ArrayLike, n: ArrayLike) -> BetaBinomial:
+    """The article's estimate of a fraction across sessions: :func:`beta_binomial` over
+    the sessions with units; with only one such session, that session's fraction and its
+    :func:`wilson` interval (``rho`` NaN: between-session spread cannot be estimated)."""
+    k = np.asarray(k, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    use = n > 0
+    if use.sum() >= 2:
+        return beta_binomial(k, n)
+    if use.sum() == 0:
+        raise ValueError("no session has any unit (n > 0)")
+    k1, n1 = int(k[use][0]), int(n[use][0])
+    low, high = wilson(k1, n1)
+    return BetaBinomial(k1 / n1, low, high, float("nan"), 1)
