@@ -40,7 +40,8 @@ def _text(page: Path) -> str:
     raw = re.sub(
         r"<(script|style)[^>]*>.*?</\1>", " ", page.read_text(encoding="utf-8"), flags=re.S
     )
-    return " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", raw)).split())
+    text = " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", raw)).split())
+    return re.sub(r"\( | (?=[),])", lambda m: "(" if m.group(0) == "( " else "", text)
 
 
 @pytest.fixture(scope="module")
