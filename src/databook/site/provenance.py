@@ -17,6 +17,8 @@ from html import escape
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from databook.provenance import input_summary
+
 __all__ = ["FigureNotes", "provenance_html", "source_url"]
 
 Node = dict[str, Any]
@@ -32,24 +34,13 @@ def source_url(root: Path) -> str | None:
     return str(url).rstrip("/")
 
 
-#: A figure drawn from more inputs (e.g. every session of a dandiset) names them by
-#: dandiset and version in its caption; the full record lists each.
-MAX_LISTED_INPUTS = 4
-
-
 def _inputs_html(record: dict) -> str:
     inputs = record.get("inputs") or []
     if not inputs:
         return "data simulated in the script (no input files)"
-    if len(inputs) > MAX_LISTED_INPUTS:
-        groups: dict[str, int] = {}
-        for entry in inputs:
-            where = f"{entry.get('dandiset')}@{entry.get('version')}"
-            groups[where] = groups.get(where, 0) + 1
-        summary = "; ".join(
-            f"{n} asset{'s' * (n != 1)} of {escape(where)}" for where, n in groups.items()
-        )
-        return f"{summary} (each with its path and sha256 in the full record)"
+    summary = input_summary(inputs)
+    if summary is not None:
+        return f"{escape(summary)} (each with its path and sha256 in the full record)"
     parts = []
     for entry in inputs:
         sha = escape(str(entry.get("sha256", ""))[:12])
