@@ -48,7 +48,7 @@ from databook._hashing import sha256_file
 from databook._process import run_tree
 from databook.errors import DatabookError
 from databook.figureparams import VARIABLE, encode
-from databook.modulehash import Scan
+from databook.modulehash import Scan, imported_modules
 
 __all__ = [
     "FigureError",
@@ -132,6 +132,8 @@ class FigureScript:
             tree = ast.parse(source, filename=str(path))
         except SyntaxError as err:
             raise FigureError(f"{path}: cannot parse: {err}") from err
+        # The build's Scan asks for the script's imports next: from this tree, not a reparse.
+        imported_modules(source, None, filename=str(path), is_package=False, tree=tree)
         declared: dict[str, tuple[str, ...]] = {}
         extra: dict[str, Any] = {"PARAMETERS": {}, "DEMO_ONLY": False, "DATA": "demo"}
         for node in tree.body:

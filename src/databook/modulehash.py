@@ -66,17 +66,24 @@ def _parse(source: bytes, filename: str) -> ast.Module:
 
 
 def imported_modules(
-    source: bytes, module: str | None, *, filename: str, is_package: bool
+    source: bytes,
+    module: str | None,
+    *,
+    filename: str,
+    is_package: bool,
+    tree: ast.Module | None = None,
 ) -> frozenset[str]:
     """Absolute names of the modules a file's ``source`` imports (relative imports
     resolved against ``module``, the file's dotted name; None for a script).
 
     For ``from a import b`` both ``a`` and ``a.b`` are listed (``b`` may be a module).
+    ``tree``: the syntax tree of ``source`` when the caller has parsed it already.
     """
     memo = (hashlib.sha256(source).hexdigest(), module, is_package)
     if memo in _IMPORTS:
         return _IMPORTS[memo]
-    tree = _parse(source, filename)
+    if tree is None:
+        tree = _parse(source, filename)
     package = None
     if module is not None:
         package = module if is_package else module.rpartition(".")[0]
