@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from databook import cli, figures
+from databook import cli, modulehash
 from databook.figures import run_figures
 from databook.provenance import ProvenanceError, diff, to_markdown
 
@@ -67,7 +67,7 @@ class Builds:
         self.package.mkdir()
         (self.package / "__init__.py").write_text("")
         (self.package / "_hashing.py").write_text("x = 1\n")
-        monkeypatch.setattr(figures, "_package_dir", lambda: self.package)
+        monkeypatch.setattr(modulehash, "package_dir", lambda: self.package)
         self.count = 0
         self.script(content="'one'")
 

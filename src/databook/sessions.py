@@ -10,9 +10,11 @@ dask-jobqueue cluster's address). Each worker streams its file with HTTP range r
 
 The gathered table carries provenance columns (``dandiset``, ``version``, ``path``,
 ``sha256``, ``etag``). Each session's result is cached as Parquet, written atomically,
-under a key of (asset sha256 or ETag, the function's code, the parameters), so a re-run
-computes only what changed. A session that fails (corrupt, unreachable, a worker killed
-by its memory limit) becomes one row of the failures table; the others finish.
+under a key of (asset sha256 or ETag, the function's code, the library code it runs: its
+module and every ``databook`` module that imports, transitively, the parameters), so a
+re-run computes only what changed, and a fix in, say, ``databook.responses`` recomputes.
+A session that fails (corrupt, unreachable, a worker killed by its memory limit) becomes
+one row of the failures table; the others finish.
 
 Importing this module is cheap: dask, distributed and pyarrow are imported when
 :func:`across` runs.
@@ -46,6 +48,7 @@ __all__ = [
     "across",
     "by_area",
     "choice_selectivity",
+    "code_modules",
     "dandiset_assets",
     "delayed_response_trials",
     "demo_files",
@@ -309,9 +312,30 @@ def load_function(name: str) -> Callable[..., Any]:
     return func
 
 
+def code_modules(func: Callable[..., Any]) -> dict[str, str]:
+    """sha256 of the file that defines ``func`` and of every ``databook`` module that
+    file imports, transitively: ``{module name: sha256}`` (empty for a function without
+    a source file). The figure cache keys its scripts the same way
+    (:mod:`databook.modulehash`)."""
+    from databook.modulehash import Scan, module_file
+
+    scan = Scan()
+    module = getattr(func, "__module__", None)
+    path = module_file(module, scan.package) if module else None
+    if path is None:
+        try:
+            path = Path(inspect.getsourcefile(func) or "")
+        except TypeError:
+            return {}
+        if not path.is_file():
+            return {}
+    return {str(module or path): scan.sha256(path), **scan.module_hashes(path, module)}
+
+
 def function_key(func: Callable[..., Any], params: Mapping[str, Any]) -> str:
-    """A hash of the function's qualified name, its source code and the parameters: a
-    change to any of them gives a new key (and so a new cache entry)."""
+    """A hash of the function's qualified name, its source code, the code it runs
+    (:func:`code_modules`: its module and the ``databook`` modules that imports) and the
+    parameters: a change to any of them gives a new key (and so a new cache entry)."""
     try:
         code = inspect.getsource(func)
     except (OSError, TypeError):
@@ -322,7 +346,8 @@ def function_key(func: Callable[..., Any], params: Mapping[str, Any]) -> str:
         text = json.dumps(dict(params), sort_keys=True, default=repr)
     except TypeError as err:
         raise AcrossError(f"parameters must be JSON-like, got {params!r}: {err}") from None
-    return hashlib.sha256("\0".join((name, code, text)).encode()).hexdigest()
+    modules = json.dumps(code_modules(func), sort_keys=True)
+    return hashlib.sha256("\0".join((name, code, modules, text)).encode()).hexdigest()
 
 
 # Assets -----------------------------------------------------------------------------------
