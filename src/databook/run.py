@@ -412,10 +412,26 @@ def inspect_file(chapters: Path, f: str) -> str:
         lines.append(f"{'intervals':>14}: {len(tables)} table(s)")
         for name, row in tables.iterrows():
             lines.append(f"{'':>16}{name} ({row.n_rows} rows): {', '.join(row.columns)}")
+            for column, why in trial_relative(src, row.path).items():
+                lines.append(
+                    f"{'':>18}{column}: times from each trial's start ({why}); on the "
+                    f"session clock: -p onset_column {f'start_time + {column}'!r}"
+                )
         lines.append("chapters:")
         for verdict in chapter_verdicts(chapters, src, is_demo=_is_demo_key(f)).values():
             lines.append(f"  {verdict}")
     return "\n".join(lines)
+
+
+def trial_relative(src: Any, table: str) -> dict[str, str]:
+    """``{column: why}`` of ``table``'s columns of trial-relative times (see
+    :func:`databook.tables.trial_relative`); {} if the table cannot be read."""
+    from databook import nwb, tables
+
+    try:
+        return tables.trial_relative(nwb.stimulus_table(src, table))
+    except (nwb.NWBContentError, tables.TableError):
+        return {}
 
 
 def _electrodes(df: Any) -> str:
@@ -449,15 +465,16 @@ def chapter_verdicts(chapters: Path, f: Any, *, is_demo: bool = False) -> dict[s
         params = chapter_defaults(path)
         findings = chapterinputs.check(number, f, params)
         missing = [x for x in findings if not x.ok]
+        suggested = " ".join(x.suggest for x in findings if x.ok and x.suggest)
         if not missing and not is_demo and number not in OTHER_FILES:
             verdicts[number] = (
                 f"{path.stem}: inputs found, but the chapter runs on demo data only so far"
             )
         elif not missing:
-            verdicts[number] = f"{path.stem}: runs"
+            verdicts[number] = f"{path.stem}: runs" + (f" with {suggested}" if suggested else "")
         elif all(x.fix for x in missing) and (is_demo or number in OTHER_FILES):
-            fixes = " ".join(x.fix.split(" (")[0].split(" or ")[0] for x in missing)
-            verdicts[number] = f"{path.stem}: runs with {fixes}"
+            fixes = [x.fix.split(" (")[0].split(" or ")[0] for x in missing]
+            verdicts[number] = f"{path.stem}: runs with {' '.join([*fixes, suggested]).strip()}"
         else:
             lacking = (
                 ", ".join(x.what for x in missing if not x.fix) or "mapping for a demo-only chapter"
