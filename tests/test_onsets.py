@@ -56,6 +56,12 @@ def test_an_onset_expression_adds_the_trial_start_to_a_trial_relative_cue():
     np.testing.assert_array_equal(tables.onsets(trials, "start_time").to_numpy(), start)
 
 
+def test_minus_parentheses_and_constants_keep_their_signs():
+    table = pd.DataFrame({"start_time": [10.0, 20.0], "a": [1.0, 2.0], "b": [0.25, 0.5]})
+    got = tables.onsets(table, "start_time - (a - b) + -0.125")
+    assert got.tolist() == [10.0 - 0.75 - 0.125, 20.0 - 1.5 - 0.125]
+
+
 def test_nan_terms_give_nan_onsets_that_dropna_removes():
     table = pd.DataFrame({"start_time": [10.0, 20.0, 30.0], "cue": [1.0, np.nan, 2.0]})
     got = tables.onsets(table, "start_time + cue")
