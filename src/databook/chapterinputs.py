@@ -322,9 +322,14 @@ def _lfp(need: Need, src: nwb.Source, params: Mapping[str, Any]) -> Finding:
         return Finding(need, what, True)
     fix = ""
     if need.series and problem.startswith("lfp:"):
-        # Every ElectricalSeries is a candidate: the reader found none it calls an LFP (or
-        # several), or none of the name given.
-        series = [p.rsplit("/", 1)[-1] for p in src.typed("ElectricalSeries")]
+        # The LFPs the reader found (several, or none of the name given), else every
+        # ElectricalSeries; by name, or container/name where two share a name.
+        paths = list(nwb.lfp_candidates(src).values()) or src.typed("ElectricalSeries")
+        short = [p.rsplit("/", 1)[-1] for p in paths]
+        series = [
+            s if short.count(s) == 1 else "/".join(p.strip("/").split("/")[-2:])
+            for s, p in zip(short, paths, strict=True)
+        ]
         fix = " or ".join(f"-p {need.series} {_quote(s)}" for s in series[:4])
     return Finding(need, what, False, problem, fix)
 

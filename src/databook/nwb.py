@@ -57,6 +57,7 @@ __all__ = [
     "images",
     "intervals",
     "lfp",
+    "lfp_candidates",
     "optogenetic_pulses",
     "pupil",
     "rois",
@@ -195,12 +196,23 @@ def _open_local(path: Path, name: str) -> Iterator[h5py.File]:
         yield h5
 
 
+def _pynwb_root(f: Any) -> Any:
+    """The object at the top of a pynwb object's tree (its ``NWBFile``), or ``f``."""
+    root = f
+    while getattr(root, "parent", None) is not None:
+        root = root.parent
+    return root
+
+
 def _pynwb_file(f: Any) -> tuple[h5py.File, str] | None:
-    """``(h5py file, name)`` behind a pynwb ``NWBFile`` or ``NWBHDF5IO``; None for others."""
+    """``(h5py file, name)`` behind a pynwb ``NWBFile`` or ``NWBHDF5IO``, or behind any
+    object read from a file (an ``LFP`` container, an ``ElectricalSeries`` ...); None for
+    objects that are not pynwb's."""
     if "pynwb" not in sys.modules or not type(f).__module__.startswith(("pynwb", "hdmf")):
         return None
-    io = f if hasattr(f, "read") and hasattr(f, "_file") else getattr(f, "read_io", None)
-    ident = getattr(f, "identifier", None)
+    root = _pynwb_root(f)
+    io = f if hasattr(f, "read") and hasattr(f, "_file") else getattr(root, "read_io", None)
+    ident = getattr(f, "identifier", None) or getattr(f, "name", None)
     what = type(f).__name__ + (f" {ident!r}" if ident else "")
     if io is None:
         raise ValueError(
@@ -210,7 +222,22 @@ def _pynwb_file(f: Any) -> tuple[h5py.File, str] | None:
     h5 = getattr(io, "_file", None)
     if not isinstance(h5, h5py.File) or not h5.id.valid:
         raise ValueError(f"{what}: its file is closed; read inside the `with NWBHDF5IO(...)`")
-    return h5, getattr(f, "container_source", None) or h5.filename
+    return h5, getattr(root, "container_source", None) or h5.filename
+
+
+def _pynwb_path(f: Any) -> str | None:
+    """The HDF5 path of a pynwb object read from a file (``/processing/ecephys/LFP``);
+    None for the file itself, its IO, or objects that are not pynwb's."""
+    if "pynwb" not in sys.modules or not type(f).__module__.startswith(("pynwb", "hdmf")):
+        return None
+    if getattr(f, "parent", None) is None:
+        return None
+    io = getattr(_pynwb_root(f), "read_io", None)
+    builder = io.manager.get_builder(f) if io is not None else None
+    if builder is None:
+        return None
+    path = builder.path
+    return "/" + path.split("/", 1)[1] if "/" in path else "/"
 
 
 def tree(f: Any, max_depth: int = 2) -> str:
@@ -1201,33 +1228,113 @@ class LFP:
         self.close()
 
 
+#: Containers whose ElectricalSeries are LFPs (NWB core: ``LFP``; ``FilteredEphys``).
+LFP_CONTAINERS = ("LFP", "FilteredEphys")
+
+
+def _lfp_candidates(src: Source) -> dict[str, str]:
+    """``{series path: how it is reached}`` of the ElectricalSeries that are LFPs: those
+    inside an LFP container (held there, or linked from it - writers that store the series
+    once in ``/acquisition`` link it from ``processing/ecephys/LFP``), and those named
+    ``*lfp*``. The key is where the series' data are; the value names the container path
+    that holds or links it (or the series path itself)."""
+    groups = src.groups()
+    found: dict[str, str] = {}
+    for container in src.typed(*LFP_CONTAINERS):
+        group = src.h5[container]
+        for key in group:
+            link = group.get(key, getlink=True)
+            if isinstance(link, h5py.HardLink):
+                target = f"{container}/{key}"
+            elif isinstance(link, h5py.SoftLink):
+                target = link.path
+            else:  # an external link: the data are in another file
+                continue
+            if groups.get(target) == "ElectricalSeries":
+                found.setdefault(target, f"{container}/{key}")
+    for path in src.typed("ElectricalSeries"):
+        if "lfp" in path.rsplit("/", 1)[-1].lower():
+            found.setdefault(path, path)
+    return found
+
+
+def lfp_candidates(f: Any) -> dict[str, str]:
+    """``{series path: container path reaching it}`` of every ElectricalSeries :func:`lfp`
+    would take for an LFP (held in or linked from an ``LFP``/``FilteredEphys`` container,
+    or named ``*lfp*``), in file order; reads no data."""
+    with source(f) as src:
+        return _lfp_candidates(src)
+
+
+def _names_of(path: str, via: str) -> set[str]:
+    """The names a series is chosen by: its path (with or without the leading slash), its
+    own name, ``container/name`` and those of the container path that reaches it."""
+    names = set()
+    for p in {path, via}:
+        parts = p.strip("/").split("/")
+        names |= {p, p.lstrip("/"), parts[-1], "/".join(parts[-2:])}
+    return names
+
+
 def lfp(f: Any, name: str | None = None) -> LFP:
-    """A lazy view of the LFP: the ``ElectricalSeries`` inside an ``LFP`` container or named
-    ``*lfp*`` (``name`` chooses among several). Use ``with nwb.lfp(path) as view:`` so the
-    file closes; with an open source the view borrows it."""
+    """A lazy view of the LFP: an ``ElectricalSeries`` held in (or linked from) an ``LFP``
+    or ``FilteredEphys`` container, or named ``*lfp*``.
+
+    Parameters
+    ----------
+    f
+        Any NWB source (see the module docstring); also a pynwb object read from a file
+        that holds the LFP: an ``LFP`` or ``FilteredEphys`` container, a processing module
+        or the ``ElectricalSeries`` itself (its file is read, it stays open).
+    name
+        Chooses among several: a series' name, ``container/series``
+        (``LFP_probeA/ElectricalSeries``), a container holding one series (``LFP_probeA``)
+        or a path. Several candidates, or none, raise :class:`NWBContentError` listing
+        them (or every ElectricalSeries of the file).
+
+    Use ``with nwb.lfp(path) as view:`` so the file closes; with an open source the view
+    borrows it.
+    """
     stack = contextlib.ExitStack()
     try:
+        within = _pynwb_path(f)
         src = stack.enter_context(source(f))
         series = src.typed("ElectricalSeries")
-        groups = src.groups()
-        lfps = [
-            p
-            for p in series
-            if groups.get(p.rsplit("/", 1)[0]) in ("LFP", "FilteredEphys")
-            or "lfp" in p.rsplit("/", 1)[-1].lower()
-        ]
+        candidates = _lfp_candidates(src)
+        if within is not None and src.groups().get(within) == "ElectricalSeries":
+            candidates = {within: within}
+        elif within is not None:
+            candidates = {
+                p: via for p, via in candidates.items() if via.startswith(within.rstrip("/") + "/")
+            }
         if name is not None:
-            lfps = [p for p in series if name in (p, p.lstrip("/"), p.rsplit("/", 1)[-1])]
+            reach = {**{p: p for p in series}, **candidates}
+            by_container = {}
+            for p, via in reach.items():
+                by_container.setdefault(via.rsplit("/", 1)[0], []).append(p)
+            picked = [p for p, via in reach.items() if name in _names_of(p, via)]
+            held = [  # the series of a container chosen by its name (one: that one)
+                p
+                for c, ps in by_container.items()
+                if name in (c, c.lstrip("/"), c.rsplit("/", 1)[-1])
+                for p in ps
+            ]
+            candidates = {p: reach[p] for p in dict.fromkeys(picked or held)}
+        lfps = list(candidates)
         if len(lfps) != 1:
             looked = (
                 f"ElectricalSeries named {name!r}"
                 if name
-                else ("LFP ElectricalSeries (inside an LFP container, or named *lfp*)")
+                else "LFP ElectricalSeries (inside an LFP container, or named *lfp*)"
             )
+            if within is not None:
+                looked += f" in {within}"
             if lfps:
+                shown = [candidates[p] for p in lfps]
                 raise NWBContentError(
                     f"lfp: {len(lfps)} candidates for {looked} in {src.name}: "
-                    f"{_listing(lfps)}; pass name= to choose one"
+                    f"{_listing(shown)}; pass name= to choose one (e.g. "
+                    f"{'/'.join(shown[0].strip('/').split('/')[-2:])!r})"
                 )
             have = f"ElectricalSeries: {_listing(series)}" if series else _inventory(src)
             raise NWBContentError(f"lfp: no {looked} in {src.name}; {have}")

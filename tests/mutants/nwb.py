@@ -136,4 +136,23 @@ MUTATIONS = [
         "new": "first, last = start // obj.chunks[0], stop // obj.chunks[0]",
         "tests": [T + "test_stored_bytes_are_the_datasets_and_chunks_a_read_must_fetch"],
     },
+    {
+        "name": "nwb-lfp-links-from-an-LFP-container-not-followed",
+        "file": F,
+        "old": "            elif isinstance(link, h5py.SoftLink):",
+        "new": "            elif False:",
+        "tests": [
+            "tests/test_nwb_lfp_layouts.py::test_an_lfp_container_linking_its_series_is_found"
+        ],
+    },
+    {
+        "name": "nwb-pynwb-child-object-looked-up-without-its-file",
+        "file": F,
+        "old": 'else getattr(root, "read_io", None)',
+        "new": 'else getattr(f, "read_io", None)',
+        "tests": [
+            "tests/test_nwb_lfp_layouts.py::test_pynwb_objects_read_from_a_file_are_accepted"
+            "[LFP-container]"
+        ],
+    },
 ]
