@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LFP",
     "NWBContentError",
+    "NWBVersionError",
     "ROIs",
     "Signal",
     "Source",
@@ -80,6 +81,11 @@ class NWBContentError(DatabookError, LookupError):
     it looked, the file, and what the file has instead."""
 
 
+class NWBVersionError(NWBContentError):
+    """The file is NWB 1.x, whose layout the readers (NWB 2.x) do not know; the message
+    names the file and the version it states."""
+
+
 class SpikeTimesRepairedWarning(UserWarning):
     """:func:`units` sorted a unit's spike times or dropped NaN ones (one warning per read)."""
 
@@ -105,6 +111,23 @@ class Source:
     def typed(self, *types: str) -> list[str]:
         """Paths of the groups whose ``neurodata_type`` is one of ``types``, in file order."""
         return [path for path, kind in self.groups().items() if kind in types]
+
+
+def _checked(h5: h5py.File, name: str) -> Source:
+    """A :class:`Source` for ``h5``, refusing an NWB 1.x file with one clear message."""
+    stated = h5.attrs.get("nwb_version")
+    old_layout = stated is None and isinstance(h5.get("nwb_version"), h5py.Dataset)
+    if old_layout:  # NWB 1.x kept its version in a root dataset, 2.x in an attribute
+        stated = h5["nwb_version"][()]
+    version = _text(stated).strip() if stated is not None else ""
+    if old_layout or re.match(r"(NWB-)?1\.", version, re.IGNORECASE):
+        raise NWBVersionError(
+            f"open: {name} is an NWB 1.x file (nwb_version {version or 'not stated'!r}); "
+            "databook reads NWB 2.0 and later, whose layout differs throughout: read it with "
+            "the NWB 1.x API (NeurodataWithoutBorders/api-python) or use an NWB 2 export of "
+            "the same data"
+        )
+    return Source(h5, name)
 
 
 def _walk(group: h5py.Group, found: dict[str, str]) -> None:
@@ -146,7 +169,7 @@ def source(
         yield f
         return
     if isinstance(f, h5py.Group):
-        yield Source(f.file, f.file.filename)
+        yield _checked(f.file, f.file.filename)
         return
     opened = _pynwb_file(f)
     if opened is not None:
@@ -158,11 +181,11 @@ def source(
         text = os.fspath(f)
         if re.match(r"https?://", text, re.IGNORECASE):
             with assets.stream_h5(text) as h5:
-                yield Source(h5, text)
+                yield _checked(h5, text)
             return
         if Path(text).expanduser().exists():
             with _open_local(Path(text).expanduser(), text) as h5:
-                yield Source(h5, text)
+                yield _checked(h5, text)
             return
         try:
             asset = assets.resolve(text, lock_path)
@@ -179,11 +202,11 @@ def source(
     if mode == "stream" and not asset.is_demo:
         assets.require_pinned(asset)
         with assets.stream_h5(asset.url, asset.key) as h5:
-            yield Source(h5, f"{asset.key} ({asset.url})")
+            yield _checked(h5, f"{asset.key} ({asset.url})")
         return
     path = assets.local_file(asset)
     with _open_local(path, f"{asset.key} ({path})") as h5:
-        yield Source(h5, f"{asset.key} ({path.name})")
+        yield _checked(h5, f"{asset.key} ({path.name})")
 
 
 @contextlib.contextmanager

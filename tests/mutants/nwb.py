@@ -155,4 +155,24 @@ MUTATIONS = [
             "[LFP-container]"
         ],
     },
+    {
+        "name": "nwb-1x-root-dataset-version-not-read",
+        "file": F,
+        "old": 'old_layout = stated is None and isinstance(h5.get("nwb_version"), h5py.Dataset)',
+        "new": "old_layout = False",
+        "tests": [
+            "tests/test_nwb_version.py::"
+            "test_every_reader_refuses_an_nwb1_file_naming_it_and_its_version[1.x-root-dataset]"
+        ],
+    },
+    {
+        "name": "nwb-1x-not-checked-for-an-open-h5py-file",
+        "file": F,
+        "old": "        yield _checked(f.file, f.file.filename)",
+        "new": "        yield Source(f.file, f.file.filename)",
+        "tests": [
+            "tests/test_nwb_version.py::"
+            "test_every_reader_refuses_an_nwb1_file_naming_it_and_its_version[version-attribute]"
+        ],
+    },
 ]
