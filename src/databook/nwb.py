@@ -68,6 +68,7 @@ __all__ = [
     "stored_bytes",
     "tree",
     "unit_count",
+    "unit_depths",
     "units",
 ]
 
@@ -627,8 +628,15 @@ def units(f: Any, *, extra: Sequence[str] = (), name: str | None = None) -> pd.D
         ``firing_rate``, ``peak_channel_id``). If the units name their electrodes (a
         ``peak_channel_id`` of electrode ids, or an ``electrodes`` region, returned as
         electrode ids), ``electrode_location`` and ``electrode_depth_um`` (see
-        :func:`electrodes`) are joined. ``attrs``: ``path``, ``electrode_join`` (the column
-        joined on, or None), ``not_read`` (columns left out; ask with ``extra``) and
+        :func:`electrodes`) are joined. ``depth_um``: each unit's depth in micrometres from
+        its channel's electrode depth where the electrodes have positions, else from the
+        units table's own ``depth`` column (DANDI:000006: electrodes all at 0, units with
+        ``depth`` "(um)") in the unit its description states, else NaN (see
+        :data:`UNIT_DEPTH_COLUMNS`). ``attrs``: ``path``, ``electrode_join`` (the column
+        joined on, or None), ``depth_source`` (where ``depth_um`` came from, e.g.
+        ``"electrodes.probe_vertical_position"`` or ``"units.depth"``, or None),
+        ``depth_note`` (why, and how the unit was decided), ``not_read`` (columns left
+        out; ask with ``extra``),
         ``skipped`` (columns of object references, ``{name: reason}``), ``sorted_units``
         (ids of units whose spike times the file stores out of time order, sorted here -
         stably, no spike lost) and ``nan_spikes_dropped`` (``{id: count}`` of NaN spike
@@ -676,15 +684,78 @@ def units(f: Any, *, extra: Sequence[str] = (), name: str | None = None) -> pd.D
         if join is not None:
             ids = df["electrode_id" if join == "electrodes" else join]
             _join_electrodes(src, df, ids)
+        df["depth_um"], depth_source, depth_note = _unit_depth(src, table, df, join)
         df.attrs.update(
             path=path,
             electrode_join=join,
+            depth_source=depth_source,
+            depth_note=depth_note,
             skipped=skipped,
             not_read=[c for c in wanted if c not in plain],
             sorted_units=sorted_units,
             nan_spikes_dropped=nan_dropped,
         )
         return df
+
+
+#: Units-table columns that may hold each unit's own depth, in the order they are preferred.
+UNIT_DEPTH_COLUMNS = ("depth",)
+
+
+def _unit_depth(
+    src: Source, table: h5py.Group, df: pd.DataFrame, join: str | None
+) -> tuple[np.ndarray, str | None, str]:
+    """``(depth_um, source or None, note)`` of each unit: its channel's electrode depth when
+    the electrodes have positions, else a depth column of the units table in its stated
+    unit (never guessed)."""
+    notes = []
+    if "electrode_depth_um" in df and np.isfinite(df["electrode_depth_um"]).any():
+        chans = electrodes(src)
+        column = chans.attrs["depth_column"]
+        note = f"the depth of each unit's channel ({join}); {chans.attrs['depth_note']}"
+        return df["electrode_depth_um"].to_numpy(np.float64), f"electrodes.{column}", note
+    if join is None:
+        notes.append("the units name no electrode")
+    else:
+        why = electrodes(src).attrs["depth_note"] if ELECTRODES in src.h5 else "no table"
+        notes.append(f"electrodes have no usable depth ({why})")
+    for name in UNIT_DEPTH_COLUMNS:
+        if name not in df or df[name].dtype.kind not in "fiu":
+            continue
+        values = df[name].to_numpy(np.float64)
+        if not np.isfinite(values).any():
+            notes.append(f"units.{name} is all NaN")
+            continue
+        stated = " ".join(
+            _text(_attr(table[name], k, "")) for k in ("unit", "units", "description")
+        )
+        scale = _micrometres_per(stated)
+        if scale is None:
+            notes.append(f"units.{name} states no unit ({stated.strip()!r}): depths unknown")
+            break
+        unit = "um" if scale == 1 else f"{scale:g} um units"
+        notes.append(f"units.{name} in {unit} per its description ({stated.strip()!r})")
+        return values * scale, f"units.{name}", "; ".join(notes)
+    return np.full(len(df), np.nan), None, "; ".join([*notes, "depths unknown"])
+
+
+def unit_depths(f: Any, *, name: str | None = None) -> pd.Series:
+    """Each unit's depth in micrometres, as :func:`units` gives it in ``depth_um``, reading
+    no spike times (for a cheap look, as ``databook inspect`` takes). ``attrs``:
+    ``depth_source`` and ``depth_note``, as in :func:`units`."""
+    with source(f) as src:
+        path, n = _units_table(src, name)
+        table = src.h5[path]
+        wanted = ["peak_channel_id", *UNIT_DEPTH_COLUMNS]
+        plain = [c for c in wanted if c in table and _is_scalar_column(table, c, n)]
+        df, _ = _table(src, table, plain)
+        join = _electrode_ids(src, table, df)
+        if join is not None:
+            _join_electrodes(src, df, df["electrode_id" if join == "electrodes" else join])
+        depth, where, note = _unit_depth(src, table, df, join)
+        out = pd.Series(depth, index=df.index, name="depth_um")
+        out.attrs.update(depth_source=where, depth_note=note)
+        return out
 
 
 def _ref_names(src: Source, ds: h5py.Dataset) -> np.ndarray:

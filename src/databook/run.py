@@ -393,7 +393,7 @@ def inspect_file(chapters: Path, f: str) -> str:
     lines = [f"file: {f}"]
     with nwb.source(f) as src:
         sections = [
-            ("units", lambda: f"{nwb.unit_count(src)} units"),
+            ("units", lambda: _units(src)),
             ("electrodes", lambda: _electrodes(nwb.electrodes(src))),
             ("LFP", lambda: repr(nwb.lfp(src))),
             ("ROIs", lambda: f"{len(nwb.rois(src).ids)} ROIs"),
@@ -432,6 +432,14 @@ def trial_relative(src: Any, table: str) -> dict[str, str]:
         return tables.trial_relative(nwb.stimulus_table(src, table))
     except (nwb.NWBContentError, tables.TableError):
         return {}
+
+
+def _units(src: Any) -> str:
+    from databook import nwb
+
+    depths = nwb.unit_depths(src)
+    where = depths.attrs["depth_source"] or "nowhere (depths unknown)"
+    return f"{len(depths)} units; depth from {where} ({depths.attrs['depth_note']})"
 
 
 def _electrodes(df: Any) -> str:

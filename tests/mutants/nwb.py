@@ -175,4 +175,14 @@ MUTATIONS = [
             "test_every_reader_refuses_an_nwb1_file_naming_it_and_its_version[version-attribute]"
         ],
     },
+    {
+        "name": "nwb-unit-depth-unit-not-read-from-the-description",
+        "file": F,
+        "old": "scale = _micrometres_per(stated)\n        if scale is None:\n            notes",
+        "new": "scale = 1.0\n        if scale is None:\n            notes",
+        "tests": [
+            "tests/test_nwb_unit_depth.py::"
+            "test_a_unit_depth_column_in_millimetres_is_converted_and_one_without_a_unit_is_not"
+        ],
+    },
 ]
