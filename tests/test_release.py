@@ -567,6 +567,10 @@ REAL_DATA_LOCATORS = {
     "tests/test_nwb.py",
     "tests/test_nwb_real_files.py",
     "tests/test_alm_selectivity.py",
+    "tests/test_nwb_unit_depth.py",
+    "tests/test_onsets.py",
+    "tests/test_run_04_real.py",
+    "tests/test_real_article.py",
     "tests/mutations.py",
     "tests/test_release.py",
     # chapter 8's optional CellReg sample (DATABOOK_CELLREG overrides; the part is skipped
