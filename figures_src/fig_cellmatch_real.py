@@ -7,7 +7,8 @@ and shifts, as CellReg's own run) by ``cellmatch.match_many`` and every ROI is t
 Top left: for each ROI of sessions 2-5, the centroid distance to the nearest ROI of
 session 1 after registration (px), split into ROIs matched to a session-1 ROI and the
 rest, with the second-nearest distance (a different cell, by construction) outlined;
-dashed: ``max_distance``. Top right: footprint overlap (IoU) of every neighbouring pair
+dashed: ``max_distance``, dotted: the largest distance CellReg's own run modelled.
+Top right: footprint overlap (IoU) of every neighbouring pair
 (centroids within ``neighbour_radius``), matched pairs and the others; dashed:
 ``min_iou``. Bottom left: distance against IoU of the same pairs, the accepted box
 shaded. Bottom right: how many sessions each track spans, and the number of distinct
@@ -46,10 +47,15 @@ PARAMETERS = {
     "max_distance": 8.0,  # px: chapter 8's threshold
     "min_iou": 0.3,  # chapter 8's threshold
     "neighbour_radius": 20.0,  # px: pairs shown in the overlap distribution
-    "pixel_um": 2.35,  # µm per pixel, from CellReg's run on these files
-    "cellreg_distinct_cells": 787,  # CellReg's own count on these files
+    # CellReg's own run on these files, as its log records it (zivlab/CellReg at the
+    # pinned commit, SampleData/SampleResults/logFile_20210330_124444.txt): FOV 766.1 x
+    # 603.95 µm on 326 x 257 px, pairs modelled up to 14 µm apart, 787 cells.
+    "cellreg_fov_x": (766.1, 326),  # field width: µm, px
+    "cellreg_max_distance_um": 14.0,  # CellReg's "model maximal distance"
+    "cellreg_distinct_cells": 787,  # CellReg's "final number of cells"
 }
 P = figureparams.load(PARAMETERS, script=__file__)
+PIXEL_UM = P.cellreg_fov_x[0] / P.cellreg_fov_x[1]  # µm per pixel
 MATCHED, OTHER = plots.COLORS["response"], plots.COLORS["baseline"]
 
 
@@ -111,11 +117,12 @@ def main() -> None:
     )  # fmt: skip
     ax_d.hist(second, bins=bins, histtype="step", color="k", lw=0.8, label="second nearest")
     ax_d.axvline(P.max_distance, color="k", ls="--", lw=0.8)
+    ax_d.axvline(P.cellreg_max_distance_um / PIXEL_UM, color="k", ls=":", lw=0.8)
     ax_d.set_xlabel("centroid distance to session 1 after registration (px)")
     ax_d.set_ylabel("ROIs of sessions 2-5")
     ax_d.legend(fontsize=7)
     secondary = ax_d.secondary_xaxis(
-        "top", functions=(lambda px: px * P.pixel_um, lambda um: um / P.pixel_um)
+        "top", functions=(lambda px: px * PIXEL_UM, lambda um: um / PIXEL_UM)
     )
     secondary.set_xlabel("µm", fontsize=7)
 
@@ -158,7 +165,9 @@ def main() -> None:
         "n_sessions": n_sessions,
         "rois": [int(m.shape[0]) for m, _ in footprints],
         "fov_px": [list(shape) for _, shape in footprints],
-        "pixel_um": P.pixel_um,
+        "pixel_um": PIXEL_UM,
+        "cellreg_max_distance_um": P.cellreg_max_distance_um,
+        "cellreg_max_distance_px": P.cellreg_max_distance_um / PIXEL_UM,
         "model": P.model,
         "max_distance_px": P.max_distance,
         "min_iou": P.min_iou,

@@ -11,7 +11,6 @@ is absent.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -20,11 +19,10 @@ import scipy.io
 from scipy.spatial import cKDTree
 
 from databook import assets
-from databook.figures import FigureScript, run_script
 from tests.conftest import ROOT
+from tests.real_figures import build, section_values
 
 REAL = ROOT.parent / "shared" / "data" / "real"
-SCRIPT = ROOT / "figures_src" / "fig_cellmatch_real.py"
 KEYS = [f"cellreg-sample-0{k}" for k in range(1, 6)]
 
 pytestmark = pytest.mark.skipif(
@@ -35,21 +33,9 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """The script's JSON and output folder, and the verified copies it read."""
-    cache = tmp_path_factory.mktemp("cache")
-    lock = assets.load_lock(ROOT / "assets.lock")
-    fetched = assets.fetch_all(
-        [lock[k] for k in KEYS], cache=cache, progressbar=False, sources=[REAL]
-    )
-    assert not fetched.errors, fetched.errors
-    out = tmp_path_factory.mktemp("figures")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DATABOOK_CACHE", str(cache))
-        mp.setenv("DATABOOK_DATA", "dandi")
-        result = run_script(FigureScript.read(SCRIPT), out)
-    assert result.status == "built", result.error
-    summary = json.loads((out / "fig_cellmatch_real.json").read_text())
-    return summary, out, [Path(fetched.paths[k]) for k in KEYS]
+    """The script's JSON, its output folder and the verified copies it read."""
+    summary, out, paths = build("fig_cellmatch_real", KEYS, [REAL], tmp_path_factory)
+    return summary, out, [paths[k] for k in KEYS]
 
 
 def _footprints(path: Path):
@@ -137,3 +123,13 @@ def test_matched_pairs_pass_both_thresholds_recomputed_from_the_footprints(built
     assert ious.min() >= summary["min_iou"]
     assert summary["n_matched_pairs"] == ious.size
     assert summary["matched_iou_median"] == pytest.approx(np.median(ious), abs=1e-9)
+
+
+def test_every_number_the_chapter_quotes_is_in_the_figures_json(built, tmp_path, monkeypatch):
+    """Chapter 8's real-data cell and every ``{eval}`` of its section, against this
+    build's JSON."""
+    _, out, _ = built
+    chapter = ROOT / "chapters" / "08-cells-across-days.md"
+    values = section_values(chapter, "fig_cellmatch_real", out, tmp_path, monkeypatch)
+    assert values is not None and len(values) > 30
+    assert values['cellreg["distinct_cells"]'] == built[0]["distinct_cells"]

@@ -223,7 +223,9 @@ def draw_figures(
     Each script gets the values of ``parameters`` (the chapter's, after ``-p``) for the
     names in its own ``PARAMETERS``, so its figure shows the same file, table and columns
     as the executed chapter. Scripts marked ``DEMO_ONLY`` (they compare with the demo's
-    planted answers) are skipped for other files.
+    planted answers) are skipped for other files, and real-data scripts (``DATA =
+    "dandi"``, drawn from pinned published assets, not the chapter's file) unless
+    ``DATABOOK_DATA=dandi``, as the chapter's real-data cells are.
 
     Returns
     -------
@@ -243,6 +245,10 @@ def draw_figures(
     for script in chapter_scripts(chapter):
         if script.demo_only and not is_demo:
             skipped[script.name] = "compares with the demo's planted answers"
+            continue
+        if script.data == "dandi" and os.environ.get("DATABOOK_DATA") != "dandi":
+            # Its "On real data" section does nothing either (the chapter's real-data cell).
+            skipped[script.name] = "real-data section: drawn with DATABOOK_DATA=dandi"
             continue
         given = {k: parameters[k] for k in script.parameters if k in parameters}
         if progress:
