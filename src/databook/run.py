@@ -237,16 +237,12 @@ def _figures(notebook: Any, out: Path, stem: str) -> list[Path]:
 
 def chapter_scripts(chapter: Path) -> list[FigureScript]:
     """The figure scripts behind the figures ``chapter`` shows (``../figures/<name>.png``
-    is drawn by ``figures_src/<name>.py``), in the order the chapter shows them, without
-    those of its real-data sections (``DATA = "dandi"``)."""
+    is drawn by ``figures_src/<name>.py``), in the order the chapter shows them."""
     from databook.figures import FigureScript
 
     src = chapter.resolve().parent.parent / "figures_src"
     names = dict.fromkeys(re.findall(r"\.\./figures/([\w.-]+)\.png", chapter.read_text()))
-    scripts = [FigureScript.read(src / f"{n}.py") for n in names if (src / f"{n}.py").is_file()]
-    # An "On real data" section's figures are drawn from the pinned real assets, never
-    # from the reader's file.
-    return [s for s in scripts if s.data == "demo"]
+    return [FigureScript.read(src / f"{n}.py") for n in names if (src / f"{n}.py").is_file()]
 
 
 def draw_figures(
@@ -262,7 +258,9 @@ def draw_figures(
     Each script gets the values of ``parameters`` (the chapter's, after ``-p``) for the
     names in its own ``PARAMETERS``, so its figure shows the same file, table and columns
     as the executed chapter. Scripts marked ``DEMO_ONLY`` (they compare with the demo's
-    planted answers) are skipped for other files.
+    planted answers) are skipped for other files, and real-data scripts (``DATA =
+    "dandi"``, drawn from pinned published assets, not the chapter's file) unless
+    ``DATABOOK_DATA=dandi``, as the chapter's real-data cells are.
 
     Returns
     -------
@@ -282,6 +280,10 @@ def draw_figures(
     for script in chapter_scripts(chapter):
         if script.demo_only and not is_demo:
             skipped[script.name] = "compares with the demo's planted answers"
+            continue
+        if script.data == "dandi" and os.environ.get("DATABOOK_DATA") != "dandi":
+            # Its "On real data" section does nothing either (the chapter's real-data cell).
+            skipped[script.name] = "real-data section: drawn with DATABOOK_DATA=dandi"
             continue
         given = {k: parameters[k] for k in script.parameters if k in parameters}
         if progress:
