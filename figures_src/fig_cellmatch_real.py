@@ -42,7 +42,7 @@ HERE = Path(__file__).resolve().parent
 OUT_DIR = plots.figure_dir(HERE.parent / "figures")
 
 PARAMETERS = {
-    "model": "rigid",  # CellReg's own run used translations and rotations
+    "cellreg_model": "rigid",  # CellReg's own run used translations and rotations
     "reference": 0,  # session 1, CellReg's reference
     "max_distance": 8.0,  # px: chapter 8's threshold
     "min_iou": 0.3,  # chapter 8's threshold
@@ -93,7 +93,7 @@ def main() -> None:
     lock = assets.load_lock(HERE.parent / "assets.lock")
     footprints = [read_footprints(assets.local_file(lock[key])) for key in INPUTS]
     tracks = cellmatch.match_many(
-        [m for m, _ in footprints], model=P.model, fov_shape=[s for _, s in footprints],
+        [m for m, _ in footprints], model=P.cellreg_model, fov_shape=[s for _, s in footprints],
         reference=P.reference, max_distance=P.max_distance, min_iou=P.min_iou,
     )  # fmt: skip
     others = [k for k in range(len(footprints)) if k != P.reference]
@@ -168,7 +168,7 @@ def main() -> None:
         "pixel_um": PIXEL_UM,
         "cellreg_max_distance_um": P.cellreg_max_distance_um,
         "cellreg_max_distance_px": P.cellreg_max_distance_um / PIXEL_UM,
-        "model": P.model,
+        "model": P.cellreg_model,
         "max_distance_px": P.max_distance,
         "min_iou": P.min_iou,
         "neighbour_radius_px": P.neighbour_radius,
