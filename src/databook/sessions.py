@@ -100,10 +100,10 @@ def responsive_units(
         One row per unit: ``unit`` (id), ``area``, ``depth_um`` (micrometres),
         ``responsive`` (bool), ``p_value``, ``latency`` (s), ``passes_quality`` (bool).
     """
-    from databook import nwb, quality, unitsummary
+    from databook import nwb, quality, tables, unitsummary
 
     units = nwb.units(src)
-    onsets = nwb.stimulus_table(src, stimulus)[onset_column].to_numpy()
+    onsets = tables.onsets(nwb.stimulus_table(src, stimulus), onset_column).to_numpy()
     table = unitsummary.response_table(
         units,
         onsets,
