@@ -78,7 +78,8 @@ def _bytes(group) -> int:
 
 def _electrodes(f: h5py.File) -> dict:
     """Rows, distinct ``location`` values with their counts, and for each position column
-    the file has: rows NaN, rows exactly 0, and the finite range (the file's own unit)."""
+    the file has: rows NaN, rows exactly 0, the finite range, its description and unit
+    (None when the file states none)."""
     if ELECTRODES not in f:
         return {"n": 0, "locations": {}, "positions": {}}
     table = f[ELECTRODES]
@@ -92,6 +93,8 @@ def _electrodes(f: h5py.File) -> dict:
                 "zero": int((v == 0).sum()),
                 "min": float(finite.min()) if finite.size else None,
                 "max": float(finite.max()) if finite.size else None,
+                "description": _text(table[name].attrs.get("description", "")),
+                "unit": _text(table[name].attrs["unit"]) if "unit" in table[name].attrs else None,
             }
     locations = _counts(table["location"][:]) if "location" in table else {}
     return {"n": len(table["id"]), "locations": locations, "positions": positions}
@@ -142,11 +145,13 @@ def _anatomy(key: str, lock) -> dict:
                 else None,
                 "namespaces": {n: ", ".join(sorted(specs[n])) for n in sorted(specs)},
                 "top_groups": sorted(n for n in f if isinstance(f[n], h5py.Group)),
+                "processing_modules": sorted(f.get("processing", {})),
                 "group_bytes": {g: _bytes(f[g]) if g in f else 0 for g in P.groups},
                 "units_table_columns": _names(f["units"].attrs.get("colnames", [])),
                 "units_columns": sorted(units.columns),
                 "quality_values": _counts(f["units/quality"][:]) if "units/quality" in f else {},
                 "depth_source": units.attrs.get("depth_source"),
+                "electrode_join": units.attrs.get("electrode_join"),
                 "electrodes": _electrodes(f),
                 "n_units": len(units),
                 "n_spikes": int(flat.size),
