@@ -330,3 +330,26 @@ def test_event_counts_follows_np_histogram_where_pynapple_rounds_edges():
     ours = align.event_counts(spikes, [event], edges)[0, 0]
     np.testing.assert_array_equal(ours, np.histogram(spikes[0], bins=event + edges)[0])
     assert ours.tolist() == ([0, 1] if spike >= edge else [1, 0])
+
+
+def test_interval_counts_counts_half_open_trial_epochs_of_any_length():
+    rng = np.random.default_rng(11)
+    spikes = [np.sort(rng.uniform(0, 20, size=n)) for n in (300, 0, 57)]
+    starts = np.sort(rng.uniform(0, 18, size=25))
+    stops = starts + rng.uniform(0.2, 2.0, size=25)  # overlapping epochs of many lengths
+    stops[3] = starts[3] + 0.5
+    spikes[0] = np.sort(np.r_[spikes[0], starts[3], stops[3]])  # on both bounds
+    starts[7] = np.nan  # a trial without the event
+    counts = align.interval_counts(spikes, starts, stops)
+    oracle = np.array(
+        [[np.sum((t >= a) & (t < b)) for a, b in zip(starts, stops, strict=True)] for t in spikes]
+    )
+    np.testing.assert_array_equal(counts, oracle)
+    assert counts[:, 7].tolist() == [0, 0, 0]
+
+
+def test_interval_counts_refuses_a_reversed_epoch_and_unsorted_spikes():
+    with pytest.raises(ValueError, match=r"interval 1 stops at 1.0 s, not after"):
+        align.interval_counts([np.array([0.5])], [0.0, 2.0], [1.0, 1.0])
+    with pytest.raises(ValueError, match=r"spike_times\[0\] is not sorted"):
+        align.interval_counts([np.array([0.5, 0.1])], [0.0], [1.0])

@@ -227,7 +227,8 @@ def test_pdf_reads_as_an_article(built_article, root):
     assert page1.startswith("databook: reproducible systems neuroscience from the DANDI Archive")
     assert "Abstract A reproducible article that teaches" in page1
     assert re.search(r"Version \d+\.\d+\.\d+ · 2026-11-23", page1), page1[:400]
-    assert "Placeholder" in page1  # authors and affiliations are not invented
+    # The authors of myst.yml, as they are: no invented names, no placeholder text.
+    assert "The databook authors" in page1 and "Placeholder" not in page1
     flat = " ".join(_pdftotext(built_article.pdf).split())
     for number, chapter in enumerate(_chapters(root), start=1):
         assert f"{number} {_chapter_title(chapter)}" in flat, chapter.name
@@ -370,3 +371,22 @@ def test_pdf_uses_the_vector_file_of_every_figure_that_writes_one(built_article,
         assert (built_article.pdf.parent / "tex" / "files" / name).is_file(), name
     text = " ".join(_pdftotext(built_article.pdf).split())
     assert "elevation y (deg)" in text  # an axis label of fig_rf_maps
+
+
+# The repr of a numpy scalar: np.int64(385), np.float64(0.25), np.True_.
+NUMPY_REPR = re.compile(
+    r"\bnp\.(?:u?int|float)\d*\(\s*-?[\d.]+(?:e[-+]?\d+)?\s*\)|\bnp\.(?:True|False)_\b"
+)
+
+
+def test_no_numpy_repr_reaches_the_prose_of_any_page_or_the_pdf(built_article, root):
+    """An {eval} of a numpy scalar prints "np.int64(385)" (numpy >= 2): every computed
+    number in the text must be converted or formatted first."""
+    found = []
+    for chapter in _chapters(root):
+        page = (built_article.html / f"{chapter.stem}.html").read_text(encoding="utf-8")
+        # Code cells and their outputs may show reprs; prose may not.
+        prose = re.sub(r"<(pre|code|script|style)\b.*?</\1>", " ", page, flags=re.S)
+        found += [f"{chapter.name}: {m.group(0)}" for m in NUMPY_REPR.finditer(prose)]
+    found += [f"PDF: {m.group(0)}" for m in NUMPY_REPR.finditer(_pdftotext(built_article.pdf))]
+    assert found == [], found

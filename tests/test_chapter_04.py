@@ -126,6 +126,19 @@ def test_fraction_per_area_is_the_planted_one(chapter, demo, direct):
     assert abs(chapter["rho"]) < 0.5  # no laminar order was planted
 
 
+def test_latency_and_depth_are_reported_as_what_the_test_can_detect(chapter, root):
+    relation = chapter["depth_relation"]
+    assert relation.n == chapter["n_responsive"]
+    sentence = chapter["depth_sentence"]
+    if relation.p_value >= 0.05:  # absence of evidence: say what n could have detected
+        assert (
+            sentence.startswith("not detected")
+            and f"|rho| >= {relation.detectable:.2f}" in sentence
+        )
+    text = (root / "chapters" / "04-neuropixels-responses.md").read_text(encoding="utf-8")
+    assert "are not related" not in text
+
+
 def test_five_sd_rule_alone_pitfall_is_real(chapter):
     sd_only = chapter["sd_only"]
     tau = chapter["smooth_tau"]

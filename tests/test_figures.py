@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from databook import figures
+from databook import figures, modulehash
 from databook.figures import FigureError, FigureScript, run_figures, verify
 
 GOOD = """
@@ -70,7 +70,7 @@ def test_library_module_change_changes_key(tmp_path):
     script = tmp_path / "fig_b.py"
     script.write_text("OUTPUTS = ['b.png']\nfrom databook import helpers\n")
     fig = FigureScript.read(script)
-    assert set(figures.local_modules(script, pkg)) == {
+    assert set(modulehash.local_modules(script, pkg)) == {
         "databook",
         "databook.helpers",
         "databook.core",

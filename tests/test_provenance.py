@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from databook import cli, figures
+from databook import cli, modulehash
 from databook.figures import run_figures
 from databook.provenance import ProvenanceError, diff, to_markdown
 
@@ -67,7 +67,7 @@ class Builds:
         self.package.mkdir()
         (self.package / "__init__.py").write_text("")
         (self.package / "_hashing.py").write_text("x = 1\n")
-        monkeypatch.setattr(figures, "_package_dir", lambda: self.package)
+        monkeypatch.setattr(modulehash, "package_dir", lambda: self.package)
         self.count = 0
         self.script(content="'one'")
 
@@ -225,6 +225,22 @@ def test_figure_table_lists_demo_inputs_compactly(builds):
     ]
     (out / "fig_a.provenance.json").write_text(json.dumps(record))
     assert figure_table(out).iloc[0]["inputs"] == "simulated demo: ecephys, ground-truth"
+
+
+def test_figure_table_names_a_whole_dandiset_by_version(builds):
+    from databook.provenance import figure_table
+
+    out = builds.build()
+    record = json.loads((out / "fig_a.provenance.json").read_text())
+    record["inputs"] = [
+        {"key": f"s{i}", "sha256": "ab" * 32, "dandiset": "000006", "version": "0.1",
+         "path": f"sub-{i}.nwb"}
+        for i in range(30)
+    ]  # fmt: skip
+    (out / "fig_a.provenance.json").write_text(json.dumps(record))
+    assert figure_table(out).iloc[0]["inputs"] == (
+        "30 assets of 000006@0.1 (each in the figure's provenance record)"
+    )
 
 
 def _record_folder(folder: Path, scripts: dict[str, str]) -> Path:

@@ -224,6 +224,24 @@ def test_fetch_through_a_mirror_of_the_archive_by_asset_id(human, tmp_path, monk
 
 
 @needs_shared
+def test_a_mirror_that_lacks_one_asset_still_serves_the_next(tmp_path, monkeypatch):
+    """HTTP 404 for one asset is that asset's problem: the host is up, so the assets after
+    it are still downloaded (only an unreachable host stops the rest)."""
+    lock = load_lock(ROOT / "assets.lock")
+    sessions = sorted(k for k in lock if k.startswith("alm-"))
+    archive = Archive.from_listing(LISTING_000006, DANDI / "000006")
+    held = [k for k in sessions if lock[k].asset_id in archive.assets]
+    absent = [k for k in sessions if lock[k].asset_id not in archive.assets]
+    wanted = [lock[absent[0]], lock[held[0]], lock[held[1]]]
+    with DandiServer(archive) as server:
+        monkeypatch.setenv("DANDI_API_URL", server.api_url)
+        fetched = assets.fetch_all(wanted, cache=tmp_path, progressbar=False)
+    assert sorted(fetched.paths) == sorted(held[:2])
+    assert list(fetched.errors) == [absent[0]]
+    assert "answered HTTP 404" in fetched.errors[absent[0]]
+
+
+@needs_shared
 def test_a_mirror_serving_wrong_bytes_leaves_the_cache_empty(human, tmp_path, monkeypatch):
     archive = Archive.from_listing(LISTING_000207, DANDI / "000207")
     archive.assets[human.asset_id].corrupt = True

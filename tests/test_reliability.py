@@ -258,6 +258,35 @@ def test_mystmd_writes_every_export_into_staging(root):
     assert pdf in outputs
 
 
+def test_mystmd_executes_the_chapters_in_parallel(root, monkeypatch):
+    """One chapter per core at once (mystmd's default would run them one by one on two
+    cores), or as many as DATABOOK_EXECUTE_PARALLEL says; a bad value is named."""
+    from databook import article
+    from databook.paths import Project
+
+    commands = []
+
+    def run_tree(command, **kwargs):
+        commands.append(command)
+        return subprocess.CompletedProcess(command, 0)
+
+    def parallelism() -> str:
+        article.run_myst(Project(root), "demo", ["--pdf"])
+        command = commands.pop()
+        return command[command.index("--execute-parallel") + 1]
+
+    monkeypatch.setattr(article, "run_tree", run_tree)
+    monkeypatch.setattr(article.os, "cpu_count", lambda: 3)
+    monkeypatch.delenv("DATABOOK_EXECUTE_PARALLEL", raising=False)
+    assert parallelism() == "3"
+    monkeypatch.setenv("DATABOOK_EXECUTE_PARALLEL", "1")
+    assert parallelism() == "1"
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv("DATABOOK_EXECUTE_PARALLEL", bad)
+        with pytest.raises(article.ArticleError, match="DATABOOK_EXECUTE_PARALLEL must be"):
+            parallelism()
+
+
 def test_site_renders_into_the_folder_the_build_names(monkeypatch, tmp_path):
     from databook.site import render
 

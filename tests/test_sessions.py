@@ -205,6 +205,68 @@ def test_cache_key_changes_with_parameters_and_code():
     assert sessions.function_key(edited, {}) != sessions.function_key(edited_again, {})
 
 
+def _library_copy(tmp_path: Path, monkeypatch) -> Path:
+    """A copy of the databook package that the code keys read instead of ours."""
+    from databook import modulehash
+
+    copy = tmp_path / "databook"
+    shutil.copytree(
+        Path(sessions.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    monkeypatch.setattr(modulehash, "package_dir", lambda: copy)
+    return copy
+
+
+def _fix_unit_responses(package: Path) -> None:
+    """Edit ``unit_responses`` (which ``responsive_units`` reaches through unitsummary):
+    a new default test level, as a fix to the library would be."""
+    file = package / "responses.py"
+    text = file.read_text()
+    start = text.index("alpha: float = 0.01", text.index("def unit_responses("))
+    file.write_text(text[:start] + "alpha: float = 0.05" + text[start + 19 :])
+
+
+def test_cache_key_changes_with_the_library_modules_it_imports(tmp_path, monkeypatch):
+    package = _library_copy(tmp_path, monkeypatch)
+    modules = sessions.code_modules(sessions.responsive_units)
+    assert {"databook.sessions", "databook.unitsummary", "databook.responses"} <= set(modules)
+    base = sessions.function_key(sessions.responsive_units, {})
+    assert base == sessions.function_key(sessions.responsive_units, {})  # nothing changed
+    # A user's function in a module of their own, importing the library.
+    (tmp_path / "mylab_analysis.py").write_text(
+        "from databook import unitsummary\n\ndef per_session(src):\n    return None\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    mine = sessions.load_function("mylab_analysis.per_session")
+    assert "databook.responses" in sessions.code_modules(mine)
+    my_base = sessions.function_key(mine, {})
+    _fix_unit_responses(package)
+    assert sessions.function_key(sessions.responsive_units, {}) != base
+    assert sessions.function_key(mine, {}) != my_base
+
+
+def test_a_fixed_library_function_is_recomputed_not_served(served, tmp_path, monkeypatch):
+    """The first run cached its sessions; after a change to a library function the
+    per-session function imports, a session is computed again, then served again."""
+    package = _library_copy(tmp_path, monkeypatch)
+    good = [next(a for a in served.assets if a.path != CORRUPT)]
+
+    def run():
+        return sessions.across(
+            sessions.responsive_units, good, params={"quality_filter": False}, workers=1,
+            cache=served.first.cache, progress=False, dashboard=False,
+        )  # fmt: skip
+
+    unchanged = run()
+    assert (unchanged.computed, unchanged.cache_hits) == (0, 1)
+    _fix_unit_responses(package)
+    fixed = run()
+    assert (fixed.computed, fixed.cache_hits) == (1, 0)
+    again = run()
+    assert (again.computed, again.cache_hits) == (0, 1)
+    pd.testing.assert_frame_equal(again.table, fixed.table)
+
+
 def test_bad_input_is_named():
     with pytest.raises(sessions.AcrossError, match="no function 'nope'"):
         sessions.load_function("databook.sessions.nope")

@@ -96,3 +96,17 @@ def test_dirty_tree_and_unknown_repository_are_said():
 
 def test_source_url_comes_from_pyproject(root):
     assert source_url(root) == "https://github.com/databook-org/databook"
+
+
+def test_a_figure_of_a_whole_dandiset_names_it_by_version_and_keeps_each_in_the_record():
+    many = [
+        {"key": f"s{i}", "sha256": "cd" * 32, "dandiset": "000006", "version": "0.1",
+         "path": f"sub-{i}.nwb"}
+        for i in range(30)
+    ]  # fmt: skip
+    many.append({"key": "h", "sha256": "ee" * 32, "dandiset": "000207", "version": "0.2"})
+    notes = FigureNotes({"a": {**RECORD, "inputs": many}}, None, "unknown")
+    html, text, _ = _render(_figure("../figures/fig_a.png"), notes)
+    assert "from 30 assets of 000006@0.1; 1 asset of 000207@0.2 (each with its path" in text
+    assert "sub-29.nwb" not in text.split("Full provenance record")[0]
+    assert "sub-29.nwb" in html  # in the full record

@@ -116,3 +116,40 @@ def test_beta_binomial_of_binomial_sessions_finds_little_overdispersion():
     fit = stats.beta_binomial(k, n)
     assert fit.rho < 0.02
     assert math.isclose(fit.mean, k.sum() / n.sum(), abs_tol=0.01)
+
+
+def test_group_difference_finds_units_preferring_either_group_and_matches_scipy():
+    from scipy.stats import mannwhitneyu
+
+    rng = np.random.default_rng(3)
+    right = rng.poisson(8, size=(45, 4)).astype(float)
+    left = rng.poisson(8, size=(38, 4)).astype(float)
+    right[:, 0] += 5  # prefers group a
+    left[:, 1] += 5  # prefers group b
+    left[:5, 3] = np.nan  # trials without the event are left out, not counted as 0
+    result = stats.group_difference(right, left)
+    assert result.direction.tolist()[:2] == [1, -1]
+    assert result.significant.tolist()[:3] == [True, True, False]
+    unit3 = mannwhitneyu(right[:, 3], left[5:, 3], alternative="two-sided").pvalue
+    assert result.p_value[3] == pytest.approx(unit3)
+    assert np.allclose(result.q_value, stats.fdr(result.p_value))
+
+
+def test_group_difference_gives_p_1_to_a_silent_unit_and_refuses_mismatched_units():
+    result = stats.group_difference(np.zeros((10, 2)), np.c_[np.zeros(8), np.arange(8.0)])
+    assert result.p_value[0] == 1.0 and result.direction[0] == 0
+    with pytest.raises(ValueError, match="same units"):
+        stats.group_difference(np.zeros((10, 2)), np.zeros((10, 3)))
+
+
+def test_session_fraction_is_the_beta_binomial_and_falls_back_to_wilson_for_one_session():
+    k, n = np.array([3, 10, 0]), np.array([4, 20, 0])
+    assert stats.session_fraction(k, n) == stats.beta_binomial(k, n)
+    one = stats.session_fraction([38], [66])
+    assert one.mean == pytest.approx(38 / 66) and one.n_sessions == 1 and np.isnan(one.rho)
+    assert (one.low, one.high) == pytest.approx(stats.wilson(38, 66))
+    # Wilson (1927), by its formula
+    p, z, m = 38 / 66, 1.959964, 66
+    centre = (p + z**2 / (2 * m)) / (1 + z**2 / m)
+    half = z * np.sqrt(p * (1 - p) / m + z**2 / (4 * m**2)) / (1 + z**2 / m)
+    assert stats.wilson(38, 66) == pytest.approx((centre - half, centre + half))

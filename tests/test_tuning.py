@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.special import i0, i1
+from scipy.special import i0, i1, iv
 
 from databook.responses import cell_responses
 from databook.tuning import (
@@ -51,6 +51,10 @@ def test_planted_von_mises_orientation_tuning_is_recovered(preferred, kappa):
 def test_planted_von_mises_direction_tuning_is_recovered(preferred, kappa):
     curve = von_mises_direction(FINE, preferred, kappa)
     assert direction_selectivity(curve, FINE)[0] == pytest.approx(i1(kappa) / i0(kappa), abs=1e-6)
+    # The vector OSI of a single-peaked direction curve is I2/I0, not I1/I0.
+    assert orientation_selectivity(curve, FINE)[0] == pytest.approx(
+        iv(2, kappa) / i0(kappa), abs=1e-6
+    )
     assert preferred_direction(curve, FINE)[0] == pytest.approx(preferred, abs=1e-6)
     # Peak indices on the 8 directions of a grating set: pref vs null 180 degrees away
     # (e^{-2 kappa}), pref vs orthogonal (e^{-kappa} either side).

@@ -31,6 +31,7 @@ __all__ = [
     "Psth",
     "event_counts",
     "event_windows",
+    "interval_counts",
     "psth",
     "resample",
     "window_times",
@@ -88,6 +89,27 @@ def _check_events(events: ArrayLike) -> NDArray[np.float64]:
     if events.size == 0:
         raise ValueError("no events: `events` is empty, so there is no window to align to")
     return events
+
+
+def _unit_times(values: ArrayLike, unit: int) -> NDArray[np.float64]:
+    """One unit's spike times as float64, refused unless 1-D, finite and sorted."""
+    times = np.asarray(values, dtype=np.float64)
+    if times.ndim != 1:
+        raise ValueError(f"spike_times[{unit}] must be 1-D, got shape {times.shape}")
+    # One pass: NaN fails every comparison, and +/-inf can only sit at the ends.
+    if times.size and not (
+        np.isfinite(times[0])
+        and np.isfinite(times[-1])
+        and (times.size == 1 or np.all(times[1:] >= times[:-1]))
+    ):
+        nonfinite = np.flatnonzero(~np.isfinite(times))
+        if nonfinite.size:
+            raise ValueError(
+                f"spike_times[{unit}] contains NaN or infinite times "
+                f"({nonfinite.size}, first at index {nonfinite[0]}); drop them"
+            )
+        raise ValueError(f"spike_times[{unit}] is not sorted; sort each unit's spikes")
+    return times
 
 
 def event_counts(
@@ -153,22 +175,7 @@ def event_counts(
     inverse_width = 1.0 / widths[0]
 
     def count_unit(unit: int) -> None:
-        times = np.asarray(spike_times[unit], dtype=np.float64)
-        if times.ndim != 1:
-            raise ValueError(f"spike_times[{unit}] must be 1-D, got shape {times.shape}")
-        # One pass: NaN fails every comparison, and +/-inf can only sit at the ends.
-        if times.size and not (
-            np.isfinite(times[0])
-            and np.isfinite(times[-1])
-            and (times.size == 1 or np.all(times[1:] >= times[:-1]))
-        ):
-            nonfinite = np.flatnonzero(~np.isfinite(times))
-            if nonfinite.size:
-                raise ValueError(
-                    f"spike_times[{unit}] contains NaN or infinite times "
-                    f"({nonfinite.size}, first at index {nonfinite[0]}); drop them"
-                )
-            raise ValueError(f"spike_times[{unit}] is not sorted; sort each unit's spikes")
+        times = _unit_times(spike_times[unit], unit)
         if not disjoint:
             # Number of spikes strictly before each bound; differences give [a, b) counts.
             below = np.searchsorted(times, bounds, side="left")
@@ -207,6 +214,63 @@ def event_counts(
     else:
         for unit in range(len(spike_times)):
             count_unit(unit)
+    return counts
+
+
+def interval_counts(
+    spike_times: Sequence[ArrayLike], starts: ArrayLike, stops: ArrayLike
+) -> NDArray[np.int64]:
+    """Count each unit's spikes in one interval per trial, of any length.
+
+    For epochs whose bounds differ from trial to trial (a task's sample, delay and
+    response epochs, a stimulus of variable duration), where :func:`event_counts`' fixed
+    offsets do not apply. Divide by ``stops - starts`` for rates in spikes/s.
+
+    Parameters
+    ----------
+    spike_times : sequence of (n_spikes,) float arrays, seconds
+        One sorted array per unit (refused, naming the unit, if unsorted or not finite).
+    starts, stops : (n_trials,) float arrays, seconds
+        Interval ``k`` is the half-open ``[starts[k], stops[k])``; intervals may overlap and
+        come in any order. NaN bounds (a trial without the event) give a count of 0: mask
+        those trials out with ``np.isfinite(starts) & np.isfinite(stops)``.
+
+    Returns
+    -------
+    counts : (n_units, n_trials) int64 array
+
+    Raises
+    ------
+    ValueError
+        ``starts`` and ``stops`` of different shapes, or a finite interval with
+        ``stop <= start`` (naming the first such trial).
+
+    Examples
+    --------
+    >>> interval_counts([np.array([0.1, 0.2, 1.05])], [0.0, 1.0], [0.15, 1.5])
+    array([[1, 1]])
+    """
+    starts = np.asarray(starts, dtype=np.float64)
+    stops = np.asarray(stops, dtype=np.float64)
+    if starts.ndim != 1 or starts.shape != stops.shape:
+        raise ValueError(
+            f"starts and stops must be 1-D of one length, got {starts.shape} and {stops.shape}"
+        )
+    finite = np.isfinite(starts) & np.isfinite(stops)
+    reversed_ = np.flatnonzero(finite & (stops <= starts))
+    if reversed_.size:
+        k = reversed_[0]
+        raise ValueError(
+            f"interval {k} stops at {stops[k]} s, not after its start {starts[k]} s "
+            f"({reversed_.size} such intervals)"
+        )
+    lo = np.where(finite, starts, 0.0)
+    hi = np.where(finite, stops, 0.0)
+    counts = np.zeros((len(spike_times), starts.size), dtype=np.int64)
+    for unit, values in enumerate(spike_times):
+        _warn_low_precision(values, f"spike_times[{unit}]")
+        times = _unit_times(values, unit)
+        counts[unit] = np.searchsorted(times, hi) - np.searchsorted(times, lo)
     return counts
 
 

@@ -231,6 +231,31 @@ def _worth_showing(line: str) -> bool:
     return not _INTERNAL.search(line)
 
 
+#: Chapters mystmd executes at once (default: one per core; mystmd's own default leaves a
+#: core to itself, which on two cores runs them one by one while it waits on the kernels).
+EXECUTE_PARALLEL_VARIABLE = "DATABOOK_EXECUTE_PARALLEL"
+
+
+def execute_parallel() -> int:
+    """How many chapters ``myst build`` executes in parallel: ``$DATABOOK_EXECUTE_PARALLEL``
+    if set (a positive integer), else the number of cores.
+
+    The chapters are independent: each reads the demo files (made and checked before
+    mystmd starts) and the figures (built before too); Chapter 1's figure refresh runs
+    inside the build's lock and finds them current; real assets are fetched under a
+    per-file lock; every server (local archive, Dask) takes a free port.
+    """
+    value = os.environ.get(EXECUTE_PARALLEL_VARIABLE)
+    if value is None:
+        return os.cpu_count() or 1
+    if not value.isdigit() or int(value) < 1:
+        raise ArticleError(
+            f"{EXECUTE_PARALLEL_VARIABLE} must be a positive integer (chapters executed "
+            f"at once), got {value!r}"
+        )
+    return int(value)
+
+
 def run_myst(
     project: Project, data_mode: str, formats: list[str], *, site_out: Path | None = None
 ) -> None:
@@ -239,7 +264,8 @@ def run_myst(
     ``site_out``: folder the site template renders into (``DATABOOK_SITE_OUT``) instead
     of mystmd's ``_build/html``.
     """
-    command = [*_myst_command(), "build", "--execute", "--strict", "--ci", *formats]
+    parallel = ["--execute-parallel", str(execute_parallel())]
+    command = [*_myst_command(), "build", "--execute", *parallel, "--strict", "--ci", *formats]
     env = myst_environment(project, data_mode)
     env["MYST_LANG"] = "PYTHON"  # what the `myst` wrapper tells mystmd
     if site_out is not None:

@@ -236,7 +236,8 @@ class AssetNetworkError(AssetError):
 
 
 class AssetNotFoundError(AssetError):
-    """The DANDI server does not know the dandiset, the version or the path."""
+    """The DANDI server does not know the dandiset, the version or the path, or a
+    download server answered that it does not hold the asset (HTTP 404)."""
 
 
 #: Seconds to wait for a DANDI API or download server before reporting it unreachable.
@@ -779,6 +780,13 @@ def _download(asset: Asset, path: Path, *, progressbar: bool, url: str | None = 
             f"{asset.key} ({asset.spec}) from {url or asset.url}: sha256 "
             f"{actual.group(1) if actual else '?'} differs from the pinned {asset.sha256}; "
             "the download was deleted and the cache left as it was"
+        ) from err
+    except requests.HTTPError as err:
+        # The server answered: it is reachable, it just does not hold this asset.
+        status = err.response.status_code if err.response is not None else "an error"
+        raise AssetNotFoundError(
+            f"cannot download {asset.key} ({asset.spec}) from {url or asset.url}: the "
+            f"server answered HTTP {status}"
         ) from err
     except requests.RequestException as err:
         raise AssetNetworkError(

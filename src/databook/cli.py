@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -485,10 +486,20 @@ def run(
 @ROOT_OPTION
 @click.argument("file_or_url")
 def inspect(root: Path | None, file_or_url: str) -> None:
-    """Show what an NWB file holds and which chapters can run on it (with which -p)."""
+    """Show what an NWB file holds and which chapters can run on it (with which -p).
+
+    Outside a clone of the project (and without --root or DATABOOK_ROOT) the chapters'
+    parameters come from the copy installed with the package."""
+    from databook.paths import ProjectNotFoundError
     from databook.run import inspect_file
 
-    click.echo(inspect_file(_project(root).chapters, file_or_url))
+    try:
+        chapters = _project(root).chapters
+    except ProjectNotFoundError:
+        if root is not None or os.environ.get("DATABOOK_ROOT"):
+            raise  # a project was named: it must be one
+        chapters = None
+    click.echo(inspect_file(chapters, file_or_url))
 
 
 @main.command()

@@ -35,10 +35,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ from databook._hashing import sha256_file
 from databook._process import run_tree
 from databook.errors import DatabookError
 from databook.figureparams import VARIABLE, encode
+from databook.modulehash import Scan, imported_modules
 
 __all__ = [
     "FigureError",
@@ -77,8 +79,9 @@ def _peak():
     except (OSError, StopIteration):
         kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     kib = max(kib, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-    with open(os.environ["DATABOOK_PEAK_FILE"], "w") as f:
-        f.write(str(kib))
+    if os.environ.get("DATABOOK_PEAK_FILE"):  # unset in `databook run`: not recorded
+        with open(os.environ["DATABOOK_PEAK_FILE"], "w") as f:
+            f.write(str(kib))
 atexit.register(_peak)
 sys.argv = sys.argv[1:]
 sys.path[0] = os.path.dirname(os.path.abspath(sys.argv[0]))
@@ -88,6 +91,10 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 
 class FigureError(DatabookError, RuntimeError):
     """A figure script is malformed, failed, or did not write what it declared."""
+
+
+#: ``(path, sha256 of its bytes)`` -> what :meth:`FigureScript.read` made of it.
+_READ: dict[tuple[Path, str], FigureScript] = {}
 
 
 @dataclass(frozen=True)
@@ -118,10 +125,16 @@ class FigureScript:
         verified copy is in the cache (e.g. every session of a dandiset, of which a
         machine without network may hold only some); ``INPUTS`` are required.
         """
+        source = path.read_bytes()
+        memo = (path, hashlib.sha256(source).hexdigest())
+        if memo in _READ:  # the same bytes read before in this process (by content)
+            return replace(_READ[memo], parameters=dict(_READ[memo].parameters))
         try:
-            tree = ast.parse(path.read_bytes(), filename=str(path))
+            tree = ast.parse(source, filename=str(path))
         except SyntaxError as err:
             raise FigureError(f"{path}: cannot parse: {err}") from err
+        # The build's Scan asks for the script's imports next: from this tree, not a reparse.
+        imported_modules(source, None, filename=str(path), is_package=False, tree=tree)
         declared: dict[str, tuple[str, ...]] = {}
         extra: dict[str, Any] = {"PARAMETERS": {}, "DEMO_ONLY": False, "DATA": "demo"}
         for node in tree.body:
@@ -153,7 +166,7 @@ class FigureScript:
             raise FigureError(f"{path}: DEMO_ONLY must be True or False")
         if extra["DATA"] not in DATA_MODES:
             raise FigureError(f"{path}: DATA must be one of {DATA_MODES}, got {extra['DATA']!r}")
-        return cls(
+        _READ[memo] = cls(
             path=path,
             outputs=outputs,
             inputs=declared.get("INPUTS", ()),
@@ -162,6 +175,7 @@ class FigureScript:
             data=extra["DATA"],
             optional_inputs=declared.get("OPTIONAL_INPUTS", ()),
         )
+        return replace(_READ[memo], parameters=dict(extra["PARAMETERS"]))
 
     def optional_keys(self, keys: Iterable[str]) -> list[str]:
         """The lock keys (of ``keys``) that ``OPTIONAL_INPUTS`` names, sorted."""
@@ -203,62 +217,6 @@ def in_build(scripts: Iterable[FigureScript], data_mode: str) -> list[FigureScri
     return [s for s in scripts if data_mode == "dandi" or s.data == "demo"]
 
 
-def _package_dir() -> Path:
-    return Path(__file__).resolve().parent
-
-
-def _module_file(module: str, package_dir: Path) -> Path | None:
-    """File of ``databook.<...>`` inside our package, or None if it is not ours."""
-    parts = module.split(".")
-    if parts[0] != "databook":
-        return None
-    base = package_dir.joinpath(*parts[1:])
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def _imported_modules(path: Path, module: str | None) -> set[str]:
-    """Absolute names of modules imported by a file (relative imports resolved)."""
-    tree = ast.parse(path.read_bytes(), filename=str(path))
-    package = None
-    if module is not None:
-        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level and package is not None:
-                anchor = package.split(".")
-                anchor = anchor[: len(anchor) - node.level + 1]
-                base = ".".join([*anchor, base] if base else anchor)
-            names.add(base)
-            names.update(f"{base}.{alias.name}" for alias in node.names)
-    return names
-
-
-def local_modules(script: Path, package_dir: Path | None = None) -> dict[str, Path]:
-    """``databook`` modules a script depends on, following imports transitively."""
-    package_dir = package_dir or _package_dir()
-    found: dict[str, Path] = {}
-    todo = [(script, None)]
-    while todo:
-        path, module = todo.pop()
-        for name in _imported_modules(path, module):
-            parts = name.split(".")
-            # Importing databook.a.b also runs databook/__init__ and databook/a/__init__.
-            for depth in range(1, len(parts) + 1):
-                sub = ".".join(parts[:depth])
-                file = _module_file(sub, package_dir)
-                if file is not None and sub not in found:
-                    found[sub] = file
-                    todo.append((file, sub))
-    return found
-
-
 def key_parts(
     script: FigureScript,
     *,
@@ -267,6 +225,7 @@ def key_parts(
     asset_hashes: dict[str, str],
     package_dir: Path | None = None,
     available: Iterable[str] | None = None,
+    scan: Scan | None = None,
 ) -> dict:
     """Everything that can change a figure's output, each piece by its sha256.
 
@@ -275,6 +234,10 @@ def key_parts(
     the keys with a verified copy), ``missing_inputs`` (optional inputs not available;
     only when there are any), ``environment_lock_sha256`` and ``data_mode`` (the data the
     script draws from: its ``DATA``, which ``data_mode`` must allow).
+
+    ``scan`` is the :class:`databook.modulehash.Scan` of the build, so that every file is
+    read and parsed once for all scripts (``package_dir`` is then the scan's); without
+    one, a scan of this script alone is made.
     """
     if data_mode not in DATA_MODES or (script.data == "dandi" and data_mode != "dandi"):
         raise FigureError(f"{script.path.name} draws from {script.data} data, not {data_mode}")
@@ -282,15 +245,13 @@ def key_parts(
     have = set(optional if available is None else available)
     used = [*script.inputs, *(k for k in optional if k in have and k not in script.inputs)]
     missing = [k for k in optional if k not in have and k not in script.inputs]
+    scan = scan or Scan(package_dir)
     parts = {
-        "script_sha256": sha256_file(script.path),
-        "modules": {
-            name: sha256_file(file)
-            for name, file in sorted(local_modules(script.path, package_dir).items())
-        },
+        "script_sha256": scan.sha256(script.path),
+        "modules": scan.module_hashes(script.path),
         "input_sha256": {key: asset_hashes[key] for key in used},
         "environment_lock_sha256": (
-            sha256_file(environment_lock) if environment_lock.is_file() else "none"
+            scan.sha256(environment_lock) if environment_lock.is_file() else "none"
         ),
         "data_mode": script.data,
     }
@@ -555,29 +516,48 @@ def run_figures(
     # project's build lock, so no other run is using them).
     for stale in out_dir.glob(".staging-*"):
         shutil.rmtree(stale, ignore_errors=True)
-    commit, dirty = git_state(figures_src.parent)
-    common = {
-        "git_commit": commit,
-        "git_dirty": dirty,
-        "packages": package_versions(),
-        "python": platform.python_version(),
-    }
+    common: dict[str, Any] = {}
+    state_lock = threading.Lock()
 
-    def work(script: FigureScript) -> FigureResult:
-        parts = key_parts(
+    def run_state() -> dict[str, Any]:
+        """Git state and package versions, for the records: asked only when a script
+        runs (a no-op build skips the git and package-metadata look-ups)."""
+        if not common:
+            commit, dirty = git_state(figures_src.parent)
+            common.update(
+                git_commit=commit,
+                git_dirty=dirty,
+                packages=package_versions(),
+                python=platform.python_version(),
+            )
+        return common
+
+    # Keys first, in this thread: one scan reads and parses each module once for all
+    # scripts (parsing holds the GIL, so threads would not share that work anyway).
+    scan = Scan()
+    keyed = {
+        script.name: key_parts(
             script,
             environment_lock=environment_lock,
             data_mode=data_mode,
             asset_hashes=asset_hashes,
             available=available,
+            scan=scan,
         )
+        for script in scripts
+    }
+
+    def work(script: FigureScript) -> FigureResult:
+        parts = keyed[script.name]
         key = key_of(parts)
         if not force and _is_current(script, out_dir, key):
             return FigureResult(
                 script.name, "cached", outputs=[out_dir / n for n in script.outputs]
             )
+        with state_lock:
+            state = run_state()
         provenance = {
-            **common,
+            **state,
             **{k: v for k, v in parts.items() if k != "input_sha256"},
             "inputs": [
                 {"key": k, "sha256": sha, **asset_records.get(k, {})}
@@ -610,6 +590,7 @@ def _current_record(
     asset_hashes: dict[str, str],
     asset_records: dict[str, dict],
     available: Iterable[str] | None = None,
+    scan: Scan | None = None,
 ) -> dict:
     """What a record of ``script`` built now would say about its inputs (no outputs)."""
     hashes = {k: "not in assets.lock" for k in script.inputs} | asset_hashes
@@ -619,6 +600,7 @@ def _current_record(
         data_mode=data_mode,
         asset_hashes=hashes,
         available=available,
+        scan=scan,
     )
     inputs = [
         {"key": k, "sha256": sha, **asset_records.get(k, {})}
@@ -652,6 +634,7 @@ def verify(
     from databook.provenance import changes
 
     problems: list[str] = []
+    scan = Scan()
     records = sorted(out_dir.glob("*.provenance.json"))
     every = {s.name: s for s in discover(figures_src)} if figures_src is not None else {}
     built = {s.name for s in in_build(every.values(), data_mode)}
@@ -692,6 +675,7 @@ def verify(
             asset_hashes=asset_hashes or {},
             asset_records=asset_records or {},
             available=available,
+            scan=scan,
         )
         if current["cache_key"] != record.get("cache_key"):
             reasons = changes(record, current) or [

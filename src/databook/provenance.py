@@ -41,6 +41,23 @@ def _short(sha: str | None) -> str:
     return (sha or "none")[:12]
 
 
+#: A figure drawn from more inputs than this (e.g. every session of a dandiset) names them
+#: by dandiset and version in captions and tables; its record still lists each.
+MAX_LISTED_INPUTS = 4
+
+
+def input_summary(inputs: list[dict]) -> str | None:
+    """``"30 assets of 000006@0.220126.1855"`` (one part per dandiset and version) for a
+    figure with more than :data:`MAX_LISTED_INPUTS` inputs; None for fewer."""
+    if len(inputs) <= MAX_LISTED_INPUTS:
+        return None
+    groups: dict[str, int] = {}
+    for entry in inputs:
+        where = f"{entry.get('dandiset')}@{entry.get('version')}"
+        groups[where] = groups.get(where, 0) + 1
+    return "; ".join(f"{n} asset{'s' * (n != 1)} of {where}" for where, n in groups.items())
+
+
 def _input_label(entry: dict) -> str:
     if entry.get("dandiset") == "demo":
         where = f"demo/{entry.get('path', '?')}"
@@ -231,6 +248,9 @@ def _inputs_text(record: dict) -> str:
     inputs = record.get("inputs") or []
     if not inputs:
         return "none (simulated in the script)"
+    summary = input_summary(inputs)
+    if summary is not None:
+        return f"{summary} (each in the figure's provenance record)"
     demo = [i["key"].removeprefix("demo-") for i in inputs if i.get("dandiset") == "demo"]
     real = [_input_label(i) for i in inputs if i.get("dandiset") != "demo"]
     return "; ".join([*real, *(["simulated demo: " + ", ".join(demo)] if demo else [])])

@@ -10,9 +10,11 @@ dask-jobqueue cluster's address). Each worker streams its file with HTTP range r
 
 The gathered table carries provenance columns (``dandiset``, ``version``, ``path``,
 ``sha256``, ``etag``). Each session's result is cached as Parquet, written atomically,
-under a key of (asset sha256 or ETag, the function's code, the parameters), so a re-run
-computes only what changed. A session that fails (corrupt, unreachable, a worker killed
-by its memory limit) becomes one row of the failures table; the others finish.
+under a key of (asset sha256 or ETag, the function's code, the library code it runs: its
+module and every ``databook`` module that imports, transitively, the parameters), so a
+re-run computes only what changed, and a fix in, say, ``databook.responses`` recomputes.
+A session that fails (corrupt, unreachable, a worker killed by its memory limit) becomes
+one row of the failures table; the others finish.
 
 Importing this module is cheap: dask, distributed and pyarrow are imported when
 :func:`across` runs.
@@ -45,7 +47,10 @@ __all__ = [
     "Run",
     "across",
     "by_area",
+    "choice_selectivity",
+    "code_modules",
     "dandiset_assets",
+    "delayed_response_trials",
     "demo_files",
     "demo_recovery",
     "function_key",
@@ -95,10 +100,10 @@ def responsive_units(
         One row per unit: ``unit`` (id), ``area``, ``depth_um`` (micrometres),
         ``responsive`` (bool), ``p_value``, ``latency`` (s), ``passes_quality`` (bool).
     """
-    from databook import nwb, quality, unitsummary
+    from databook import nwb, quality, tables, unitsummary
 
     units = nwb.units(src)
-    onsets = nwb.stimulus_table(src, stimulus)[onset_column].to_numpy()
+    onsets = tables.onsets(nwb.stimulus_table(src, stimulus), onset_column).to_numpy()
     table = unitsummary.response_table(
         units,
         onsets,
@@ -176,6 +181,79 @@ def rf_centres(
     return out[keep].reset_index(drop=True)
 
 
+def delayed_response_trials(
+    src: Any, *, table: str = "trials", response_s: float = 1.0
+) -> tuple[Any, dict[str, tuple[Any, Any]], Any]:
+    """Units, epoch bounds and trial kinds of one delayed-response session (DANDI:000006).
+
+    Reads the ``table`` intervals (``type`` "lick right"/"lick left", ``response``
+    "correct", and the trial-relative ``pole_in_time``, ``pole_out_time``,
+    ``cue_start_time``), keeps the correct lick-right and lick-left trials and turns their
+    events into session-clock epochs (:func:`databook.taskepochs.delayed_response_epochs`).
+
+    Returns
+    -------
+    units : the units table (:func:`databook.nwb.units`)
+    epochs : ``{"sample"|"delay"|"response": (starts, stops)}``, (n_trials,) seconds each
+    right : (n_trials,) bool array, True for lick-right trials
+    """
+    from databook import nwb, taskepochs
+
+    units = nwb.units(src)
+    trials = nwb.stimulus_table(src, table)
+    needed = ("type", "response", "pole_in_time", "pole_out_time", "cue_start_time")
+    absent = [c for c in needed if c not in trials]
+    if absent:
+        raise nwb.NWBContentError(
+            f"{getattr(src, 'name', src)}: the {table!r} table has no column "
+            f"{', '.join(map(repr, absent))} (it has {', '.join(map(str, trials.columns))})"
+        )
+    kind = trials["type"].astype(str)
+    use = (trials["response"].astype(str) == "correct") & kind.isin(["lick right", "lick left"])
+    correct = trials[use]
+    epochs = taskepochs.delayed_response_epochs(
+        correct["start_time"],
+        correct["pole_in_time"],
+        correct["pole_out_time"],
+        correct["cue_start_time"],
+        response_s=response_s,
+    )
+    return units, epochs, (correct["type"].astype(str) == "lick right").to_numpy()
+
+
+def choice_selectivity(
+    src: Any, *, table: str = "trials", response_s: float = 1.0, min_trials: int = 10
+) -> Any:
+    """Lick-right vs lick-left selectivity of every unit in each epoch of one session.
+
+    Parameters
+    ----------
+    src : an NWB source (anything :func:`databook.nwb.source` opens)
+    table, response_s : as in :func:`delayed_response_trials` (seconds after the cue)
+    min_trials : correct trials of each direction needed; a session with fewer raises
+        (and so becomes a row of :func:`across`'s failures, with the reason)
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (epoch, unit): :func:`databook.taskepochs.epoch_selectivity`'s columns,
+        with ``unit`` the unit's id and ``prefers`` "right", "left" or "".
+    """
+    from databook import taskepochs
+
+    units, epochs, right = delayed_response_trials(src, table=table, response_s=response_s)
+    n_right, n_left = int(right.sum()), int((~right).sum())
+    if min(n_right, n_left) < min_trials:
+        raise ValueError(
+            f"{n_right} correct lick-right and {n_left} lick-left trials; "
+            f"min_trials is {min_trials}"
+        )
+    out = taskepochs.epoch_selectivity(list(units["spike_times"]), epochs, right)
+    out["unit"] = units.index.to_numpy()[out["unit"].to_numpy()]
+    out["prefers"] = out["prefers"].map({"a": "right", "b": "left", "": ""})
+    return out
+
+
 def by_area(table: Any, *, z: float = 1.959964) -> Any:
     """Fraction of responsive units per area across sessions, with Wilson intervals.
 
@@ -234,9 +312,30 @@ def load_function(name: str) -> Callable[..., Any]:
     return func
 
 
+def code_modules(func: Callable[..., Any]) -> dict[str, str]:
+    """sha256 of the file that defines ``func`` and of every ``databook`` module that
+    file imports, transitively: ``{module name: sha256}`` (empty for a function without
+    a source file). The figure cache keys its scripts the same way
+    (:mod:`databook.modulehash`)."""
+    from databook.modulehash import Scan, module_file
+
+    scan = Scan()
+    module = getattr(func, "__module__", None)
+    path = module_file(module, scan.package) if module else None
+    if path is None:
+        try:
+            path = Path(inspect.getsourcefile(func) or "")
+        except TypeError:
+            return {}
+        if not path.is_file():
+            return {}
+    return {str(module or path): scan.sha256(path), **scan.module_hashes(path, module)}
+
+
 def function_key(func: Callable[..., Any], params: Mapping[str, Any]) -> str:
-    """A hash of the function's qualified name, its source code and the parameters: a
-    change to any of them gives a new key (and so a new cache entry)."""
+    """A hash of the function's qualified name, its source code, the code it runs
+    (:func:`code_modules`: its module and the ``databook`` modules that imports) and the
+    parameters: a change to any of them gives a new key (and so a new cache entry)."""
     try:
         code = inspect.getsource(func)
     except (OSError, TypeError):
@@ -247,7 +346,8 @@ def function_key(func: Callable[..., Any], params: Mapping[str, Any]) -> str:
         text = json.dumps(dict(params), sort_keys=True, default=repr)
     except TypeError as err:
         raise AcrossError(f"parameters must be JSON-like, got {params!r}: {err}") from None
-    return hashlib.sha256("\0".join((name, code, text)).encode()).hexdigest()
+    modules = json.dumps(code_modules(func), sort_keys=True)
+    return hashlib.sha256("\0".join((name, code, modules, text)).encode()).hexdigest()
 
 
 # Assets -----------------------------------------------------------------------------------

@@ -6,6 +6,9 @@ chapter is the one the code applies:
 - responsiveness (excitation *or* suppression): :func:`paired_change`, a two-sided
   Wilcoxon signed-rank test on per-trial (response - baseline) values, then
   :func:`fdr` (Benjamini-Hochberg) over the units or cells of one session;
+- a difference between two kinds of trial (e.g. lick-right vs lick-left):
+  :func:`group_difference`, a two-sided Mann-Whitney U test per unit, then :func:`fdr`
+  over the units of one session;
 - a permutation (shuffle) test's p-value: :func:`permutation_p`, never 0, and
   :func:`format_p` to print it ("p < 1/1001", not "p = 0");
 - a relation between two per-unit quantities: :func:`spearman` (rho with a 95 % interval
@@ -30,6 +33,7 @@ from numpy.typing import ArrayLike, NDArray
 __all__ = [
     "BetaBinomial",
     "BetweenSessions",
+    "GroupDifference",
     "PairedChange",
     "Spearman",
     "beta_binomial",
@@ -37,9 +41,12 @@ __all__ = [
     "detectable_rho",
     "fdr",
     "format_p",
+    "group_difference",
     "paired_change",
     "permutation_p",
+    "session_fraction",
     "spearman",
+    "wilson",
 ]
 
 #: The false-discovery rate the article controls, over the units (cells) of one session.
@@ -119,6 +126,73 @@ def paired_change(response: ArrayLike, baseline: ArrayLike, *, q: float = FDR_Q)
     significant = qv < q
     direction = np.where(significant, np.sign(np.nan_to_num(median)), 0).astype(np.int8)
     return PairedChange(p, qv, median, direction, significant)
+
+
+@dataclass(frozen=True)
+class GroupDifference:
+    """Per unit (arrays of shape (n_units,)): ``p_value`` (two-sided Mann-Whitney U; 1
+    where either group has no finite trial or all values are equal), ``q_value`` (BH over
+    the units passed), ``median_difference`` (median of group a minus median of group b,
+    in the input's unit), ``direction`` (+1 where a's values rank higher, -1 where b's
+    do, 0 not significant at ``q``) and ``significant``."""
+
+    p_value: NDArray[np.float64]
+    q_value: NDArray[np.float64]
+    median_difference: NDArray[np.float64]
+    direction: NDArray[np.int8]
+    significant: NDArray[np.bool_]
+
+
+def group_difference(
+    values_a: ArrayLike, values_b: ArrayLike, *, q: float = FDR_Q
+) -> GroupDifference:
+    """Does each unit's value differ between two kinds of trial?
+
+    Parameters
+    ----------
+    values_a, values_b : (n_trials_a, n_units) and (n_trials_b, n_units) arrays
+        One value per trial and unit (spikes/s, counts, dF/F) in the trials of each group;
+        the trials are different trials, so the test is unpaired. NaN trials are left out
+        per unit.
+    q : float
+        False-discovery rate over the units (Benjamini-Hochberg).
+
+    Returns
+    -------
+    GroupDifference
+        Rank-based and two-sided: no assumption of normal counts, and a unit preferring
+        either group is found.
+    """
+    from scipy.stats import mannwhitneyu
+
+    a = np.asarray(values_a, dtype=np.float64)
+    b = np.asarray(values_b, dtype=np.float64)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+        raise ValueError(
+            "values_a and values_b must be (n_trials, n_units) with the same units, got "
+            f"shapes {a.shape} and {b.shape}"
+        )
+    n_a = np.isfinite(a).sum(axis=0)
+    n_b = np.isfinite(b).sum(axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a unit with no finite trial: NaN
+        median = np.nanmedian(a, axis=0) - np.nanmedian(b, axis=0)
+        spread = np.nanmax(np.vstack([a, b]), axis=0) - np.nanmin(np.vstack([a, b]), axis=0)
+    p = np.ones(a.shape[1])
+    # U of group a above its null mean n_a * n_b / 2: a's values rank higher.
+    rank_sign = np.zeros(a.shape[1])
+    testable = (n_a > 0) & (n_b > 0) & (spread > 0)
+    if testable.any():
+        test = mannwhitneyu(
+            a[:, testable], b[:, testable], alternative="two-sided", axis=0, nan_policy="omit"
+        )
+        p[testable] = test.pvalue
+        rank_sign[testable] = np.sign(test.statistic - n_a[testable] * n_b[testable] / 2)
+    p = np.where(np.isnan(p), 1.0, p)
+    qv = fdr(p)
+    significant = qv < q
+    direction = np.where(significant, rank_sign, 0).astype(np.int8)
+    return GroupDifference(p, qv, median, direction, significant)
 
 
 def permutation_p(n_as_extreme: ArrayLike, n_permutations: int) -> NDArray[np.float64]:
@@ -327,3 +401,33 @@ def beta_binomial(k: ArrayLike, n: ArrayLike) -> BetaBinomial:
     high = root(1 - eps, mu_hat) if mu_hat < 1 - eps else 1.0
     s_hat = math.exp(float(fit.x[1]))
     return BetaBinomial(mu_hat, low, high, 1.0 / (s_hat + 1.0), int(k.size))
+
+
+def wilson(k: int, n: int, *, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of one binomial fraction ``k / n`` (scipy's ``binomtest``).
+
+    Right for units of *one* session; pooling units over sessions and calling this treats
+    them as independent (see :func:`between_sessions`).
+    """
+    from scipy.stats import binomtest
+
+    if not 0 <= k <= n or n == 0:
+        raise ValueError(f"need 0 <= k <= n and n > 0, got k={k}, n={n}")
+    ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+def session_fraction(k: ArrayLike, n: ArrayLike) -> BetaBinomial:
+    """The article's estimate of a fraction across sessions: :func:`beta_binomial` over
+    the sessions with units; with only one such session, that session's fraction and its
+    :func:`wilson` interval (``rho`` NaN: between-session spread cannot be estimated)."""
+    k = np.asarray(k, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    use = n > 0
+    if use.sum() >= 2:
+        return beta_binomial(k, n)
+    if use.sum() == 0:
+        raise ValueError("no session has any unit (n > 0)")
+    k1, n1 = int(k[use][0]), int(n[use][0])
+    low, high = wilson(k1, n1)
+    return BetaBinomial(k1 / n1, low, high, float("nan"), 1)

@@ -11,9 +11,19 @@ MUTATIONS = [
     {
         "name": "sessions-cache-key-ignores-parameters",
         "file": "src/databook/sessions.py",
-        "old": 'return hashlib.sha256("\\0".join((name, code, text)).encode()).hexdigest()',
-        "new": 'return hashlib.sha256("\\0".join((name, code)).encode()).hexdigest()',
+        "old": '"\\0".join((name, code, modules, text))',
+        "new": '"\\0".join((name, code, modules))',
         "tests": ["tests/test_sessions.py::test_cache_key_changes_with_parameters_and_code"],
+    },
+    {
+        "name": "sessions-cache-key-ignores-library-modules",
+        "file": "src/databook/sessions.py",
+        "old": '"\\0".join((name, code, modules, text))',
+        "new": '"\\0".join((name, code, text))',
+        "tests": [
+            "tests/test_sessions.py::test_cache_key_changes_with_the_library_modules_it_imports",
+            "tests/test_sessions.py::test_a_fixed_library_function_is_recomputed_not_served",
+        ],
     },
     {
         "name": "sessions-failures-dropped",

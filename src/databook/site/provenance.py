@@ -17,6 +17,8 @@ from html import escape
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from databook.provenance import input_summary
+
 __all__ = ["FigureNotes", "provenance_html", "source_url"]
 
 Node = dict[str, Any]
@@ -36,6 +38,9 @@ def _inputs_html(record: dict) -> str:
     inputs = record.get("inputs") or []
     if not inputs:
         return "data simulated in the script (no input files)"
+    summary = input_summary(inputs)
+    if summary is not None:
+        return f"{escape(summary)} (each with its path and sha256 in the full record)"
     parts = []
     for entry in inputs:
         sha = escape(str(entry.get("sha256", ""))[:12])
