@@ -7,19 +7,21 @@ A parameter's rule comes from one of two places, in this order:
    one of three words). An explicit rule is used only where it is of the same kind as the
    parameter's default (a number rule for a number, a pair rule for a pair), since a name
    may mean a number in one chapter and a window in another (``baseline``).
-2. Inference from the name and the default: a ``*_window`` or a pair of numbers is a
-   ``(start, stop)`` window with stop after start; a ``*_s`` number is a duration in seconds
-   (>= 0); ``*_hz`` a positive rate; ``alpha``, ``*_alpha`` and ``fdr`` a probability in
-   (0, 1); ``n_*`` a count >= 1; ``seed`` and ``*_seed`` a whole number >= 0; otherwise a
-   value of the default's type (an int default takes an int, a float default any real
-   number, a text default text, ...). A parameter whose default is None takes any value.
+2. Inference from the name and the default: a ``*_window``, or a tuple of two numbers in
+   increasing order, is a ``(start, stop)`` window with stop after start; a ``*_s`` number
+   is a duration in seconds (>= 0); ``*_hz`` a positive rate; ``alpha``, ``*_alpha`` and
+   ``fdr`` a probability in (0, 1); ``n_*`` a count >= 1; ``seed`` and ``*_seed`` a whole
+   number >= 0; otherwise a value of the default's type (an int default takes an int, a
+   float default any real number, a text default text, ...). A parameter whose default is
+   None takes any value.
 
 Text parameters naming things in the file (tables, columns, images) are checked only as
 text here; :mod:`databook.chapterinputs` checks their content against the file.
 
-:func:`check` is used by ``databook run`` (before a kernel starts) and by
-:func:`databook.figureparams.load` (before a figure script reads its data), so the same
-value is refused with the same message in both places.
+:func:`check` is used by ``databook run`` (before a kernel starts), by
+:func:`databook.figureparams.load` (before a figure script reads its data) and by
+:func:`databook.sessions.across` (before any session runs, judged from the function's
+keyword defaults), so the same value is refused with the same message everywhere.
 """
 
 from __future__ import annotations
@@ -207,7 +209,9 @@ def rule_for(name: str, default: Any) -> Rule:
         return Rule("any")
     if isinstance(default, bool):
         return Rule("type", types=(bool,))
-    if name.endswith("_window") or (_is_pair(default) and isinstance(default, tuple)):
+    if name.endswith("_window") or (
+        _is_pair(default) and isinstance(default, tuple) and default[0] < default[1]
+    ):
         return Rule("window", unit=_unit(name))
     if _is_number(default):
         integer = isinstance(default, numbers.Integral)
@@ -270,7 +274,13 @@ def _shown(value: Any) -> str:
     return repr(value)
 
 
-def check(given: Mapping[str, Any], defaults: Mapping[str, Any], *, owner: str) -> None:
+def check(
+    given: Mapping[str, Any],
+    defaults: Mapping[str, Any],
+    *,
+    owner: str,
+    form: str = "-p {name} {value}",
+) -> None:
     """Refuse ``given`` values (``{name: value}``) that break their parameter's rule.
 
     Parameters
@@ -281,25 +291,29 @@ def check(given: Mapping[str, Any], defaults: Mapping[str, Any], *, owner: str) 
         ``{name: default}`` of every parameter of ``owner``.
     owner
         Named in the message ("chapter 04-neuropixels-responses", "fig_psth.py").
+    form
+        How the message writes a given value: ``-p NAME VALUE`` for ``databook run``,
+        ``--param NAME=VALUE`` for ``databook across``.
 
     Raises
     ------
     ParameterError
-        One message with a line per bad value: ``-p NAME VALUE: why`` (what it must be, the
-        default, a close name for an unknown one).
+        One message with a line per bad value, ``-p NAME VALUE: why`` (in ``form``): what
+        it must be and the default, or a close name for an unknown one.
     """
     lines = []
     for name, value in given.items():
+        shown = form.format(name=name, value=_shown(value))
         if name not in defaults:
             close = difflib.get_close_matches(name, list(defaults), n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]}?)" if close else ""
             lines.append(
-                f"-p {name} {_shown(value)}: {owner} has no parameter {name}{hint}; "
+                f"{shown}: {owner} has no parameter {name}{hint}; "
                 f"its parameters: {', '.join(defaults)}"
             )
             continue
         why = problem(rule_for(name, defaults[name]), value)
         if why is not None:
-            lines.append(f"-p {name} {_shown(value)}: {why} (default: {defaults[name]!r})")
+            lines.append(f"{shown}: {why} (default: {defaults[name]!r})")
     if lines:
         raise ParameterError("\n".join(lines))
