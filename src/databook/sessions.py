@@ -364,6 +364,7 @@ def dandiset_assets(
     from dandi.dandiapi import DandiAPIClient
 
     base = assets.api_url(api_url)
+    assets.preflight(base, f"list {dandiset}/{version}")
     instance = DandiInstance(name="databook-across", gui=None, api=base)
     found = []
     try:
@@ -419,6 +420,34 @@ def targets(
     if not names:
         raise AcrossError(f"no asset keys in {keys!r}")
     return [assets.resolve(k, lock_path) for k in names]
+
+
+def _check_params(func: Callable[..., Any], params: Mapping[str, Any]) -> None:
+    """Refuse, before any session runs, a ``params`` name ``func`` has no keyword for, or a
+    value that breaks its parameter's rule (:mod:`databook.paramrules`, judged from the
+    keyword's default). A function taking ``**kwargs`` has its named keywords checked."""
+    from databook import paramrules
+
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):  # builtins and C functions: nothing to check against
+        return
+    defaults = {
+        name: p.default
+        for name, p in signature.parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values()):
+        params = {k: v for k, v in params.items() if k in defaults}
+    try:
+        paramrules.check(
+            params,
+            defaults,
+            owner=getattr(func, "__qualname__", repr(func)),
+            form="--param {name}={value}",
+        )
+    except paramrules.ParameterError as err:
+        raise AcrossError(str(err)) from None
 
 
 def parse_params(items: Sequence[str]) -> dict[str, Any]:
@@ -677,6 +706,7 @@ def across(
                 f"memory_limit must be bytes or a size such as '4GiB', got {memory_limit!r}"
             ) from None
     params = dict(params or {})
+    _check_params(func, params)
     func_key = function_key(func, params)
     root = Path(cache) if cache is not None else _assets.cache_dir() / "across"
     records = _records(assets)
