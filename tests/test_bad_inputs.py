@@ -10,14 +10,15 @@ a value of the wrong type, a reversed window and a negative duration; an unknown
 from __future__ import annotations
 
 import socket
+import uuid
 from pathlib import Path
 
 import h5py
-import psutil
 import pytest
 from click.testing import CliRunner
 
 from databook import cli
+from databook._process import processes_with_token
 from databook.nwb import SourceNotFoundError
 from databook.run import chapter_defaults
 from tests.conftest import ROOT
@@ -57,8 +58,8 @@ def bad_files(tmp_path_factory, demo) -> dict[str, str]:
 
 def _refused(args: list[str], *, names: str, out: Path | None = None, env=None) -> str:
     """Run ``databook ARGS`` in-process and assert the issue's five points; the message."""
-    before = {p.pid for p in psutil.Process().children(recursive=True)}
-    result = CliRunner().invoke(cli.main, args, env=env)
+    token = uuid.uuid4().hex  # inherited by any process the command starts
+    result = CliRunner().invoke(cli.main, args, env={**(env or {}), "DATABOOK_BAD_INPUT": token})
     where = f"databook {' '.join(args)}:\n{result.output}"
     assert result.exit_code != 0, where
     assert isinstance(result.exception, SystemExit), f"{where}\n{result.exception!r}"
@@ -67,8 +68,8 @@ def _refused(args: list[str], *, names: str, out: Path | None = None, env=None) 
     assert names in result.output, f"the message does not name {names!r}: {where}"
     if out is not None:
         assert not out.exists() or not any(out.iterdir()), f"{where}\nwrote {list(out.iterdir())}"
-    after = {p.pid for p in psutil.Process().children(recursive=True)}
-    assert after <= before, f"{where}\nleft processes {after - before}"
+    left = processes_with_token("DATABOOK_BAD_INPUT", token)
+    assert left == [], f"{where}\nleft processes {left}"
     return result.output
 
 
