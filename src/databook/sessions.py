@@ -314,9 +314,13 @@ def load_function(name: str) -> Callable[..., Any]:
 
 def code_modules(func: Callable[..., Any]) -> dict[str, str]:
     """sha256 of the file that defines ``func`` and of every ``databook`` module that
-    file imports, transitively: ``{module name: sha256}`` (empty for a function without
-    a source file). The figure cache keys its scripts the same way
-    (:mod:`databook.modulehash`)."""
+    file imports, transitively: ``{module name or file: sha256}``. The figure cache keys
+    its scripts the same way (:mod:`databook.modulehash`).
+
+    A function without a source file (defined in a notebook cell) has the ``databook``
+    modules its own code imports or names (``responses.f`` or ``f`` imported from
+    ``databook.responses`` in an earlier cell), and theirs, transitively.
+    """
     from databook.modulehash import Scan, module_file
 
     scan = Scan()
@@ -326,10 +330,39 @@ def code_modules(func: Callable[..., Any]) -> dict[str, str]:
         try:
             path = Path(inspect.getsourcefile(func) or "")
         except TypeError:
-            return {}
-        if not path.is_file():
-            return {}
-    return {str(module or path): scan.sha256(path), **scan.module_hashes(path, module)}
+            path = None
+    if path is not None and path.is_file():
+        return {str(module or path): scan.sha256(path), **scan.module_hashes(path, module)}
+    return scan.hashes(scan.modules_of(_names_used(func)))
+
+
+def _names_used(func: Callable[..., Any]) -> set[str]:
+    """Modules a function without a file imports in its body or reaches through its
+    globals (a module, or an object defined in a module)."""
+    import textwrap
+    import types
+
+    from databook.modulehash import imported_modules
+
+    names: set[str] = set()
+    try:
+        source = textwrap.dedent(inspect.getsource(func)).encode()
+        names |= imported_modules(source, None, filename="<function>", is_package=False)
+    except (OSError, TypeError, SyntaxError):
+        pass
+    space = getattr(func, "__globals__", {})
+    code = getattr(func, "__code__", None)
+    todo = [code] if code is not None else []
+    while todo:
+        code = todo.pop()
+        for name in code.co_names:
+            value = space.get(name)
+            if isinstance(value, types.ModuleType):
+                names.add(value.__name__)
+            elif isinstance(getattr(value, "__module__", None), str):
+                names.add(value.__module__)
+        todo.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+    return names
 
 
 def function_key(func: Callable[..., Any], params: Mapping[str, Any]) -> str:
