@@ -25,8 +25,8 @@ from databook import align, assets, figureparams, nwb, plots, sessions, tables, 
 
 DATA = "dandi"
 OUTPUTS = ["fig_align_real.png", "fig_align_real.pdf", "fig_align_real.json"]
-SESSION = "alm-anm372904-20170619"  # 66 units, the most of any 000006 session
-INPUTS = [SESSION]
+INPUTS = ["alm-anm372904-20170619"]  # 66 units, the most of any 000006 session
+SESSION = INPUTS[0]
 OPTIONAL_INPUTS = ["alm-*"]  # every held session: how common the file's quirks are
 
 HERE = Path(__file__).resolve().parent
