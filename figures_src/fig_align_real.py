@@ -155,6 +155,12 @@ def main() -> None:
     # stop_time is NaN in every trial: a window [start_time, stop_time) counts nothing.
     start = trials["start_time"].to_numpy()
     stop_counts = align.interval_counts(spikes, start, trials["stop_time"].to_numpy())
+    try:
+        kind = trials["type"].astype(str).eq("lick right").to_numpy()
+        taskepochs.epoch_selectivity(spikes, {"trial": (start, trials["stop_time"])}, kind)
+        stop_refusal = None
+    except taskepochs.TaskEpochError as err:
+        stop_refusal = str(err)
     gaps = np.diff(start)  # s, each trial's start to the next's: the trial's real extent
     rel = {c: trials[c].to_numpy() for c in ("pole_in_time", "pole_out_time", "cue_start_time")}
     response_end = rel["cue_start_time"] + P.response_s  # s from the trial's start
@@ -283,6 +289,7 @@ def main() -> None:
         "window_s": list(P.window_s),
         "nan_stop_time": s["nan_stop_time"],
         "counts_to_stop_time": int(stop_counts.sum()),
+        "stop_refusal": stop_refusal,
         "trial_gap_s": [float(gaps.min()), float(np.median(gaps)), float(gaps.max())],
         "latest_response_end_s": float(response_end.max()),
         "response_s": P.response_s,

@@ -102,6 +102,7 @@ def test_the_go_cue_is_start_time_plus_cue_start_time(built):
     gaps = np.diff(d["start_time"])
     assert summary["cue_past_next_start"] == int((d["cue_start_time"][:-1] > gaps).sum())
     assert summary["counts_to_stop_time"] == 0 and summary["nan_stop_time"] == d["stop_time"].size
+    assert summary["stop_refusal"].startswith(f"epoch 'trial': all {d['stop_time'].size} trials")
 
     use = (d["response"] == "correct") & np.isin(d["type"], ["lick right", "lick left"])
     right = d["type"][use] == "lick right"
