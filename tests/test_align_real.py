@@ -99,6 +99,8 @@ def test_the_go_cue_is_start_time_plus_cue_start_time(built):
     assert summary["counts_correct"] == _count(units, cue, window) > 0
     assert summary["counts_wrong"] == _count(units, d["cue_start_time"], window) == 0
     assert summary["cue_s"] == pytest.approx([cue.min(), cue.max()])
+    # the three columns the chapter calls trial-relative are the ones the reader flags
+    assert set(summary["trial_relative"]) == {"pole_in_time", "pole_out_time", "cue_start_time"}
     gaps = np.diff(d["start_time"])
     assert summary["cue_past_next_start"] == int((d["cue_start_time"][:-1] > gaps).sum())
     assert summary["counts_to_stop_time"] == 0 and summary["nan_stop_time"] == d["stop_time"].size
