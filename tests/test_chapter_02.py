@@ -20,7 +20,12 @@ from chapter_cells import run_chapter
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = ROOT / "chapters" / "02-alignment.md"
-FIGURES = sorted((ROOT / "figures_src").glob("fig_align_*.py"))
+# The demo's figures; the real-data one (fig_align_real) is tests/test_align_real.py's.
+FIGURES = sorted(
+    p
+    for p in (ROOT / "figures_src").glob("fig_align_*.py")
+    if 'DATA = "dandi"' not in p.read_text(encoding="utf-8")
+)
 
 
 @pytest.fixture(scope="module")

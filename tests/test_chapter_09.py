@@ -28,10 +28,11 @@ pathlib.Path(os.environ["DATABOOK_FIGURE_DIR"], "{name}.txt").write_text("{name}
 
 @pytest.fixture(scope="module")
 def methods_project(root, tmp_path_factory) -> Path:
-    """A project with two figures' records and this project's citation files."""
+    """A project with two figures' records and this project's citation files and lock
+    (the Simulation section reads the demo through it)."""
     project = tmp_path_factory.mktemp("methods") / "p"
     (project / "figures_src").mkdir(parents=True)
-    for name in ("myst.yml", "CITATION.cff", "Dockerfile"):
+    for name in ("myst.yml", "CITATION.cff", "Dockerfile", "assets.lock"):
         shutil.copy(root / name, project / name)
     for name, mib in (("fig_light", 1), ("fig_heavy", 200)):
         (project / "figures_src" / f"{name}.py").write_text(SCRIPT.format(name=name, mib=mib))

@@ -33,7 +33,12 @@ pytestmark = pytest.mark.skipif(
     not (SHARED / "dandi" / "000006").is_dir(),
     reason=f"{SHARED}/dandi (copies of published DANDI assets) is absent",
 )
-REAL_CHAPTERS = ("01-nwb-basics", "04-neuropixels-responses", "10-across-sessions")
+REAL_CHAPTERS = (
+    "01-nwb-basics",
+    "02-alignment",
+    "04-neuropixels-responses",
+    "10-across-sessions",
+)
 LISTING = SHARED / "dandi" / "000006-0.220126.1855.assets.json"
 
 
@@ -86,7 +91,8 @@ def test_the_demo_build_shows_one_line_for_each_real_section(built_article):
         text = _text(built_article.html / f"{chapter}.html")
         assert "In the real-data build:" in text and "make article DATA=dandi" in text
         assert "DANDI:000006" in text
-        assert "fig_alm" not in text  # neither figure nor number of the real section
+        # neither figure nor number of the real section
+        assert "fig_alm" not in text and "fig_align_real" not in text
 
 
 def test_the_real_build_shows_each_section_with_computed_numbers_and_provenance(real_build):
@@ -99,6 +105,11 @@ def test_the_real_build_shows_each_section_with_computed_numbers_and_provenance(
         r"In the delay epoch \d+ % of units are selective \(95 % interval \d+-\d+ %\)", ch4
     )
     assert f"from {held} assets of 000006@0.220126.1855" in ch4  # the figure's provenance
+    ch2 = _text(copy / "_build" / "html" / "02-alignment.html")
+    assert "In the real-data build:" not in ch2
+    assert re.search(r"windows around them hold 0 spikes, against \d+ around the right", ch2)
+    assert f"from the {held} sessions this build holds" in ch2
+    assert f"from {held} assets of 000006@0.220126.1855" in ch2  # the figure's provenance
     ch10 = _text(copy / "_build" / "html" / "10-across-sessions.html")
     assert f"All {held} served sessions gave a table (0 failures)" in ch10
     assert re.search(r"the workers read \d+\.\d MB of the \d+\.\d MB", ch10)
@@ -134,6 +145,7 @@ def test_the_real_pdf_holds_the_sections_and_the_cache_only_verified_copies(real
     )
     assert "On real data: the anatomy of two published files" in text
     assert "On real data: choice selectivity in mouse ALM" in text
+    assert "On real data: aligning to a task" in text  # (the apostrophe may be typeset)
     assert "On real data: every session of DANDI:000006" in text
     assert "In the real-data build:" not in text
     # Pinned assets the folders do not hold were left out and named, not downloaded.

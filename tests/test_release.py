@@ -567,6 +567,7 @@ REAL_DATA_LOCATORS = {
     "tests/test_nwb.py",
     "tests/test_nwb_real_files.py",
     "tests/test_alm_selectivity.py",
+    "tests/test_align_real.py",
     "tests/test_nwb_unit_depth.py",
     "tests/test_onsets.py",
     "tests/test_run_04_real.py",

@@ -60,6 +60,17 @@ def test_epoch_selectivity_leaves_out_trials_without_the_event():
     assert (table["n_a"] + table["n_b"]).eq(right.size - 10).all()
 
 
+def test_an_epoch_without_any_finite_bound_is_refused_by_name():
+    """DANDI:000006 stores stop_time as NaN in every trial: an epoch ending there holds
+    no trial, which is an error naming the epoch, not a numpy reduction failure."""
+    spikes, epochs, right = _task(seed=3)
+    starts = epochs["delay"][0]
+    with pytest.raises(taskepochs.TaskEpochError, match=r"epoch 'trial': all 80 trials .* NaN"):
+        taskepochs.epoch_selectivity(
+            spikes, {"trial": (starts, np.full_like(starts, np.nan))}, right
+        )
+
+
 def test_delayed_response_epochs_are_on_the_session_clock():
     epochs = taskepochs.delayed_response_epochs([100.0], [0.5], [1.5], [3.0], response_s=1.3)
     assert epochs["sample"] == (pytest.approx([100.5]), pytest.approx([101.5]))

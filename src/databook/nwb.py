@@ -51,6 +51,7 @@ __all__ = [
     "ROIs",
     "Signal",
     "Source",
+    "SourceNotFoundError",
     "SpikeTimesRepairedWarning",
     "dff",
     "electrodes",
@@ -87,6 +88,10 @@ class NWBVersionError(NWBContentError):
     names the file and the version it states."""
 
 
+class SourceNotFoundError(NWBContentError, FileNotFoundError):
+    """The source names no file, URL or lock key: the message says which it tried."""
+
+
 class SpikeTimesRepairedWarning(UserWarning):
     """:func:`units` sorted a unit's spike times or dropped NaN ones (one warning per read)."""
 
@@ -115,7 +120,8 @@ class Source:
 
 
 def _checked(h5: h5py.File, name: str) -> Source:
-    """A :class:`Source` for ``h5``, refusing an NWB 1.x file with one clear message."""
+    """A :class:`Source` for ``h5``, refusing an NWB 1.x file and an HDF5 file that is not
+    NWB at all (no version and no ``neurodata_type`` at its root), each in one message."""
     stated = h5.attrs.get("nwb_version")
     old_layout = stated is None and isinstance(h5.get("nwb_version"), h5py.Dataset)
     if old_layout:  # NWB 1.x kept its version in a root dataset, 2.x in an attribute
@@ -127,6 +133,12 @@ def _checked(h5: h5py.File, name: str) -> Source:
             "databook reads NWB 2.0 and later, whose layout differs throughout: read it with "
             "the NWB 1.x API (NeurodataWithoutBorders/api-python) or use an NWB 2 export of "
             "the same data"
+        )
+    if stated is None and "neurodata_type" not in h5.attrs:
+        raise NWBContentError(
+            f"open: {name} is an HDF5 file but not an NWB file: its root has no nwb_version "
+            f"or neurodata_type attribute (it holds: {', '.join(list(h5)[:8]) or 'nothing'}); "
+            "pass an NWB 2 file"
         )
     return Source(h5, name)
 
@@ -184,6 +196,8 @@ def source(
             with assets.stream_h5(text) as h5:
                 yield _checked(h5, text)
             return
+        if Path(text).expanduser().is_dir():
+            raise NWBContentError(f"open: {text} is a directory, not an NWB file")
         if Path(text).expanduser().exists():
             with _open_local(Path(text).expanduser(), text) as h5:
                 yield _checked(h5, text)
@@ -191,7 +205,7 @@ def source(
         try:
             asset = assets.resolve(text, lock_path)
         except Exception as err:  # no project, no lock, or no such key
-            raise FileNotFoundError(
+            raise SourceNotFoundError(
                 f"{text!r} is neither an existing file, an http(s) URL, nor an assets.lock "
                 f"key ({err})"
             ) from None

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from databook import chapterinputs
+from databook import chapterinputs, paramrules
 from databook._atomic import atomic_path
 from databook.errors import DatabookError
 
@@ -178,6 +178,8 @@ def resolve_source(
         raise ChapterRunError("give at most one of --nwb, --asset and --dandi")
     if nwb is not None:
         remote = re.match(r"https?://", nwb, re.IGNORECASE) is not None
+        if not remote and Path(nwb).expanduser().is_dir():
+            raise ChapterRunError(f"--nwb {nwb}: a directory, not an NWB file")
         if not remote and not Path(nwb).expanduser().is_file():
             raise ChapterRunError(f"--nwb {nwb}: no such file (and not an http(s) URL)")
         if remote:
@@ -343,12 +345,7 @@ def run_chapter(
     number = _number(path)
     defaults = chapter_defaults(path)
     given = dict(parameters or {})
-    unknown = sorted(set(given) - set(defaults))
-    if unknown:
-        raise ChapterRunError(
-            f"chapter {path.stem} has no parameter {', '.join(unknown)}; its parameters: "
-            f"{', '.join(defaults)}"
-        )
+    paramrules.check(given, defaults, owner=f"chapter {path.stem}")
     asset_parameter = chapterinputs.SOURCE_PARAMETER.get(number, "asset")
     if source is not None:
         given.setdefault(asset_parameter, source)

@@ -21,8 +21,13 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from databook import align, stats
+from databook.errors import DatabookError
 
-__all__ = ["delayed_response_epochs", "epoch_selectivity", "selectivity_index"]
+__all__ = ["TaskEpochError", "delayed_response_epochs", "epoch_selectivity", "selectivity_index"]
+
+
+class TaskEpochError(DatabookError, ValueError):
+    """An epoch no trial can be counted in (every trial has a NaN bound); names the epoch."""
 
 
 def delayed_response_epochs(
@@ -94,6 +99,11 @@ def epoch_selectivity(
     q : float
         False-discovery rate over the units, within each epoch.
 
+    Raises
+    ------
+    TaskEpochError
+        An epoch in which every trial has a NaN bound (the message names it).
+
     Returns
     -------
     pandas.DataFrame
@@ -110,6 +120,13 @@ def epoch_selectivity(
         if starts.shape != is_a.shape:
             raise ValueError(f"epoch {name!r} has {starts.size} trials but is_a has {is_a.size}")
         usable = np.isfinite(starts) & np.isfinite(stops)
+        if not usable.any():
+            raise TaskEpochError(
+                f"epoch {name!r}: all {usable.size} trials have a NaN start or stop, so "
+                "there is nothing to count (e.g. a stop_time of NaN in every trial); bound "
+                "the epoch by the task's events or a fixed window after one, as "
+                "delayed_response_epochs does"
+            )
         counts = align.interval_counts(spike_times, starts, stops)
         rates = np.where(usable, counts / np.where(usable, stops - starts, 1.0), np.nan)
         a, b = rates[:, usable & is_a], rates[:, usable & ~is_a]
