@@ -184,6 +184,9 @@ def run() -> dict:
             "lfp_length_s": LFP_LENGTH_S,
         },
     }
+    # A mirror named in $DANDI_API_URL does not hold this archive's file: fetch from the
+    # pinned URL, on this server (one request, as the chapter counts it).
+    os.environ.pop("DANDI_API_URL", None)
     with localarchive.serve({asset.path: local}) as server, tempfile.TemporaryDirectory() as tmp:
         out["pin"], pinned = measure(
             server, lambda: assets.pin(server.spec(asset.path), key="a", url=server.api_url)

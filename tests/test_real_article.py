@@ -22,6 +22,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from databook.localarchive import Archive, DandiServer
@@ -32,7 +33,12 @@ pytestmark = pytest.mark.skipif(
     not (SHARED / "dandi" / "000006").is_dir(),
     reason=f"{SHARED}/dandi (copies of published DANDI assets) is absent",
 )
-REAL_CHAPTERS = ("02-alignment", "04-neuropixels-responses", "10-across-sessions")
+REAL_CHAPTERS = (
+    "01-nwb-basics",
+    "02-alignment",
+    "04-neuropixels-responses",
+    "10-across-sessions",
+)
 LISTING = SHARED / "dandi" / "000006-0.220126.1855.assets.json"
 
 
@@ -109,6 +115,24 @@ def test_the_real_build_shows_each_section_with_computed_numbers_and_provenance(
     assert re.search(r"the workers read \d+\.\d MB of the \d+\.\d MB", ch10)
 
 
+def test_the_real_build_shows_chapter_1s_files_next_to_the_demo(real_build):
+    import h5py
+
+    copy, *_ = real_build
+    ch1 = _text(copy / "_build" / "html" / "01-nwb-basics.html")
+    assert "In the real-data build:" not in ch1
+    assert "On real data: the anatomy of two published files" in ch1
+    held = SHARED / "dandi" / "000207" / "sub-4" / "sub-4_ses-4_ecephys+image.nwb"
+    with h5py.File(held, "r") as f:
+        where = f["general/extracellular_ephys/electrodes/location"][:].astype(str)
+        script = f["general/source_script"][()].decode()
+    for location, n in zip(*np.unique(where, return_counts=True), strict=True):
+        assert f"{location} ({n})" in ch1  # the comparison table's electrode locations
+    assert script in ch1
+    for pinned in ("000207@0.220216.0323", "000006@0.220126.1855"):
+        assert pinned in ch1  # the figure's provenance names each real asset
+
+
 def test_the_real_pdf_holds_the_sections_and_the_cache_only_verified_copies(real_build):
     copy, log, mirror, downloads = real_build
     # Each held session was downloaded once, by its real asset id, through the API path.
@@ -119,6 +143,7 @@ def test_the_real_pdf_holds_the_sections_and_the_cache_only_verified_copies(real
             ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
         ).stdout.split()
     )
+    assert "On real data: the anatomy of two published files" in text
     assert "On real data: choice selectivity in mouse ALM" in text
     assert "On real data: aligning to a task" in text  # (the apostrophe may be typeset)
     assert "On real data: every session of DANDI:000006" in text

@@ -577,6 +577,7 @@ REAL_DATA_LOCATORS = {
     # the real-data figure tests seed a data cache from the held copies, or skip
     "tests/test_cellmatch_real.py",
     "tests/test_mtl_responses.py",
+    "tests/test_nwb_real_anatomy.py",
 }
 
 
