@@ -307,3 +307,15 @@ def test_download_flag_fetches_the_whole_file_once(tmp_path, demo):
     assert result.exit_code == 0, result.output
     assert cost.whole_gets == 1 and cost.range_requests == 0
     assert cost.bytes_whole == path.stat().st_size
+
+
+def test_run_with_root_resolves_lock_keys_from_any_folder(tmp_path, monkeypatch, demo):
+    """`databook run --root PROJECT` from outside the project finds the chapter's default
+    asset through that project's lock (and reaches the check of the file's tables)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DATABOOK_ROOT", raising=False)
+    args = ["run", "04", "--root", str(ROOT), "-p", "stimulus_name", "no_such_table"]
+    result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "intervals table 'no_such_table'" in result.output, result.output
+    assert "DATABOOK_ROOT" not in os.environ  # the command's setting does not outlive it

@@ -483,11 +483,22 @@ def run(
     """
     from databook.run import parse_value, resolve_source, run_chapter
 
-    source, is_demo = resolve_source(nwb=nwb_file, asset=asset, dandi=dandi, download=download)
-    given = {name: parse_value(value) for name, value in parameters}
-    result = run_chapter(
-        _project(root).chapters, chapter, source=source, is_demo=is_demo, parameters=given, out=out
-    )
+    project = _project(root)
+    # Lock keys (the chapter's defaults, --asset) resolve in this project, from any folder:
+    # for the readers here and, inherited, for the kernel and the figure scripts.
+    saved = os.environ.get("DATABOOK_ROOT")
+    os.environ["DATABOOK_ROOT"] = str(project.root)
+    try:
+        source, is_demo = resolve_source(nwb=nwb_file, asset=asset, dandi=dandi, download=download)
+        given = {name: parse_value(value) for name, value in parameters}
+        result = run_chapter(
+            project.chapters, chapter, source=source, is_demo=is_demo, parameters=given, out=out
+        )
+    finally:
+        if saved is None:
+            os.environ.pop("DATABOOK_ROOT", None)
+        else:
+            os.environ["DATABOOK_ROOT"] = saved
     click.echo(f"notebook: {result.notebook}")
     click.echo(f"HTML:     {result.html}")
     for path in result.figures:
