@@ -9,7 +9,6 @@ nothing when there is no real data.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from pathlib import Path
@@ -17,7 +16,8 @@ from pathlib import Path
 import jupytext
 import pytest
 
-from databook.article import _myst_command
+from databook.article import _myst_command, myst_environment
+from databook.paths import Project
 
 ROOT = Path(__file__).resolve().parents[1]
 PLUGIN = ROOT / "templates" / "myst-plugins" / "real-data.mjs"
@@ -47,7 +47,8 @@ def _jats(tmp_path: Path, data_mode: str) -> str:
         f"    - {PLUGIN}\n  exports:\n    - format: jats\n      output: out.xml\n"
     )
     (project / "page.md").write_text(PAGE)
-    env = {**os.environ, "DATABOOK_DATA": data_mode}
+    # As `databook build` runs it: Node from the lock first on PATH (a bare machine has none).
+    env = {**myst_environment(Project.find(ROOT), data_mode), "DATABOOK_DATA": data_mode}
     done = subprocess.run(
         [*_myst_command(), "build", "--jats"],
         cwd=project,
