@@ -11,11 +11,25 @@ MUTATIONS = [
     {
         "name": "figureparams-unknown-name-accepted",
         "file": "src/databook/figureparams.py",
-        "old": "        if unknown:\n            raise FigureParameterError(",
-        "new": "        if False:\n            raise FigureParameterError(",
+        "old": "            paramrules.check(given, defaults, owner=Path(script).name)",
+        "new": "            pass",
         "tests": [
             "tests/test_figureparams.py::test_load_names_the_unknown_parameter_and_the_script"
         ],
+    },
+    {
+        "name": "paramrules-reversed-window-accepted",
+        "file": "src/databook/paramrules.py",
+        "old": "        if not stop > start:",
+        "new": "        if False:",
+        "tests": ["tests/test_bad_inputs.py::test_the_issue_case_names_parameter_value_and_reason"],
+    },
+    {
+        "name": "run-parameters-unchecked-before-the-kernel",
+        "file": "src/databook/run.py",
+        "old": '    paramrules.check(given, defaults, owner=f"chapter {path.stem}")',
+        "new": "    pass",
+        "tests": ["tests/test_bad_inputs.py::test_an_unknown_parameter_names_the_close_one"],
     },
     {
         "name": "figureparams-every-file-simulated",
