@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from databook import opto
 from databook.opto import salt, tag_units
 
 DT, WN, BASELINE = 0.0005, 0.01, 0.5
@@ -364,3 +365,22 @@ def test_demo_tagged_units_match_ground_truth(demo):
     assert abs(np.mean(diffs)) <= 0.03  # the demo: 0.011; 15 units, SD of the mean ~0.009
     others = [i for i in range(len(spikes)) if i not in planted]
     assert not table.tagged[others].any()
+
+
+def test_osd_ks_salt_follows_osd_line_by_line():
+    """OSD's ks_salt: next spike at or after onset + 1 ms (plus 1 ms) vs after onset - 9 ms."""
+    from scipy import stats
+
+    onsets = np.array([1.0, 2.0, 3.0, 4.0])
+    # a spike 3 ms after each onset, one 5 ms before onset 3, and one exactly at onset
+    # 4 + 1 ms (searchsorted "left": a spike at the start time is the first spike)
+    train = np.array([1.003, 2.003, 2.995, 3.003, 4.001, 4.003])
+    first = np.array([0.002, 0.002, 0.002, 0.0]) + 0.001
+    base = np.array([0.012, 0.012, 0.004, 0.01]) + 0.001
+    p = opto.osd_ks_salt([train, np.array([])], onsets)
+    assert p[0] == pytest.approx(stats.ks_2samp(first, base).pvalue)
+    assert np.isnan(p[1])
+    # start times after the last spike are dropped, not counted as "no spike"
+    p_short = opto.osd_ks_salt([train[:3]], onsets)
+    first3, base3 = first[:2], np.array([0.012, 0.012, 0.004]) + 0.001
+    assert p_short[0] == pytest.approx(stats.ks_2samp(first3, base3).pvalue)
