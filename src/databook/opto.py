@@ -461,7 +461,8 @@ def tag_units(
         ``rate_ratio`` (test-window rate / baseline rate, each over the time not blanked),
         ``locked`` (fraction of the excess test-window spikes within +/-1 ms of the modal
         latency, in 0.5 ms bins; 0 when the test window holds no spike above the baseline
-        rate, so a unit with no excess is never "locked"), SALT ``salt_p`` and ``salt_i``, and ``tagged``:
+        rate, so a unit with no excess is never "locked"), SALT ``salt_p`` and ``salt_i``,
+        and ``tagged``:
         ``salt_p < p_max``, ``latency <= max_latency``, ``reliability >= min_reliability``,
         ``rate_ratio >= min_rate_ratio`` and ``locked >= min_locked``.
     """
@@ -550,8 +551,8 @@ def osd_ks_salt(
     limit), plus ``censor_period``; the baseline latencies are the same from the start
     times minus ``baseline_shift`` (OSD: 0.01 s), i.e. from 9 ms before each onset; the
     value is ``scipy.stats.kstest(first, baseline)[1]`` (a two-sample KS test), NaN where
-    that fails (OSD's bare ``except``) or the unit has no spike. OSD applies no threshold to it. Not SALT: no
-    latency window, no baseline windows, no null distribution of baseline distances.
+    that fails (OSD's bare ``except``) or the unit has no spike. OSD applies no threshold
+    to it. Not SALT: no latency window, no baseline windows, no null distribution of baseline distances.
 
     Parameters
     ----------
