@@ -552,7 +552,8 @@ def osd_ks_salt(
     times minus ``baseline_shift`` (OSD: 0.01 s), i.e. from 9 ms before each onset; the
     value is ``scipy.stats.kstest(first, baseline)[1]`` (a two-sample KS test), NaN where
     that fails (OSD's bare ``except``) or the unit has no spike. OSD applies no threshold
-    to it. Not SALT: no latency window, no baseline windows, no null distribution of baseline distances.
+    to it. Not SALT: no latency window, no baseline windows, no null distribution of
+    baseline distances.
 
     Parameters
     ----------
