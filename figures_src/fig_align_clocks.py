@@ -137,7 +137,7 @@ def main() -> None:
 
     # Neuropixels session: spikes and running speed.
     presentations = nwb.stimulus_table(ECEPHYS, P.stimulus).sort_values("start_time")
-    grid = grid_from(float(presentations[P.onset_column].min()))
+    grid = grid_from(float(tables.onsets(presentations, P.onset_column).min()))
     spikes = list(nwb.units(ECEPHYS)["spike_times"])
     rates = binned_rate(spikes, grid)  # (n_units, n_grid), spikes/s
     during = presented(presentations, grid)

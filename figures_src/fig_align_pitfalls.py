@@ -196,7 +196,8 @@ def twice_counted(spikes, events, width) -> tuple[int, int]:
 def panel_edges(ax) -> None:
     spikes = list(nwb.units(ECEPHYS)["spike_times"])
     table = nwb.stimulus_table(ECEPHYS, P.stimulus)
-    events = {P.stimulus.replace("_presentations", ""): table[P.onset_column].dropna().to_numpy()}
+    onsets = tables.onsets(table, P.onset_column).dropna().to_numpy()
+    events = {P.stimulus.replace("_presentations", ""): onsets}
     try:
         pulses = nwb.optogenetic_pulses(ECEPHYS)["start_time"].to_numpy()
         events = {"optogenetic pulses": pulses, **events}

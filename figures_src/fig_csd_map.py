@@ -19,7 +19,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from databook import align, assets, csd, figureparams, laminar, nwb, plots
+from databook import align, assets, csd, figureparams, laminar, nwb, plots, tables
 from databook.demo.ecephys import CsdModel
 
 OUTPUTS = ["fig_csd_map.png", "fig_csd_map.pdf", "fig_csd_map.json"]
@@ -56,7 +56,7 @@ def main() -> None:
     path = P.asset
     channels = nwb.electrodes(path)
     events = nwb.stimulus_table(path, P.stimulus_table)
-    onsets = events[P.onset_column].dropna().to_numpy(dtype=float)
+    onsets = tables.onsets(events, P.onset_column).dropna().to_numpy()
     what, whats = (
         ("flash", "flashes") if "flash" in P.stimulus_table.lower() else ("event", "events")
     )

@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from databook import align, assets, csd, figureparams, laminar, nwb, plots
+from databook import align, assets, csd, figureparams, laminar, nwb, plots, tables
 from databook.demo.ecephys import CsdModel
 
 OUTPUTS = ["fig_csd_pitfalls.png", "fig_csd_pitfalls.pdf"]
@@ -54,7 +54,7 @@ def main() -> None:
     plots.figure_style()
     channels = nwb.electrodes(P.asset)
     events = nwb.stimulus_table(P.asset, P.stimulus_table)
-    onsets = events[P.onset_column].dropna().to_numpy(dtype=float)
+    onsets = tables.onsets(events, P.onset_column).dropna().to_numpy()
     with nwb.lfp(P.asset, P.lfp_name) as view:
         windows = view.event_windows(onsets, WINDOW_S)
         depths, ids, rate = view.depths_um, view.electrode_ids, view.rate

@@ -15,7 +15,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from databook import align, figureparams, nwb, plots, quality, unitsummary
+from databook import align, figureparams, nwb, plots, quality, tables, unitsummary
 
 OUTPUTS = ["fig_ecephys_areas.png", "fig_ecephys_areas.pdf"]
 INPUTS = ["demo-ecephys"]
@@ -49,7 +49,8 @@ def main() -> None:
     plots.figure_style()
     with nwb.source(P.asset) as f:
         units = nwb.units(f)
-        onsets = nwb.stimulus_table(f, P.stimulus_name)[P.onset_column].dropna().to_numpy()
+        stimuli = nwb.stimulus_table(f, P.stimulus_name)
+    onsets = tables.onsets(stimuli, P.onset_column).dropna().to_numpy()
     criteria = {
         m: quality.Threshold(op, v) for m, (op, v) in P.quality_criteria.items() if m in units
     }

@@ -15,7 +15,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from databook import align, figureparams, nwb, plots, unitsummary
+from databook import align, figureparams, nwb, plots, tables, unitsummary
 
 OUTPUTS = ["fig_ecephys_rasters.png", "fig_ecephys_rasters.pdf"]
 INPUTS = ["demo-ecephys"]
@@ -42,7 +42,8 @@ def main() -> None:
     plots.figure_style()
     with nwb.source(P.asset) as f:
         units = nwb.units(f)
-        onsets = nwb.stimulus_table(f, P.stimulus_name)[P.onset_column].dropna().to_numpy()
+        stimuli = nwb.stimulus_table(f, P.stimulus_name)
+    onsets = tables.onsets(stimuli, P.onset_column).dropna().to_numpy()
     table = unitsummary.response_table(
         units,
         onsets,

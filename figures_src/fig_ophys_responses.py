@@ -15,7 +15,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from databook import assets, figureparams, nwb, plots, responses, tuning
+from databook import assets, figureparams, nwb, plots, responses, tables, tuning
 
 OUTPUTS = ["fig_ophys_responses.png", "fig_ophys_responses.pdf"]
 INPUTS = ["demo-ophys-day1", "demo-ground-truth"]
@@ -47,8 +47,8 @@ def main() -> None:
         table = nwb.stimulus_table(f, P.table_name)
         if P.truth_asset is not None:  # the demo: each ROI's planted cell
             cell_id = nwb.rois(f).table["cell_id"].to_numpy()
-    table = table[table[P.onset_column].notna()]
-    onsets = table[P.onset_column].to_numpy(dtype=float)
+    table = table[tables.onsets(table, P.onset_column).notna()]
+    onsets = tables.onsets(table, P.onset_column).to_numpy()
     duration = float(np.median(table["stop_time"] - onsets))  # s: onset to offset
     result = responses.cell_responses(
         traces.t, traces.values, onsets, response_window=P.response_window,

@@ -13,7 +13,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from databook import align, figureparams, nwb, plots, responses, tuning
+from databook import align, figureparams, nwb, plots, responses, tables, tuning
 
 OUTPUTS = ["fig_ophys_running.png", "fig_ophys_running.pdf"]
 INPUTS = ["demo-ophys-day1"]
@@ -58,7 +58,7 @@ def main() -> None:
                 f"{Path(str(P.asset)).name} has no running speed series:\n"
                 "no split of the responses by running"
             )
-    onsets = table[P.onset_column].dropna().to_numpy(dtype=float)
+    onsets = tables.onsets(table, P.onset_column).dropna().to_numpy()
     windows = dict(
         response_window=P.response_window, baseline_window=P.baseline_window, rate=P.rate
     )

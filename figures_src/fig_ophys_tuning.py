@@ -13,7 +13,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from databook import figureparams, nwb, plots, responses, tuning
+from databook import figureparams, nwb, plots, responses, tables, tuning
 
 OUTPUTS = ["fig_ophys_tuning.png", "fig_ophys_tuning.pdf"]
 INPUTS = ["demo-ophys-day1"]
@@ -46,8 +46,8 @@ def main() -> None:
         else:
             n = traces.values.shape[1]
             cell_id = traces.ids if traces.ids is not None else np.arange(n)
-    table = table[table[P.onset_column].notna()]
-    onsets = table[P.onset_column].to_numpy(dtype=float)
+    table = table[tables.onsets(table, P.onset_column).notna()]
+    onsets = tables.onsets(table, P.onset_column).to_numpy()
     windows = dict(
         response_window=P.response_window, baseline_window=P.baseline_window, rate=P.rate
     )

@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Ellipse
 
-from databook import assets, figureparams, nwb, plots, rf
+from databook import assets, figureparams, nwb, plots, rf, tables
 from databook.demo.spiking import grid_rf_session
 
 OUTPUTS = ["fig_rf_maps.png", "fig_rf_maps.pdf"]
@@ -82,7 +82,7 @@ def make_figure(n_shuffles: int = N_SHUFFLES):
         truth = json.loads(assets.local_file(assets.resolve(P.truth_asset)).read_text())
         planted = {d["unit"]: d for d in truth["ecephys"]["rf_units"]}
     fields = rf.receptive_fields(
-        list(units.spike_times), gabors[X], gabors[Y], gabors[ONSET],
+        list(units.spike_times), gabors[X], gabors[Y], tables.onsets(gabors, ONSET),
         window=WINDOW_S, n_shuffles=n_shuffles, seed=SEED, alpha=ALPHA,
     )  # fmt: skip
     located = np.flatnonzero(np.isfinite(fields.center[:, 0]))

@@ -23,7 +23,7 @@ from matplotlib.patches import Ellipse
 from matplotlib.ticker import NullFormatter
 from scipy.optimize import curve_fit
 
-from databook import assets, figureparams, nwb, plots, rf
+from databook import assets, figureparams, nwb, plots, rf, tables
 
 OUTPUTS = ["fig_rf_offset.png", "fig_rf_offset.pdf", "fig_rf_offset.json"]
 INPUTS = ["demo-ecephys", "demo-ground-truth"]
@@ -77,7 +77,7 @@ def main() -> None:
     units = nwb.units(ASSET)
     truth = json.loads(assets.local_file(assets.resolve(TRUTH)).read_text())["ecephys"]
     fields = rf.receptive_fields(
-        list(units.spike_times), gabors[X], gabors[Y], gabors[ONSET],
+        list(units.spike_times), gabors[X], gabors[Y], tables.onsets(gabors, ONSET),
         window=WINDOW_S, n_shuffles=N_SHUFFLES, seed=SEED, alpha=ALPHA,
     )  # fmt: skip
     rf_units = np.array([d["unit"] for d in truth["rf_units"]])

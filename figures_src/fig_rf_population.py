@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Ellipse
 
-from databook import assets, figureparams, nwb, plots, rf
+from databook import assets, figureparams, nwb, plots, rf, tables
 from databook.demo.spiking import grid_rf_session
 
 OUTPUTS = ["fig_rf_population.png", "fig_rf_population.pdf", "fig_rf_population.json"]
@@ -126,7 +126,7 @@ def main() -> None:
         gabors = nwb.stimulus_table(f, STIMULUS)
         units = nwb.units(f)
     fields = rf.receptive_fields(
-        list(units.spike_times), gabors[X], gabors[Y], gabors[ONSET],
+        list(units.spike_times), gabors[X], gabors[Y], tables.onsets(gabors, ONSET),
         window=WINDOW_S, n_shuffles=N_SHUFFLES, seed=SEED, alpha=ALPHA,
     )  # fmt: skip
     located = np.flatnonzero(np.isfinite(fields.center[:, 0]))

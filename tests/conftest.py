@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -11,6 +12,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def chapter_figures(root: Path, data_mode: str = "demo") -> set[str]:
+    """Names of the built figures the chapters show in a ``data_mode`` build: every
+    ``../figures/fig_*.png`` a chapter names, less the real-data (``DATA = "dandi"``)
+    figures in a demo build, whose sections that build leaves out."""
+    from databook.figures import discover, in_build
+
+    named = set()
+    for chapter in (root / "chapters").glob("[0-9][0-9]-*.md"):
+        named |= set(re.findall(r"\.\./figures/(fig_\w+)\.png", chapter.read_text()))
+    built = {s.path.stem for s in in_build(discover(root / "figures_src"), data_mode)}
+    return named & built
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import chapter_figures
+
 pytestmark = [pytest.mark.build, pytest.mark.browser]
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -375,9 +377,7 @@ def test_every_figure_shows_its_provenance_under_the_caption_and_expands(
             assert full.is_visible(), where
             assert json.loads(full.inner_text()) == record, where
             shown.add(Path(record["script"]).stem)
-    chapters = set()
-    for chapter in (root / "chapters").glob("[0-9][0-9]-*.md"):
-        chapters |= set(re.findall(r"\.\./figures/(fig_\w+)\.png", chapter.read_text()))
+    chapters = chapter_figures(root)
     assert chapters and shown == chapters
     # Opening each record scrolls lazy images into view; moving to the next page cancels
     # those still loading (net::ERR_ABORTED), which is no fault of the site. A missing

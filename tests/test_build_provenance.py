@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from databook.figures import git_state
+from tests.conftest import chapter_figures
 
 pytestmark = pytest.mark.build
 
@@ -56,14 +57,6 @@ def _records(root: Path) -> dict[str, dict]:
     }
 
 
-def _chapter_figures(root: Path) -> set[str]:
-    """Script names of the built figures the chapters show."""
-    files = set()
-    for chapter in (root / "chapters").glob("[0-9][0-9]-*.md"):
-        files |= set(re.findall(r"\.\./figures/(fig_\w+)\.png", chapter.read_text()))
-    return files
-
-
 def test_every_web_figure_has_its_provenance_line(built_article, root):
     commit, _ = git_state(root)
     shown = set()
@@ -80,7 +73,7 @@ def test_every_web_figure_has_its_provenance_line(built_article, root):
             )
             assert match, link
             shown.add(match.group(1))
-    assert shown == _chapter_figures(root)
+    assert shown == chapter_figures(root)
 
 
 def test_pdf_names_script_and_commit_under_every_figure(built_article, root):
@@ -91,7 +84,7 @@ def test_pdf_names_script_and_commit_under_every_figure(built_article, root):
     # text when a figure floats to the top of a page: check both parts, and their count.
     text = " ".join(text.split())
     commit, _ = git_state(root)
-    figures = _chapter_figures(root)
+    figures = chapter_figures(root)
     for name in figures:
         assert f"figures_src/{name}.py @ {commit[:7]}" in text, name
     assert text.count("source:") >= len(figures)

@@ -129,7 +129,7 @@ def test_fraction_per_area_is_the_planted_one(chapter, demo, direct):
 def test_latency_and_depth_are_reported_as_what_the_test_can_detect(chapter, root):
     relation = chapter["depth_relation"]
     assert relation.n == chapter["n_responsive"]
-    sentence = relation.describe()
+    sentence = chapter["depth_sentence"]
     if relation.p_value >= 0.05:  # absence of evidence: say what n could have detected
         assert (
             sentence.startswith("not detected")

@@ -67,6 +67,21 @@ def test_sparse_and_dense_masks_give_the_same_pairs():
     assert len(dense.pairs) > 5
 
 
+def test_sparse_sessions_of_different_field_sizes_take_one_shape_each():
+    # Real sessions are cropped differently (CellReg's sample: 252 to 257 rows).
+    a = np.stack([box(10, 16, 10, 16), box(20, 24, 30, 42)])
+    taller = (44, 50)
+    b = np.stack([box(13, 19, 8, 14, shape=taller), box(23, 27, 28, 40, shape=taller)])
+    moved = cellmatch.Transform(3.0, -2.0)
+    dense = overlap.neighbour_pairs(a, b, moved, radius=30)
+    flat = [scipy.sparse.csr_matrix(m.reshape(len(m), -1)) for m in (a, b)]
+    sparse = overlap.neighbour_pairs(*flat, moved, radius=30, fov_shape=(SHAPE, taller))
+    np.testing.assert_array_equal(dense.pairs, sparse.pairs)
+    np.testing.assert_allclose(sparse.iou[sparse.label([[0, 0], [1, 1]])], 1.0)
+    with pytest.raises(ValueError, match="fov_shape"):
+        overlap.neighbour_pairs(*flat, moved, fov_shape=(taller, SHAPE))
+
+
 def test_bad_input_names_the_problem():
     a = np.stack([box(10, 16, 10, 16)])
     with pytest.raises(ValueError, match="threshold"):

@@ -4,6 +4,7 @@ streamed from the local DANDI-compatible archive on 127.0.0.1."""
 from __future__ import annotations
 
 import json
+import linecache
 import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -240,9 +241,27 @@ def test_cache_key_changes_with_the_library_modules_it_imports(tmp_path, monkeyp
     mine = sessions.load_function("mylab_analysis.per_session")
     assert "databook.responses" in sessions.code_modules(mine)
     my_base = sessions.function_key(mine, {})
+    # A function defined in a notebook cell: no source file, only the kernel's linecache.
+    cell = (
+        "from databook.responses import unit_responses\nfrom databook import quality\n\n"
+        "def per_cell(src):\n    from databook import stats\n"
+        "    return unit_responses, quality, stats\n"
+    )
+    filename = str(tmp_path / "ipykernel_1" / "cell.py")
+    monkeypatch.setitem(
+        linecache.cache, filename, (len(cell), None, cell.splitlines(True), filename)
+    )
+    space: dict = {"__name__": "__main__"}
+    exec(compile(cell, filename, "exec"), space)
+    in_cell = space["per_cell"]
+    assert {"databook.responses", "databook.quality", "databook.stats"} <= set(
+        sessions.code_modules(in_cell)
+    )
+    cell_base = sessions.function_key(in_cell, {})
     _fix_unit_responses(package)
     assert sessions.function_key(sessions.responsive_units, {}) != base
     assert sessions.function_key(mine, {}) != my_base
+    assert sessions.function_key(in_cell, {}) != cell_base
 
 
 def test_a_fixed_library_function_is_recomputed_not_served(served, tmp_path, monkeypatch):

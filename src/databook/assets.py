@@ -45,6 +45,7 @@ __all__ = [
     "pin",
     "pin_from_metadata",
     "pin_url",
+    "preflight",
     "published_entry",
     "read_metadata",
     "require_real_data",
@@ -251,15 +252,17 @@ def api_url(url: str | None = None) -> str:
 
 
 # Pinning --------------------------------------------------------------------------------
-def _preflight(url: str, what: str) -> None:
-    """Fail within seconds if the server is unreachable (dandi's client retries ~1 min)."""
+def preflight(url: str, doing: str) -> None:
+    """Fail within seconds, in one message, if the DANDI API at ``url`` is unreachable:
+    dandi's client retries for about a minute and logs a traceback per attempt.
+    ``doing`` ends the message's "cannot reach ... to" ("pin 000006/...")."""
     import requests
 
     try:
         requests.get(f"{url}/info/", timeout=CONNECT_TIMEOUT_S).raise_for_status()
     except requests.RequestException as err:
         raise AssetNetworkError(
-            f"cannot reach the DANDI API at {url} to pin {what}: {err}; check the network "
+            f"cannot reach the DANDI API at {url} to {doing}: {err}; check the network "
             "or point --api-url / DANDI_API_URL at a reachable server"
         ) from err
 
@@ -347,7 +350,7 @@ def pin(spec: str, *, key: str | None = None, url: str | None = None) -> Asset:
     dandiset, version, path = _split_spec(spec)
     _refuse_unpublished(version, spec)
     base = api_url(url)
-    _preflight(base, spec)
+    preflight(base, f"pin {spec}")
     instance = DandiInstance(name="databook-pin", gui=None, api=base)
     with DandiAPIClient(dandi_instance=instance) as client:
         try:
@@ -978,7 +981,8 @@ def stream_h5(url: str, what: str | None = None) -> Iterator[object]:
     try:
         remote = remfile.File(url, disk_cache=remfile.DiskCache(chunks) if chunks else None)
     except Exception as err:  # remfile raises bare Exceptions for HTTP errors
-        raise AssetNetworkError(f"cannot stream {what or url} from {url}: {err}") from err
+        named = url if what in (None, "", url) else f"{what} from {url}"
+        raise AssetNetworkError(f"cannot stream {named}: {err}") from err
     try:
         with h5py.File(remote, "r") as h5:
             yield h5

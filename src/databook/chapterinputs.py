@@ -19,8 +19,9 @@ from typing import Any
 
 import pandas as pd
 
-from databook import nwb
+from databook import nwb, tables
 from databook.errors import DatabookError
+from databook.tables import TableError
 
 __all__ = ["NEEDS", "ChapterInputError", "Finding", "Need", "check", "require", "runnable"]
 
@@ -61,7 +62,9 @@ class Finding:
     where the reader looked, what the file has and the ``-p`` options that would map it.
 
     ``ok`` means "does not stop the chapter": an optional need the file lacks is ``ok``
-    with ``absent=True`` (and ``detail`` says where the reader looked)."""
+    with ``absent=True`` (and ``detail`` says where the reader looked). ``suggest``: for a
+    need that is found, ``-p`` options that fit the file better (an onset expression for a
+    table whose event times are relative to each trial's start), and ``detail`` says why."""
 
     need: Need
     what: str
@@ -69,10 +72,13 @@ class Finding:
     detail: str = ""
     fix: str = ""
     absent: bool = False
+    suggest: str = ""
 
     def line(self) -> str:
         if self.absent:
             return f"{self.what}: none (optional, the chapter runs without it); {self.detail}"
+        if self.ok and self.suggest:
+            return f"{self.what}: found; suggested {self.suggest}: {self.detail}"
         if self.ok:
             return f"{self.what}: found"
         text = f"{self.what}: missing; {self.detail}"
@@ -137,10 +143,68 @@ def _quote(value: str) -> str:
     return value if value.replace("_", "").isalnum() else repr(value)
 
 
-def _table(need: Need, params: Mapping[str, Any], tables: pd.DataFrame) -> Finding:
+def _is_onset(parameter: str) -> bool:
+    """Parameters naming an onset column take onset expressions (``tables.onsets``)."""
+    return parameter.endswith("onset_column")
+
+
+#: Words in a trial-relative column's name that mark the event to align to, best first.
+_EVENT_WORDS = ("cue", "go", "stim", "onset")
+
+
+def _onset_advice(
+    src: nwb.Source, table: str, params: Mapping[str, Any], onset_parameters: Sequence[str]
+) -> tuple[str, str, str]:
+    """``(suggest, problem, why)`` for the onset parameters of a chapter reading ``table``.
+
+    ``problem``: an onset names a column of times relative to each trial's start on its
+    own (the onsets would all fall in the session's first seconds); ``suggest``: the
+    ``-p`` options adding ``start_time`` (for a problem, or for the default ``start_time``
+    when the table has such columns); ``why``: the evidence (:func:`tables.trial_relative`).
+    """
+    relative = tables.trial_relative(nwb.stimulus_table(src, table))
+    if not relative:
+        return "", "", ""
+    suggest, problems, why = [], [], []
+    for parameter in onset_parameters:
+        expr = tables.onset_expression(str(params[parameter]))
+        alone = [c for c in expr.columns if c in relative]
+        if expr.columns == ("start_time",):  # trial starts: suggest the task's event
+            event = next(
+                (c for w in _EVENT_WORDS for c in relative if w in c.lower()), next(iter(relative))
+            )
+        elif alone and "start_time" not in expr.columns:  # a trial-relative time on its own
+            event = alone[0]
+            problems.append(f"onset {expr.text!r} (-p {parameter}): {event}: {relative[event]}")
+        else:
+            continue
+        suggest.append(f"-p {parameter} {_quote(f'start_time + {event}')}")
+        why.append(f"{event}: {relative[event]}")
+    return " ".join(suggest), "; ".join(problems), "; ".join(dict.fromkeys(why))
+
+
+def _wanted(need: Need, params: Mapping[str, Any]) -> dict[str, list[str]]:
+    """``{parameter: column names it reads}``; an onset expression reads its columns."""
+    return {
+        p: list(tables.onset_expression(params[p]).columns)
+        if _is_onset(p) and isinstance(params[p], str)
+        else _names(params[p])
+        for p in need.columns
+    }
+
+
+def _table(
+    need: Need, params: Mapping[str, Any], listed: pd.DataFrame, src: nwb.Source | None = None
+) -> Finding:
+    """Probe one table need against the file's tables (``listed``, :func:`nwb.intervals`);
+    with ``src`` also check its onset parameters against the table's values."""
     name = str(params[need.table])
-    wanted = {p: _names(params[p]) for p in need.columns}
     what = f"intervals table {name!r} (-p {need.table})"
+    try:
+        wanted = _wanted(need, params)
+    except TableError as err:
+        return Finding(need, what, False, str(err))
+    onset_parameters = [p for p in need.columns if _is_onset(p)]
     if wanted:
         what = (
             what[:-1]
@@ -148,37 +212,49 @@ def _table(need: Need, params: Mapping[str, Any], tables: pd.DataFrame) -> Findi
             + ", ".join(f"{v} (-p {p})" for p, vs in wanted.items() for v in vs)
             + ")"
         )
-    have = [f"{n} ({row.n_rows} rows: {', '.join(row.columns)})" for n, row in tables.iterrows()]
+    have = [f"{n} ({row.n_rows} rows: {', '.join(row.columns)})" for n, row in listed.iterrows()]
     listing = "; ".join(have) if have else "none"
     hits = [
         n
-        for n in tables.index
-        if name in (n, tables.loc[n, "path"], tables.loc[n, "path"].lstrip("/"))
+        for n in listed.index
+        if name in (n, listed.loc[n, "path"], listed.loc[n, "path"].lstrip("/"))
     ]
     if not hits:
         # Candidates to map to: tables holding every column asked for, else tables where
         # each missing column has one look-alike (x_position -> x_deg); tables sharing a
         # word with the default name first (visual_flashes before rf_mapping for flashes_*).
         fits = []
-        for n, row in tables.iterrows():
+        for n, row in listed.iterrows():
             mapping = _column_mapping(wanted, row.columns)
             if mapping is not None:
                 fits.append((-len(_tokens(name) & _tokens(n)), n, mapping))
         fits.sort(key=lambda fit: fit[0])  # stable: the file's order among equals
-        fix = " or ".join(
-            " ".join([f"-p {need.table} {_quote(n)}", *(f"-p {p} {_quote(c)}" for p, c in m)])
-            for _, n, m in fits[:4]
-        )
+        options = []
+        for _, n, m in fits[:4]:
+            option = [f"-p {need.table} {_quote(n)}", *(f"-p {p} {_quote(c)}" for p, c in m)]
+            if src is not None and onset_parameters:
+                mapped = {**params, need.table: n, **dict(m)}
+                onset = _onset_advice(src, listed.loc[n, "path"], mapped, onset_parameters)[0]
+                option += [onset] if onset else []
+            options.append(" ".join(option))
+        fix = " or ".join(options)
         fits = [n for _, n, _ in fits]
         detail = f"looked in /intervals and every TimeIntervals table; the file has: {listing}"
         if not fits:
             detail += "; no table has every column named"
         return Finding(need, what, False, detail, fix)
-    columns = tables.loc[hits[0], "columns"]
+    columns = listed.loc[hits[0], "columns"]
     absent = {p: [c for c in vs if c not in columns] for p, vs in wanted.items()}
     absent = {p: cs for p, cs in absent.items() if cs}
     if not absent:
-        return Finding(need, what, True)
+        if src is None or not onset_parameters:
+            return Finding(need, what, True)
+        suggest, problem, why = _onset_advice(
+            src, listed.loc[hits[0], "path"], params, onset_parameters
+        )
+        if problem:
+            return Finding(need, what, False, f"table {hits[0]!r}: {problem}", suggest)
+        return Finding(need, what, True, why, suggest=suggest)
     times = [c for c in columns if c.endswith("_time") or c.endswith("_times")]
     fix = " ".join(f"-p {p} {_quote((times or list(columns) or ['COLUMN'])[0])}" for p in absent)
     missing = ", ".join(c for cs in absent.values() for c in cs)
@@ -246,16 +322,21 @@ def _lfp(need: Need, src: nwb.Source, params: Mapping[str, Any]) -> Finding:
         return Finding(need, what, True)
     fix = ""
     if need.series and problem.startswith("lfp:"):
-        # Every ElectricalSeries is a candidate: the reader found none it calls an LFP (or
-        # several), or none of the name given.
-        series = [p.rsplit("/", 1)[-1] for p in src.typed("ElectricalSeries")]
+        # The LFPs the reader found (several, or none of the name given), else every
+        # ElectricalSeries; by name, or container/name where two share a name.
+        paths = list(nwb.lfp_candidates(src).values()) or src.typed("ElectricalSeries")
+        short = [p.rsplit("/", 1)[-1] for p in paths]
+        series = [
+            s if short.count(s) == 1 else "/".join(p.strip("/").split("/")[-2:])
+            for s, p in zip(short, paths, strict=True)
+        ]
         fix = " or ".join(f"-p {need.series} {_quote(s)}" for s in series[:4])
     return Finding(need, what, False, problem, fix)
 
 
 def _probe(need: Need, src: nwb.Source, params: Mapping[str, Any]) -> Finding:
     if need.kind == "table":
-        return _table(need, params, nwb.intervals(src))
+        return _table(need, params, nwb.intervals(src), src)
     if need.kind == "image":
         return _image(need, src, params)
     if need.kind == "units":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -30,7 +31,7 @@ FROM_OPTION = click.option(
     "--from",
     "sources",
     multiple=True,
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="--data dandi: take real assets from this folder (verified by sha256) before "
     "downloading them. Repeatable.",
 )
@@ -55,7 +56,7 @@ class _Group(click.Group):
 
     Every error databook raises for a user derives from ``DatabookError`` and carries a
     complete message (what failed, where, the fix); anything else is a bug and keeps
-    its traceback.
+    its traceback. ``--debug`` (or ``DATABOOK_DEBUG=1``) keeps the traceback of those too.
     """
 
     def invoke(self, ctx: click.Context):
@@ -64,11 +65,25 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except DatabookError as err:
+            if ctx.meta.get(DEBUG_KEY):
+                raise
             raise click.ClickException(str(err)) from err
+
+
+DEBUG_KEY = "databook.debug"
+
+
+def _debug(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    ctx.meta[DEBUG_KEY] = value
+    return value
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="databook")
+@click.option(
+    "--debug", is_flag=True, envvar="DATABOOK_DEBUG", callback=_debug, expose_value=False,
+    is_eager=True, help="Show the full traceback of an error (also: DATABOOK_DEBUG=1).",
+)  # fmt: skip
 def main() -> None:
     """Build and check the databook article.
 
@@ -280,7 +295,7 @@ def pin(
     "--from",
     "sources",
     multiple=True,
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="A folder holding copies of assets (e.g. a mirror of the archive): each is "
     "verified by sha256 before it enters the cache. Repeatable.",
 )
@@ -485,10 +500,20 @@ def run(
 @ROOT_OPTION
 @click.argument("file_or_url")
 def inspect(root: Path | None, file_or_url: str) -> None:
-    """Show what an NWB file holds and which chapters can run on it (with which -p)."""
+    """Show what an NWB file holds and which chapters can run on it (with which -p).
+
+    Outside a clone of the project (and without --root or DATABOOK_ROOT) the chapters'
+    parameters come from the copy installed with the package."""
+    from databook.paths import ProjectNotFoundError
     from databook.run import inspect_file
 
-    click.echo(inspect_file(_project(root).chapters, file_or_url))
+    try:
+        chapters = _project(root).chapters
+    except ProjectNotFoundError:
+        if root is not None or os.environ.get("DATABOOK_ROOT"):
+            raise  # a project was named: it must be one
+        chapters = None
+    click.echo(inspect_file(chapters, file_or_url))
 
 
 @main.command()

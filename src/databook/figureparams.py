@@ -19,6 +19,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from databook import paramrules
 from databook.errors import DatabookError
 
 __all__ = ["VARIABLE", "FigureParameterError", "encode", "load", "simulated"]
@@ -62,7 +63,8 @@ def load(defaults: Mapping[str, Any], *, script: str = "figure script") -> Simpl
     Raises
     ------
     FigureParameterError
-        If an override is not a literal or names no parameter in ``defaults``.
+        If an override is not a literal, names no parameter in ``defaults``, or breaks its
+        parameter's rule (:mod:`databook.paramrules`).
     """
     values = dict(defaults)
     text = os.environ.get(VARIABLE, "").strip()
@@ -75,12 +77,10 @@ def load(defaults: Mapping[str, Any], *, script: str = "figure script") -> Simpl
             ) from err
         if not isinstance(given, dict):
             raise FigureParameterError(f"{VARIABLE} must hold a dict, not {type(given).__name__}")
-        unknown = sorted(set(given) - set(values))
-        if unknown:
-            raise FigureParameterError(
-                f"{Path(script).name} has no parameter {', '.join(unknown)}; "
-                f"its parameters: {', '.join(values)}"
-            )
+        try:
+            paramrules.check(given, defaults, owner=Path(script).name)
+        except paramrules.ParameterError as err:
+            raise FigureParameterError(str(err)) from None
         values.update(given)
     return SimpleNamespace(**values)
 

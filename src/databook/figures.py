@@ -79,8 +79,9 @@ def _peak():
     except (OSError, StopIteration):
         kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     kib = max(kib, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-    with open(os.environ["DATABOOK_PEAK_FILE"], "w") as f:
-        f.write(str(kib))
+    if os.environ.get("DATABOOK_PEAK_FILE"):  # unset in `databook run`: not recorded
+        with open(os.environ["DATABOOK_PEAK_FILE"], "w") as f:
+            f.write(str(kib))
 atexit.register(_peak)
 sys.argv = sys.argv[1:]
 sys.path[0] = os.path.dirname(os.path.abspath(sys.argv[0]))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+from collections.abc import Iterable
 from pathlib import Path
 
 __all__ = ["Scan", "imported_modules", "local_modules", "module_file", "package_dir"]
@@ -144,34 +145,37 @@ class Scan:
     def local_modules(self, path: Path, module: str | None = None) -> dict[str, Path]:
         """``databook`` modules the file at ``path`` depends on, following imports
         transitively: ``{"databook.x": file}`` (``path`` itself is not listed)."""
-        if (path, module) in self._local:
-            return dict(self._local[path, module])
+        if (path, module) not in self._local:
+            self._local[path, module] = self.modules_of(self.imports(path, module))
+        return dict(self._local[path, module])
+
+    def modules_of(self, names: Iterable[str]) -> dict[str, Path]:
+        """``databook`` modules that importing ``names`` (dotted module names) runs,
+        following their imports transitively: ``{"databook.x": file}``."""
         found: dict[str, Path] = {}
-        todo = [(path, module)]
+        todo = list(names)
         while todo:
-            file, name = todo.pop()
-            for imported in self.imports(file, name):
-                parts = imported.split(".")
-                # Importing databook.a.b also runs databook/__init__ and databook/a/__init__.
-                for depth in range(1, len(parts) + 1):
-                    sub = ".".join(parts[:depth])
-                    if sub in found:
-                        continue
-                    if sub not in self._files:
-                        self._files[sub] = module_file(sub, self.package)
-                    sub_file = self._files[sub]
-                    if sub_file is not None:
-                        found[sub] = sub_file
-                        todo.append((sub_file, sub))
-        self._local[path, module] = found
-        return dict(found)
+            parts = todo.pop().split(".")
+            # Importing databook.a.b also runs databook/__init__ and databook/a/__init__.
+            for depth in range(1, len(parts) + 1):
+                sub = ".".join(parts[:depth])
+                if sub in found:
+                    continue
+                if sub not in self._files:
+                    self._files[sub] = module_file(sub, self.package)
+                file = self._files[sub]
+                if file is not None:
+                    found[sub] = file
+                    todo.extend(self.imports(file, sub))
+        return found
 
     def module_hashes(self, path: Path, module: str | None = None) -> dict[str, str]:
         """``{"databook.x": sha256}`` of :meth:`local_modules`, sorted by name."""
-        return {
-            name: self.sha256(file)
-            for name, file in sorted(self.local_modules(path, module).items())
-        }
+        return self.hashes(self.local_modules(path, module))
+
+    def hashes(self, modules: dict[str, Path]) -> dict[str, str]:
+        """``{name: sha256}`` of ``{name: file}``, sorted by name."""
+        return {name: self.sha256(file) for name, file in sorted(modules.items())}
 
 
 def local_modules(script: Path, package: Path | None = None) -> dict[str, Path]:

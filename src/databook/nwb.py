@@ -47,9 +47,11 @@ if TYPE_CHECKING:
 __all__ = [
     "LFP",
     "NWBContentError",
+    "NWBVersionError",
     "ROIs",
     "Signal",
     "Source",
+    "SourceNotFoundError",
     "SpikeTimesRepairedWarning",
     "dff",
     "electrodes",
@@ -57,6 +59,7 @@ __all__ = [
     "images",
     "intervals",
     "lfp",
+    "lfp_candidates",
     "optogenetic_pulses",
     "pupil",
     "rois",
@@ -66,6 +69,7 @@ __all__ = [
     "stored_bytes",
     "tree",
     "unit_count",
+    "unit_depths",
     "units",
 ]
 
@@ -77,6 +81,15 @@ DEPTH_COLUMNS = ("probe_vertical_position", "rel_y", "y", "z")
 class NWBContentError(DatabookError, LookupError):
     """The file lacks what a reader needs; the message names the reader, the object, where
     it looked, the file, and what the file has instead."""
+
+
+class NWBVersionError(NWBContentError):
+    """The file is NWB 1.x, whose layout the readers (NWB 2.x) do not know; the message
+    names the file and the version it states."""
+
+
+class SourceNotFoundError(NWBContentError, FileNotFoundError):
+    """The source names no file, URL or lock key: the message says which it tried."""
 
 
 class SpikeTimesRepairedWarning(UserWarning):
@@ -104,6 +117,30 @@ class Source:
     def typed(self, *types: str) -> list[str]:
         """Paths of the groups whose ``neurodata_type`` is one of ``types``, in file order."""
         return [path for path, kind in self.groups().items() if kind in types]
+
+
+def _checked(h5: h5py.File, name: str) -> Source:
+    """A :class:`Source` for ``h5``, refusing an NWB 1.x file and an HDF5 file that is not
+    NWB at all (no version and no ``neurodata_type`` at its root), each in one message."""
+    stated = h5.attrs.get("nwb_version")
+    old_layout = stated is None and isinstance(h5.get("nwb_version"), h5py.Dataset)
+    if old_layout:  # NWB 1.x kept its version in a root dataset, 2.x in an attribute
+        stated = h5["nwb_version"][()]
+    version = _text(stated).strip() if stated is not None else ""
+    if old_layout or re.match(r"(NWB-)?1\.", version, re.IGNORECASE):
+        raise NWBVersionError(
+            f"open: {name} is an NWB 1.x file (nwb_version {version or 'not stated'!r}); "
+            "databook reads NWB 2.0 and later, whose layout differs throughout: read it with "
+            "the NWB 1.x API (NeurodataWithoutBorders/api-python) or use an NWB 2 export of "
+            "the same data"
+        )
+    if stated is None and "neurodata_type" not in h5.attrs:
+        raise NWBContentError(
+            f"open: {name} is an HDF5 file but not an NWB file: its root has no nwb_version "
+            f"or neurodata_type attribute (it holds: {', '.join(list(h5)[:8]) or 'nothing'}); "
+            "pass an NWB 2 file"
+        )
+    return Source(h5, name)
 
 
 def _walk(group: h5py.Group, found: dict[str, str]) -> None:
@@ -145,7 +182,7 @@ def source(
         yield f
         return
     if isinstance(f, h5py.Group):
-        yield Source(f.file, f.file.filename)
+        yield _checked(f.file, f.file.filename)
         return
     opened = _pynwb_file(f)
     if opened is not None:
@@ -157,16 +194,18 @@ def source(
         text = os.fspath(f)
         if re.match(r"https?://", text, re.IGNORECASE):
             with assets.stream_h5(text) as h5:
-                yield Source(h5, text)
+                yield _checked(h5, text)
             return
+        if Path(text).expanduser().is_dir():
+            raise NWBContentError(f"open: {text} is a directory, not an NWB file")
         if Path(text).expanduser().exists():
             with _open_local(Path(text).expanduser(), text) as h5:
-                yield Source(h5, text)
+                yield _checked(h5, text)
             return
         try:
             asset = assets.resolve(text, lock_path)
         except Exception as err:  # no project, no lock, or no such key
-            raise FileNotFoundError(
+            raise SourceNotFoundError(
                 f"{text!r} is neither an existing file, an http(s) URL, nor an assets.lock "
                 f"key ({err})"
             ) from None
@@ -178,11 +217,11 @@ def source(
     if mode == "stream" and not asset.is_demo:
         assets.require_pinned(asset)
         with assets.stream_h5(asset.url, asset.key) as h5:
-            yield Source(h5, f"{asset.key} ({asset.url})")
+            yield _checked(h5, f"{asset.key} ({asset.url})")
         return
     path = assets.local_file(asset)
     with _open_local(path, f"{asset.key} ({path})") as h5:
-        yield Source(h5, f"{asset.key} ({path.name})")
+        yield _checked(h5, f"{asset.key} ({path.name})")
 
 
 @contextlib.contextmanager
@@ -195,12 +234,23 @@ def _open_local(path: Path, name: str) -> Iterator[h5py.File]:
         yield h5
 
 
+def _pynwb_root(f: Any) -> Any:
+    """The object at the top of a pynwb object's tree (its ``NWBFile``), or ``f``."""
+    root = f
+    while getattr(root, "parent", None) is not None:
+        root = root.parent
+    return root
+
+
 def _pynwb_file(f: Any) -> tuple[h5py.File, str] | None:
-    """``(h5py file, name)`` behind a pynwb ``NWBFile`` or ``NWBHDF5IO``; None for others."""
+    """``(h5py file, name)`` behind a pynwb ``NWBFile`` or ``NWBHDF5IO``, or behind any
+    object read from a file (an ``LFP`` container, an ``ElectricalSeries`` ...); None for
+    objects that are not pynwb's."""
     if "pynwb" not in sys.modules or not type(f).__module__.startswith(("pynwb", "hdmf")):
         return None
-    io = f if hasattr(f, "read") and hasattr(f, "_file") else getattr(f, "read_io", None)
-    ident = getattr(f, "identifier", None)
+    root = _pynwb_root(f)
+    io = f if hasattr(f, "read") and hasattr(f, "_file") else getattr(root, "read_io", None)
+    ident = getattr(f, "identifier", None) or getattr(f, "name", None)
     what = type(f).__name__ + (f" {ident!r}" if ident else "")
     if io is None:
         raise ValueError(
@@ -210,7 +260,22 @@ def _pynwb_file(f: Any) -> tuple[h5py.File, str] | None:
     h5 = getattr(io, "_file", None)
     if not isinstance(h5, h5py.File) or not h5.id.valid:
         raise ValueError(f"{what}: its file is closed; read inside the `with NWBHDF5IO(...)`")
-    return h5, getattr(f, "container_source", None) or h5.filename
+    return h5, getattr(root, "container_source", None) or h5.filename
+
+
+def _pynwb_path(f: Any) -> str | None:
+    """The HDF5 path of a pynwb object read from a file (``/processing/ecephys/LFP``);
+    None for the file itself, its IO, or objects that are not pynwb's."""
+    if "pynwb" not in sys.modules or not type(f).__module__.startswith(("pynwb", "hdmf")):
+        return None
+    if getattr(f, "parent", None) is None:
+        return None
+    io = getattr(_pynwb_root(f), "read_io", None)
+    builder = io.manager.get_builder(f) if io is not None else None
+    if builder is None:
+        return None
+    path = builder.path
+    return "/" + path.split("/", 1)[1] if "/" in path else "/"
 
 
 def tree(f: Any, max_depth: int = 2) -> str:
@@ -577,8 +642,15 @@ def units(f: Any, *, extra: Sequence[str] = (), name: str | None = None) -> pd.D
         ``firing_rate``, ``peak_channel_id``). If the units name their electrodes (a
         ``peak_channel_id`` of electrode ids, or an ``electrodes`` region, returned as
         electrode ids), ``electrode_location`` and ``electrode_depth_um`` (see
-        :func:`electrodes`) are joined. ``attrs``: ``path``, ``electrode_join`` (the column
-        joined on, or None), ``not_read`` (columns left out; ask with ``extra``) and
+        :func:`electrodes`) are joined. ``depth_um``: each unit's depth in micrometres from
+        its channel's electrode depth where the electrodes have positions, else from the
+        units table's own ``depth`` column (DANDI:000006: electrodes all at 0, units with
+        ``depth`` "(um)") in the unit its description states, else NaN (see
+        :data:`UNIT_DEPTH_COLUMNS`). ``attrs``: ``path``, ``electrode_join`` (the column
+        joined on, or None), ``depth_source`` (where ``depth_um`` came from, e.g.
+        ``"electrodes.probe_vertical_position"`` or ``"units.depth"``, or None),
+        ``depth_note`` (why, and how the unit was decided), ``not_read`` (columns left
+        out; ask with ``extra``),
         ``skipped`` (columns of object references, ``{name: reason}``), ``sorted_units``
         (ids of units whose spike times the file stores out of time order, sorted here -
         stably, no spike lost) and ``nan_spikes_dropped`` (``{id: count}`` of NaN spike
@@ -626,15 +698,78 @@ def units(f: Any, *, extra: Sequence[str] = (), name: str | None = None) -> pd.D
         if join is not None:
             ids = df["electrode_id" if join == "electrodes" else join]
             _join_electrodes(src, df, ids)
+        df["depth_um"], depth_source, depth_note = _unit_depth(src, table, df, join)
         df.attrs.update(
             path=path,
             electrode_join=join,
+            depth_source=depth_source,
+            depth_note=depth_note,
             skipped=skipped,
             not_read=[c for c in wanted if c not in plain],
             sorted_units=sorted_units,
             nan_spikes_dropped=nan_dropped,
         )
         return df
+
+
+#: Units-table columns that may hold each unit's own depth, in the order they are preferred.
+UNIT_DEPTH_COLUMNS = ("depth",)
+
+
+def _unit_depth(
+    src: Source, table: h5py.Group, df: pd.DataFrame, join: str | None
+) -> tuple[np.ndarray, str | None, str]:
+    """``(depth_um, source or None, note)`` of each unit: its channel's electrode depth when
+    the electrodes have positions, else a depth column of the units table in its stated
+    unit (never guessed)."""
+    notes = []
+    if "electrode_depth_um" in df and np.isfinite(df["electrode_depth_um"]).any():
+        chans = electrodes(src)
+        column = chans.attrs["depth_column"]
+        note = f"the depth of each unit's channel ({join}); {chans.attrs['depth_note']}"
+        return df["electrode_depth_um"].to_numpy(np.float64), f"electrodes.{column}", note
+    if join is None:
+        notes.append("the units name no electrode")
+    else:
+        why = electrodes(src).attrs["depth_note"] if ELECTRODES in src.h5 else "no table"
+        notes.append(f"electrodes have no usable depth ({why})")
+    for name in UNIT_DEPTH_COLUMNS:
+        if name not in df or df[name].dtype.kind not in "fiu":
+            continue
+        values = df[name].to_numpy(np.float64)
+        if not np.isfinite(values).any():
+            notes.append(f"units.{name} is all NaN")
+            continue
+        stated = " ".join(
+            _text(_attr(table[name], k, "")) for k in ("unit", "units", "description")
+        )
+        scale = _micrometres_per(stated)
+        if scale is None:
+            notes.append(f"units.{name} states no unit ({stated.strip()!r}): depths unknown")
+            break
+        unit = "um" if scale == 1 else f"{scale:g} um units"
+        notes.append(f"units.{name} in {unit} per its description ({stated.strip()!r})")
+        return values * scale, f"units.{name}", "; ".join(notes)
+    return np.full(len(df), np.nan), None, "; ".join([*notes, "depths unknown"])
+
+
+def unit_depths(f: Any, *, name: str | None = None) -> pd.Series:
+    """Each unit's depth in micrometres, as :func:`units` gives it in ``depth_um``, reading
+    no spike times (for a cheap look, as ``databook inspect`` takes). ``attrs``:
+    ``depth_source`` and ``depth_note``, as in :func:`units`."""
+    with source(f) as src:
+        path, n = _units_table(src, name)
+        table = src.h5[path]
+        wanted = ["peak_channel_id", *UNIT_DEPTH_COLUMNS]
+        plain = [c for c in wanted if c in table and _is_scalar_column(table, c, n)]
+        df, _ = _table(src, table, plain)
+        join = _electrode_ids(src, table, df)
+        if join is not None:
+            _join_electrodes(src, df, df["electrode_id" if join == "electrodes" else join])
+        depth, where, note = _unit_depth(src, table, df, join)
+        out = pd.Series(depth, index=df.index, name="depth_um")
+        out.attrs.update(depth_source=where, depth_note=note)
+        return out
 
 
 def _ref_names(src: Source, ds: h5py.Dataset) -> np.ndarray:
@@ -1201,33 +1336,113 @@ class LFP:
         self.close()
 
 
+#: Containers whose ElectricalSeries are LFPs (NWB core: ``LFP``; ``FilteredEphys``).
+LFP_CONTAINERS = ("LFP", "FilteredEphys")
+
+
+def _lfp_candidates(src: Source) -> dict[str, str]:
+    """``{series path: how it is reached}`` of the ElectricalSeries that are LFPs: those
+    inside an LFP container (held there, or linked from it - writers that store the series
+    once in ``/acquisition`` link it from ``processing/ecephys/LFP``), and those named
+    ``*lfp*``. The key is where the series' data are; the value names the container path
+    that holds or links it (or the series path itself)."""
+    groups = src.groups()
+    found: dict[str, str] = {}
+    for container in src.typed(*LFP_CONTAINERS):
+        group = src.h5[container]
+        for key in group:
+            link = group.get(key, getlink=True)
+            if isinstance(link, h5py.HardLink):
+                target = f"{container}/{key}"
+            elif isinstance(link, h5py.SoftLink):
+                target = link.path
+            else:  # an external link: the data are in another file
+                continue
+            if groups.get(target) == "ElectricalSeries":
+                found.setdefault(target, f"{container}/{key}")
+    for path in src.typed("ElectricalSeries"):
+        if "lfp" in path.rsplit("/", 1)[-1].lower():
+            found.setdefault(path, path)
+    return found
+
+
+def lfp_candidates(f: Any) -> dict[str, str]:
+    """``{series path: container path reaching it}`` of every ElectricalSeries :func:`lfp`
+    would take for an LFP (held in or linked from an ``LFP``/``FilteredEphys`` container,
+    or named ``*lfp*``), in file order; reads no data."""
+    with source(f) as src:
+        return _lfp_candidates(src)
+
+
+def _names_of(path: str, via: str) -> set[str]:
+    """The names a series is chosen by: its path (with or without the leading slash), its
+    own name, ``container/name`` and those of the container path that reaches it."""
+    names = set()
+    for p in {path, via}:
+        parts = p.strip("/").split("/")
+        names |= {p, p.lstrip("/"), parts[-1], "/".join(parts[-2:])}
+    return names
+
+
 def lfp(f: Any, name: str | None = None) -> LFP:
-    """A lazy view of the LFP: the ``ElectricalSeries`` inside an ``LFP`` container or named
-    ``*lfp*`` (``name`` chooses among several). Use ``with nwb.lfp(path) as view:`` so the
-    file closes; with an open source the view borrows it."""
+    """A lazy view of the LFP: an ``ElectricalSeries`` held in (or linked from) an ``LFP``
+    or ``FilteredEphys`` container, or named ``*lfp*``.
+
+    Parameters
+    ----------
+    f
+        Any NWB source (see the module docstring); also a pynwb object read from a file
+        that holds the LFP: an ``LFP`` or ``FilteredEphys`` container, a processing module
+        or the ``ElectricalSeries`` itself (its file is read, it stays open).
+    name
+        Chooses among several: a series' name, ``container/series``
+        (``LFP_probeA/ElectricalSeries``), a container holding one series (``LFP_probeA``)
+        or a path. Several candidates, or none, raise :class:`NWBContentError` listing
+        them (or every ElectricalSeries of the file).
+
+    Use ``with nwb.lfp(path) as view:`` so the file closes; with an open source the view
+    borrows it.
+    """
     stack = contextlib.ExitStack()
     try:
+        within = _pynwb_path(f)
         src = stack.enter_context(source(f))
         series = src.typed("ElectricalSeries")
-        groups = src.groups()
-        lfps = [
-            p
-            for p in series
-            if groups.get(p.rsplit("/", 1)[0]) in ("LFP", "FilteredEphys")
-            or "lfp" in p.rsplit("/", 1)[-1].lower()
-        ]
+        candidates = _lfp_candidates(src)
+        if within is not None and src.groups().get(within) == "ElectricalSeries":
+            candidates = {within: within}
+        elif within is not None:
+            candidates = {
+                p: via for p, via in candidates.items() if via.startswith(within.rstrip("/") + "/")
+            }
         if name is not None:
-            lfps = [p for p in series if name in (p, p.lstrip("/"), p.rsplit("/", 1)[-1])]
+            reach = {**{p: p for p in series}, **candidates}
+            by_container = {}
+            for p, via in reach.items():
+                by_container.setdefault(via.rsplit("/", 1)[0], []).append(p)
+            picked = [p for p, via in reach.items() if name in _names_of(p, via)]
+            held = [  # the series of a container chosen by its name (one: that one)
+                p
+                for c, ps in by_container.items()
+                if name in (c, c.lstrip("/"), c.rsplit("/", 1)[-1])
+                for p in ps
+            ]
+            candidates = {p: reach[p] for p in dict.fromkeys(picked or held)}
+        lfps = list(candidates)
         if len(lfps) != 1:
             looked = (
                 f"ElectricalSeries named {name!r}"
                 if name
-                else ("LFP ElectricalSeries (inside an LFP container, or named *lfp*)")
+                else "LFP ElectricalSeries (inside an LFP container, or named *lfp*)"
             )
+            if within is not None:
+                looked += f" in {within}"
             if lfps:
+                shown = [candidates[p] for p in lfps]
                 raise NWBContentError(
                     f"lfp: {len(lfps)} candidates for {looked} in {src.name}: "
-                    f"{_listing(lfps)}; pass name= to choose one"
+                    f"{_listing(shown)}; pass name= to choose one (e.g. "
+                    f"{'/'.join(shown[0].strip('/').split('/')[-2:])!r})"
                 )
             have = f"ElectricalSeries: {_listing(series)}" if series else _inventory(src)
             raise NWBContentError(f"lfp: no {looked} in {src.name}; {have}")

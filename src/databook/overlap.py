@@ -15,6 +15,7 @@ pixels.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -116,7 +117,7 @@ def neighbour_pairs(
     *,
     radius: float = 20.0,
     threshold: float = 0.3,
-    fov_shape: tuple[int, int] | None = None,
+    fov_shape: tuple[int, int] | Sequence[tuple[int, int]] | None = None,
 ) -> NeighbourPairs:
     """Every pair of ROIs of sessions A and B whose centroids lie within ``radius`` px
     after mapping A into B's frame with ``transform`` (A pixels -> B pixels, e.g. a
@@ -124,15 +125,20 @@ def neighbour_pairs(
     their footprints and their centroid distance.
 
     ``masks_a`` (n_a, H, W) and ``masks_b`` (n_b, H', W'): dense weighted or boolean
-    masks, or scipy.sparse (n, H * W) with ``fov_shape`` (one shape for both).
+    masks, or scipy.sparse (n, H * W) with ``fov_shape``: one (H, W) for both, or one
+    per session ((H, W), (H', W')), since real sessions are often cropped differently.
     Returns :class:`NeighbourPairs`.
     """
     from scipy.spatial import cKDTree
 
     if not radius > 0:
         raise ValueError(f"radius must be positive (pixels), got {radius}")
-    mat_a, shape_a, cen_a = footprint_matrix(masks_a, threshold, fov_shape)
-    mat_b, shape_b, cen_b = footprint_matrix(masks_b, threshold, fov_shape)
+    if fov_shape is not None and np.ndim(fov_shape) == 2:
+        shape_of_a, shape_of_b = fov_shape
+    else:
+        shape_of_a = shape_of_b = fov_shape
+    mat_a, shape_a, cen_a = footprint_matrix(masks_a, threshold, shape_of_a)
+    mat_b, shape_b, cen_b = footprint_matrix(masks_b, threshold, shape_of_b)
     if transform is not None:
         mat_a = _warp(mat_a, shape_a, transform, shape_b)
         cen_a = transform.apply_to_points(cen_a)

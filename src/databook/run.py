@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from databook import chapterinputs
+from databook import chapterinputs, paramrules
 from databook._atomic import atomic_path
 from databook.errors import DatabookError
 
@@ -94,20 +94,55 @@ def _parameters_cell(notebook: Any) -> int:
     raise ChapterRunError("the chapter has no code cell tagged 'parameters'")
 
 
-def chapter_defaults(path: Path) -> dict[str, Any]:
-    """The chapter's parameter defaults: its cells up to the ``parameters`` cell, executed."""
+def _parameter_code(path: Path) -> list[str]:
+    """The chapter's code cells up to its ``parameters`` cell (the last one listed)."""
     import jupytext
 
     notebook = jupytext.read(path)
     last = _parameters_cell(notebook)
+    code = [c.source for c in notebook.cells[:last] if c.cell_type == "code"]
+    return [*code, notebook.cells[last].source]
+
+
+def _defaults_of(code: list[str], where: str) -> dict[str, Any]:
     namespace: dict[str, Any] = {}
-    for cell in notebook.cells[: last + 1]:
-        if cell.cell_type == "code":
-            exec(compile(cell.source, str(path), "exec"), namespace)  # our own chapter
-    tagged = notebook.cells[last].source
-    names = set(re.findall(r"^(\w+(?:\s*,\s*\w+)*)\s*=", tagged, re.MULTILINE))
+    for source in code:
+        exec(compile(source, where, "exec"), namespace)  # our own chapter's cells
+    names = set(re.findall(r"^(\w+(?:\s*,\s*\w+)*)\s*=", code[-1], re.MULTILINE))
     wanted = {n.strip() for group in names for n in group.split(",")}
     return {k: v for k, v in namespace.items() if k in wanted}
+
+
+def chapter_defaults(path: Path) -> dict[str, Any]:
+    """The chapter's parameter defaults: its cells up to the ``parameters`` cell, executed."""
+    return _defaults_of(_parameter_code(path), str(path))
+
+
+#: The chapters' parameter cells as installed with the package (``databook inspect``
+#: outside a clone of the project); written by ``scripts/chapter_parameters.py``.
+PARAMETERS_FILE = Path(__file__).with_name("chapter_parameters.json")
+
+
+def parameter_cells(chapters: Path) -> dict[str, dict[str, Any]]:
+    """``{number: {"stem": ..., "code": [cells]}}`` of every chapter with input checks:
+    what :data:`PARAMETERS_FILE` holds, from the chapters in ``chapters``."""
+    cells = {}
+    for number in chapterinputs.NEEDS:
+        path = find_chapter(chapters, number)
+        cells[number] = {"stem": path.stem, "code": _parameter_code(path)}
+    return cells
+
+
+def _chapter_parameters(chapters: Path | None, number: str) -> tuple[str, dict[str, Any]]:
+    """``(stem, defaults)`` of chapter ``number``: from ``chapters``, or with None from
+    the copy installed with the package."""
+    if chapters is not None:
+        path = find_chapter(chapters, number)
+        return path.stem, chapter_defaults(path)
+    import json
+
+    cell = json.loads(PARAMETERS_FILE.read_text(encoding="utf-8"))[number]
+    return cell["stem"], _defaults_of(cell["code"], f"{cell['stem']}.md (installed)")
 
 
 def _number(path: Path) -> str:
@@ -143,6 +178,8 @@ def resolve_source(
         raise ChapterRunError("give at most one of --nwb, --asset and --dandi")
     if nwb is not None:
         remote = re.match(r"https?://", nwb, re.IGNORECASE) is not None
+        if not remote and Path(nwb).expanduser().is_dir():
+            raise ChapterRunError(f"--nwb {nwb}: a directory, not an NWB file")
         if not remote and not Path(nwb).expanduser().is_file():
             raise ChapterRunError(f"--nwb {nwb}: no such file (and not an http(s) URL)")
         if remote:
@@ -223,7 +260,9 @@ def draw_figures(
     Each script gets the values of ``parameters`` (the chapter's, after ``-p``) for the
     names in its own ``PARAMETERS``, so its figure shows the same file, table and columns
     as the executed chapter. Scripts marked ``DEMO_ONLY`` (they compare with the demo's
-    planted answers) are skipped for other files.
+    planted answers) are skipped for other files, and real-data scripts (``DATA =
+    "dandi"``, drawn from pinned published assets, not the chapter's file) unless
+    ``DATABOOK_DATA=dandi``, as the chapter's real-data cells are.
 
     Returns
     -------
@@ -243,6 +282,10 @@ def draw_figures(
     for script in chapter_scripts(chapter):
         if script.demo_only and not is_demo:
             skipped[script.name] = "compares with the demo's planted answers"
+            continue
+        if script.data == "dandi" and os.environ.get("DATABOOK_DATA") != "dandi":
+            # Its "On real data" section does nothing either (the chapter's real-data cell).
+            skipped[script.name] = "real-data section: drawn with DATABOOK_DATA=dandi"
             continue
         given = {k: parameters[k] for k in script.parameters if k in parameters}
         if progress:
@@ -302,12 +345,7 @@ def run_chapter(
     number = _number(path)
     defaults = chapter_defaults(path)
     given = dict(parameters or {})
-    unknown = sorted(set(given) - set(defaults))
-    if unknown:
-        raise ChapterRunError(
-            f"chapter {path.stem} has no parameter {', '.join(unknown)}; its parameters: "
-            f"{', '.join(defaults)}"
-        )
+    paramrules.check(given, defaults, owner=f"chapter {path.stem}")
     asset_parameter = chapterinputs.SOURCE_PARAMETER.get(number, "asset")
     if source is not None:
         given.setdefault(asset_parameter, source)
@@ -385,15 +423,16 @@ def _execute(notebook: Any, path: Path, out: Path, final: Path, target: str, pro
         return nbformat.read(str(tmp), as_version=4)
 
 
-def inspect_file(chapters: Path, f: str) -> str:
+def inspect_file(chapters: Path | None, f: str) -> str:
     """What ``f`` holds that the chapters read, and per chapter whether it can run (with the
-    ``-p`` options it would need): the report ``databook inspect`` prints."""
+    ``-p`` options it would need): the report ``databook inspect`` prints. ``chapters``
+    None (no project here): the chapters' parameters installed with the package."""
     from databook import nwb
 
     lines = [f"file: {f}"]
     with nwb.source(f) as src:
         sections = [
-            ("units", lambda: f"{nwb.unit_count(src)} units"),
+            ("units", lambda: _units(src)),
             ("electrodes", lambda: _electrodes(nwb.electrodes(src))),
             ("LFP", lambda: repr(nwb.lfp(src))),
             ("ROIs", lambda: f"{len(nwb.rois(src).ids)} ROIs"),
@@ -412,10 +451,36 @@ def inspect_file(chapters: Path, f: str) -> str:
         lines.append(f"{'intervals':>14}: {len(tables)} table(s)")
         for name, row in tables.iterrows():
             lines.append(f"{'':>16}{name} ({row.n_rows} rows): {', '.join(row.columns)}")
-        lines.append("chapters:")
+            for column, why in trial_relative(src, row.path).items():
+                lines.append(
+                    f"{'':>18}{column}: times from each trial's start ({why}); on the "
+                    f"session clock: -p onset_column {f'start_time + {column}'!r}"
+                )
+        lines.append(
+            "chapters:" if chapters is not None else "chapters (as installed; no project here):"
+        )
         for verdict in chapter_verdicts(chapters, src, is_demo=_is_demo_key(f)).values():
             lines.append(f"  {verdict}")
     return "\n".join(lines)
+
+
+def trial_relative(src: Any, table: str) -> dict[str, str]:
+    """``{column: why}`` of ``table``'s columns of trial-relative times (see
+    :func:`databook.tables.trial_relative`); {} if the table cannot be read."""
+    from databook import nwb, tables
+
+    try:
+        return tables.trial_relative(nwb.stimulus_table(src, table))
+    except (nwb.NWBContentError, tables.TableError):
+        return {}
+
+
+def _units(src: Any) -> str:
+    from databook import nwb
+
+    depths = nwb.unit_depths(src)
+    where = depths.attrs["depth_source"] or "nowhere (depths unknown)"
+    return f"{len(depths)} units; depth from {where} ({depths.attrs['depth_note']})"
 
 
 def _electrodes(df: Any) -> str:
@@ -437,30 +502,31 @@ def _is_demo_key(f: str) -> bool:
         return False
 
 
-def chapter_verdicts(chapters: Path, f: Any, *, is_demo: bool = False) -> dict[str, str]:
+def chapter_verdicts(chapters: Path | None, f: Any, *, is_demo: bool = False) -> dict[str, str]:
     """``{chapter number: "NN-stem: runs" | "NN-stem: runs with -p ..." | "... cannot run"}``
-    for every chapter with input checks, from the same checks :func:`run_chapter` makes."""
+    for every chapter with input checks, from the same checks :func:`run_chapter` makes;
+    ``chapters`` None: the chapters' parameters installed with the package."""
     verdicts = {}
     for number in chapterinputs.NEEDS:
         try:
-            path = find_chapter(chapters, number)
+            stem, params = _chapter_parameters(chapters, number)
         except ChapterRunError:
             continue
-        params = chapter_defaults(path)
         findings = chapterinputs.check(number, f, params)
         missing = [x for x in findings if not x.ok]
+        suggested = " ".join(x.suggest for x in findings if x.ok and x.suggest)
         if not missing and not is_demo and number not in OTHER_FILES:
             verdicts[number] = (
-                f"{path.stem}: inputs found, but the chapter runs on demo data only so far"
+                f"{stem}: inputs found, but the chapter runs on demo data only so far"
             )
         elif not missing:
-            verdicts[number] = f"{path.stem}: runs"
+            verdicts[number] = f"{stem}: runs" + (f" with {suggested}" if suggested else "")
         elif all(x.fix for x in missing) and (is_demo or number in OTHER_FILES):
-            fixes = " ".join(x.fix.split(" (")[0].split(" or ")[0] for x in missing)
-            verdicts[number] = f"{path.stem}: runs with {fixes}"
+            fixes = [x.fix.split(" (")[0].split(" or ")[0] for x in missing]
+            verdicts[number] = f"{stem}: runs with {' '.join([*fixes, suggested]).strip()}"
         else:
             lacking = (
                 ", ".join(x.what for x in missing if not x.fix) or "mapping for a demo-only chapter"
             )
-            verdicts[number] = f"{path.stem}: cannot run (no {lacking})"
+            verdicts[number] = f"{stem}: cannot run (no {lacking})"
     return verdicts

@@ -100,10 +100,10 @@ def responsive_units(
         One row per unit: ``unit`` (id), ``area``, ``depth_um`` (micrometres),
         ``responsive`` (bool), ``p_value``, ``latency`` (s), ``passes_quality`` (bool).
     """
-    from databook import nwb, quality, unitsummary
+    from databook import nwb, quality, tables, unitsummary
 
     units = nwb.units(src)
-    onsets = nwb.stimulus_table(src, stimulus)[onset_column].to_numpy()
+    onsets = tables.onsets(nwb.stimulus_table(src, stimulus), onset_column).to_numpy()
     table = unitsummary.response_table(
         units,
         onsets,
@@ -314,9 +314,13 @@ def load_function(name: str) -> Callable[..., Any]:
 
 def code_modules(func: Callable[..., Any]) -> dict[str, str]:
     """sha256 of the file that defines ``func`` and of every ``databook`` module that
-    file imports, transitively: ``{module name: sha256}`` (empty for a function without
-    a source file). The figure cache keys its scripts the same way
-    (:mod:`databook.modulehash`)."""
+    file imports, transitively: ``{module name or file: sha256}``. The figure cache keys
+    its scripts the same way (:mod:`databook.modulehash`).
+
+    A function without a source file (defined in a notebook cell) has the ``databook``
+    modules its own code imports or names (``responses.f`` or ``f`` imported from
+    ``databook.responses`` in an earlier cell), and theirs, transitively.
+    """
     from databook.modulehash import Scan, module_file
 
     scan = Scan()
@@ -326,10 +330,39 @@ def code_modules(func: Callable[..., Any]) -> dict[str, str]:
         try:
             path = Path(inspect.getsourcefile(func) or "")
         except TypeError:
-            return {}
-        if not path.is_file():
-            return {}
-    return {str(module or path): scan.sha256(path), **scan.module_hashes(path, module)}
+            path = None
+    if path is not None and path.is_file():
+        return {str(module or path): scan.sha256(path), **scan.module_hashes(path, module)}
+    return scan.hashes(scan.modules_of(_names_used(func)))
+
+
+def _names_used(func: Callable[..., Any]) -> set[str]:
+    """Modules a function without a file imports in its body or reaches through its
+    globals (a module, or an object defined in a module)."""
+    import textwrap
+    import types
+
+    from databook.modulehash import imported_modules
+
+    names: set[str] = set()
+    try:
+        source = textwrap.dedent(inspect.getsource(func)).encode()
+        names |= imported_modules(source, None, filename="<function>", is_package=False)
+    except (OSError, TypeError, SyntaxError):
+        pass
+    space = getattr(func, "__globals__", {})
+    code = getattr(func, "__code__", None)
+    todo = [code] if code is not None else []
+    while todo:
+        code = todo.pop()
+        for name in code.co_names:
+            value = space.get(name)
+            if isinstance(value, types.ModuleType):
+                names.add(value.__name__)
+            elif isinstance(getattr(value, "__module__", None), str):
+                names.add(value.__module__)
+        todo.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+    return names
 
 
 def function_key(func: Callable[..., Any], params: Mapping[str, Any]) -> str:
@@ -364,6 +397,7 @@ def dandiset_assets(
     from dandi.dandiapi import DandiAPIClient
 
     base = assets.api_url(api_url)
+    assets.preflight(base, f"list {dandiset}/{version}")
     instance = DandiInstance(name="databook-across", gui=None, api=base)
     found = []
     try:
@@ -419,6 +453,34 @@ def targets(
     if not names:
         raise AcrossError(f"no asset keys in {keys!r}")
     return [assets.resolve(k, lock_path) for k in names]
+
+
+def _check_params(func: Callable[..., Any], params: Mapping[str, Any]) -> None:
+    """Refuse, before any session runs, a ``params`` name ``func`` has no keyword for, or a
+    value that breaks its parameter's rule (:mod:`databook.paramrules`, judged from the
+    keyword's default). A function taking ``**kwargs`` has its named keywords checked."""
+    from databook import paramrules
+
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):  # builtins and C functions: nothing to check against
+        return
+    defaults = {
+        name: p.default
+        for name, p in signature.parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values()):
+        params = {k: v for k, v in params.items() if k in defaults}
+    try:
+        paramrules.check(
+            params,
+            defaults,
+            owner=getattr(func, "__qualname__", repr(func)),
+            form="--param {name}={value}",
+        )
+    except paramrules.ParameterError as err:
+        raise AcrossError(str(err)) from None
 
 
 def parse_params(items: Sequence[str]) -> dict[str, Any]:
@@ -677,6 +739,7 @@ def across(
                 f"memory_limit must be bytes or a size such as '4GiB', got {memory_limit!r}"
             ) from None
     params = dict(params or {})
+    _check_params(func, params)
     func_key = function_key(func, params)
     root = Path(cache) if cache is not None else _assets.cache_dir() / "across"
     records = _records(assets)

@@ -20,6 +20,7 @@ array([[ 0. ,  2.5,  3. ],
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +30,18 @@ import pandas as pd
 
 from databook.errors import DatabookError
 
-__all__ = ["Between", "TableError", "between", "block_labels", "blocks", "select"]
+__all__ = [
+    "Between",
+    "OnsetExpression",
+    "TableError",
+    "between",
+    "block_labels",
+    "blocks",
+    "onset_expression",
+    "onsets",
+    "select",
+    "trial_relative",
+]
 
 #: Relative tolerance for matching float columns: a value stored as float32 (0.8 becomes
 #: 0.800000011920929) still equals the float64 literal a user types.
@@ -348,3 +360,190 @@ def blocks(
     out["last_row"] = table.index.to_numpy()[order][last]
     out.index.name = "block"
     return out
+
+
+# Derived onset columns ------------------------------------------------------------------
+@dataclass(frozen=True)
+class OnsetExpression:
+    """An onset column, or a sum and difference of columns and constants, parsed.
+
+    ``text``: the expression as given (``"start_time + cue_start_time"``); ``columns``: the
+    column names it reads, in order of appearance; ``terms``: ``(sign, name or number)``
+    pairs, the expression with its parentheses expanded.
+    """
+
+    text: str
+    columns: tuple[str, ...]
+    terms: tuple[tuple[int, str | float], ...]
+
+    def evaluate(self, table: pd.DataFrame) -> pd.Series:
+        """The expression's value per row of ``table`` (seconds; NaN where a term is NaN)."""
+        missing = [c for c in self.columns if c not in table.columns]
+        if missing:
+            raise TableError(
+                f"{_name(table)} has no column {', '.join(map(repr, missing))} (onset "
+                f"{self.text!r}); its columns: {', '.join(map(str, table.columns))}"
+            )
+        total = np.zeros(len(table), dtype=np.float64)
+        for sign, term in self.terms:
+            if isinstance(term, float):
+                total += sign * term
+                continue
+            values = table[term].to_numpy()
+            if _kind(values) != "number":
+                raise TableError(
+                    f"{_name(table)}: onset {self.text!r} adds column {term!r}, which holds "
+                    f"{_kind(values)} values, not times: {_present(values, 5)}"
+                )
+            total += sign * values.astype(np.float64)
+        return pd.Series(total, index=table.index, name=self.text)
+
+
+def _terms(node: ast.AST, sign: int, text: str) -> list[tuple[int, str | float]]:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub):
+        right = sign if isinstance(node.op, ast.Add) else -sign
+        return _terms(node.left, sign, text) + _terms(node.right, right, text)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd | ast.USub):
+        return _terms(node.operand, sign if isinstance(node.op, ast.UAdd) else -sign, text)
+    if isinstance(node, ast.Name):
+        return [(sign, node.id)]
+    if isinstance(node, ast.Constant) and _is_number(node.value):
+        return [(sign, float(node.value))]
+    shown = ast.get_source_segment(text, node) or type(node).__name__
+    raise TableError(
+        f"onset {text!r}: {shown!r} is not allowed; an onset is a column name, or column "
+        "names and numbers (seconds) joined by + and - with parentheses, e.g. "
+        "'start_time + cue_start_time'"
+    )
+
+
+def onset_expression(text: str, columns: Sequence[str] = ()) -> OnsetExpression:
+    """Parse an onset: a column name, or an expression of columns, e.g. a trial's start plus
+    a trial-relative event time, ``"start_time + cue_start_time"``.
+
+    Only column names, numeric constants (seconds), ``+``, ``-`` and parentheses are
+    allowed; the text is parsed with :mod:`ast` and never evaluated as Python. A name in
+    ``columns`` (the table's) is taken as one column even if it is no Python identifier.
+
+    Raises
+    ------
+    TableError
+        The text is empty, not an expression, or uses anything else (calls, ``*``,
+        attributes ...); the message says what is allowed.
+
+    Examples
+    --------
+    >>> onset_expression("start_time + (cue_start_time - 0.1)").terms
+    ((1, 'start_time'), (1, 'cue_start_time'), (-1, 0.1))
+    """
+    if not isinstance(text, str):
+        raise TableError(f"an onset must be a column name or an expression (text), not {text!r}")
+    stripped = text.strip()
+    if stripped in columns:
+        return OnsetExpression(text, (stripped,), ((1, stripped),))
+    try:
+        tree = ast.parse(stripped, mode="eval")
+    except SyntaxError:
+        raise TableError(
+            f"onset {text!r} is neither a column name nor an expression of columns joined by "
+            "+ and -, e.g. 'start_time + cue_start_time'"
+        ) from None
+    terms = tuple(_terms(tree.body, 1, stripped))
+    names = tuple(dict.fromkeys(t for _, t in terms if isinstance(t, str)))
+    if not names:
+        raise TableError(f"onset {text!r} names no column; e.g. 'start_time + cue_start_time'")
+    return OnsetExpression(text, names, terms)
+
+
+def onsets(table: pd.DataFrame, onset: str) -> pd.Series:
+    """Onset times (seconds) of every row of ``table``: the column ``onset``, or the value
+    of an onset expression such as ``"start_time + cue_start_time"`` (see
+    :func:`onset_expression`).
+
+    Returns
+    -------
+    pandas.Series
+        float64, one value per row, on ``table``'s index, named ``onset``; NaN where a
+        column used is NaN (a trial without the event): ``.dropna()`` keeps the events.
+
+    Raises
+    ------
+    TableError
+        The expression is not allowed, or names a column the table lacks (the message
+        names the table, the column and the columns it has) or a column that is not numeric.
+
+    Examples
+    --------
+    >>> trials = pd.DataFrame({"start_time": [10.0, 20.0], "cue_start_time": [1.5, np.nan]})
+    >>> onsets(trials, "start_time + cue_start_time").tolist()
+    [11.5, nan]
+    """
+    return onset_expression(onset, list(map(str, table.columns))).evaluate(table)
+
+
+def _trial_lengths(table: pd.DataFrame) -> np.ndarray:
+    """Each row's length (s): ``stop_time - start_time``, else the time to the next start."""
+    start = table["start_time"].to_numpy(dtype=np.float64)
+    length = np.full(start.size, np.nan)
+    if "stop_time" in table and _kind(table["stop_time"].to_numpy()) == "number":
+        length = table["stop_time"].to_numpy(dtype=np.float64) - start
+    order = np.argsort(start, kind="stable")
+    gaps = np.full(start.size, np.nan)
+    gaps[order[:-1]] = np.diff(start[order])
+    return np.where(np.isfinite(length), length, gaps)
+
+
+def trial_relative(table: pd.DataFrame) -> dict[str, str]:
+    """The time columns of ``table`` that plainly hold times relative to each row's start.
+
+    A float column named ``*time*`` (other than ``start_time``/``stop_time``) counts when
+    its finite values are non-negative and vary, at least 95 % of them are at most twice
+    their trial's length (``stop_time - start_time``, else the time to the next row's
+    start; the median length where that is longer or unknown; real files have the odd
+    late event), and ``start_time`` spans at least ten times the column's largest value:
+    such a column is not on the session clock, and ``start_time + column`` is. Needs at
+    least two rows.
+
+    Returns
+    -------
+    dict
+        ``{column: why}``, in the table's column order; ``why`` gives the numbers.
+
+    Examples
+    --------
+    >>> trials = pd.DataFrame({"start_time": [0.0, 10.0, 20.0, 30.0],
+    ...                        "cue_time": [1.1, 1.3, 0.9, 1.0],
+    ...                        "lick_time": [4.5, 14.6, 24.2, 34.4]})
+    >>> list(trial_relative(trials))
+    ['cue_time']
+    """
+    if "start_time" not in table or len(table) < 2:
+        return {}
+    start = table["start_time"].to_numpy(dtype=np.float64)
+    span = float(np.nanmax(start) - np.nanmin(start))
+    lengths = _trial_lengths(table)
+    if not np.isfinite(lengths).any():
+        return {}
+    typical = float(np.nanmedian(lengths))
+    bound = 2 * np.fmax(lengths, typical)
+    found = {}
+    for column in table.columns:
+        values = table[column].to_numpy()
+        if column in ("start_time", "stop_time") or "time" not in str(column).lower():
+            continue
+        if values.dtype.kind != "f":
+            continue
+        values = values.astype(np.float64)
+        ok = np.isfinite(values)
+        finite = values[ok]
+        if finite.size < 2 or np.all(finite == finite[0]) or np.any(finite < 0):
+            continue
+        low, top = float(finite.min()), float(finite.max())
+        late = int(np.sum(finite > bound[ok]))
+        if late <= 0.05 * finite.size and span >= 10 * top:
+            exceptions = f", {late} of {finite.size} later" if late else ""
+            found[column] = (
+                f"values {low:.3g} to {top:.3g} s, within about one trial's length "
+                f"(median {typical:.3g} s{exceptions}), while start_time spans {span:.4g} s"
+            )
+    return found

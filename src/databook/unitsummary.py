@@ -34,7 +34,7 @@ def response_table(
     alpha: float = 0.01,
     criteria: Mapping[str, Threshold] | None = SIEGLE_2021,
     area_column: str = "electrode_location",
-    depth_column: str = "electrode_depth_um",
+    depth_column: str | None = None,
 ) -> pd.DataFrame:
     """Responsiveness, latency, area and depth of every unit, one row per unit.
 
@@ -49,7 +49,9 @@ def response_table(
     criteria : quality thresholds (default Siegle et al. 2021), or None for no filter.
         Metrics the table lacks are left out (and named in ``attrs["quality_skipped"]``).
     area_column, depth_column : columns naming each unit's area and depth (micrometres);
-        ``"unknown"`` / NaN where absent.
+        ``"unknown"`` / NaN where absent. ``depth_column`` None: ``depth_um`` (the depth
+        :func:`databook.nwb.units` takes from the electrodes, else from the units table's
+        own ``depth``), else ``electrode_depth_um``.
 
     Returns
     -------
@@ -92,6 +94,8 @@ def response_table(
     usable = {k: v for k, v in (criteria or {}).items() if k in units}
     quality = passes(units, usable) if usable else pd.Series(True, index=units.index)
     none = np.full(len(units), np.nan)
+    if depth_column is None:
+        depth_column = "depth_um" if "depth_um" in units else "electrode_depth_um"
     out = pd.DataFrame(
         {
             "area": units[area_column].fillna("unknown").astype(str)

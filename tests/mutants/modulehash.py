@@ -24,8 +24,8 @@ MUTATIONS = [
     {
         "name": "modulehash-no-transitive-walk",
         "file": M,
-        "old": "                        todo.append((sub_file, sub))",
-        "new": "                        pass",
+        "old": "                    todo.extend(self.imports(file, sub))",
+        "new": "                    pass",
         "tests": ["tests/test_figures.py::test_library_module_change_changes_key"],
     },
 ]

@@ -136,4 +136,53 @@ MUTATIONS = [
         "new": "first, last = start // obj.chunks[0], stop // obj.chunks[0]",
         "tests": [T + "test_stored_bytes_are_the_datasets_and_chunks_a_read_must_fetch"],
     },
+    {
+        "name": "nwb-lfp-links-from-an-LFP-container-not-followed",
+        "file": F,
+        "old": "            elif isinstance(link, h5py.SoftLink):",
+        "new": "            elif False:",
+        "tests": [
+            "tests/test_nwb_lfp_layouts.py::test_an_lfp_container_linking_its_series_is_found"
+        ],
+    },
+    {
+        "name": "nwb-pynwb-child-object-looked-up-without-its-file",
+        "file": F,
+        "old": 'else getattr(root, "read_io", None)',
+        "new": 'else getattr(f, "read_io", None)',
+        "tests": [
+            "tests/test_nwb_lfp_layouts.py::test_pynwb_objects_read_from_a_file_are_accepted"
+            "[LFP-container]"
+        ],
+    },
+    {
+        "name": "nwb-1x-root-dataset-version-not-read",
+        "file": F,
+        "old": 'old_layout = stated is None and isinstance(h5.get("nwb_version"), h5py.Dataset)',
+        "new": "old_layout = False",
+        "tests": [
+            "tests/test_nwb_version.py::"
+            "test_every_reader_refuses_an_nwb1_file_naming_it_and_its_version[1.x-root-dataset]"
+        ],
+    },
+    {
+        "name": "nwb-1x-not-checked-for-an-open-h5py-file",
+        "file": F,
+        "old": "        yield _checked(f.file, f.file.filename)",
+        "new": "        yield Source(f.file, f.file.filename)",
+        "tests": [
+            "tests/test_nwb_version.py::"
+            "test_every_reader_refuses_an_nwb1_file_naming_it_and_its_version[version-attribute]"
+        ],
+    },
+    {
+        "name": "nwb-unit-depth-unit-not-read-from-the-description",
+        "file": F,
+        "old": "scale = _micrometres_per(stated)\n        if scale is None:\n            notes",
+        "new": "scale = 1.0\n        if scale is None:\n            notes",
+        "tests": [
+            "tests/test_nwb_unit_depth.py::"
+            "test_a_unit_depth_column_in_millimetres_is_converted_and_one_without_a_unit_is_not"
+        ],
+    },
 ]

@@ -7,7 +7,7 @@ MUTATIONS = [
     {
         "name": "chapter03-onsets-from-start_time-not-onset_column",
         "file": "chapters/03-twophoton-responses.md",
-        "old": "onsets = gratings[onset_column].to_numpy(dtype=float)",
+        "old": "onsets = tables.onsets(gratings, onset_column).to_numpy()",
         "new": 'onsets = gratings["start_time"].to_numpy(dtype=float)',
         "tests": [RUN03],
     },

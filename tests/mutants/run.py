@@ -18,8 +18,8 @@ MUTATIONS = [
     {
         "name": "chapterinputs-no-mapping-offered-for-a-missing-table",
         "file": "src/databook/chapterinputs.py",
-        "old": "            for _, n, m in fits[:4]\n        )",
-        "new": "            for _, n, m in fits[:0]\n        )",
+        "old": "        for _, n, m in fits[:4]:",
+        "new": "        for _, n, m in fits[:0]:",
         "tests": ["tests/test_run.py::test_missing_table_is_named_with_the_tables_to_map_to"],
     },
     {

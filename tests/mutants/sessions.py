@@ -26,6 +26,15 @@ MUTATIONS = [
         ],
     },
     {
+        "name": "sessions-cell-function-without-modules",
+        "file": "src/databook/sessions.py",
+        "old": "    return scan.hashes(scan.modules_of(_names_used(func)))",
+        "new": "    return {}",
+        "tests": [
+            "tests/test_sessions.py::test_cache_key_changes_with_the_library_modules_it_imports"
+        ],
+    },
+    {
         "name": "sessions-failures-dropped",
         "file": "src/databook/sessions.py",
         "old": "                failures.append(\n",

@@ -60,4 +60,20 @@ MUTATIONS = [
         "new": "last = np.append(first[1:], label.size - 1) if label.size else first",
         "tests": [T + "test_blocks_split_on_name_changes_and_on_pauses"],
     },
+    {
+        "name": "tables-onset-expression-ignores-minus",
+        "file": F,
+        "old": "            total += sign * values.astype(np.float64)",
+        "new": "            total += values.astype(np.float64)",
+        "tests": ["tests/test_onsets.py::test_minus_parentheses_and_constants_keep_their_signs"],
+    },
+    {
+        "name": "tables-trial-relative-without-the-span-test",
+        "file": F,
+        "old": "        if late <= 0.05 * finite.size and span >= 10 * top:",
+        "new": "        if late <= 0.05 * finite.size:",
+        "tests": [
+            "tests/test_onsets.py::test_session_times_in_long_trials_are_not_called_trial_relative"
+        ],
+    },
 ]
