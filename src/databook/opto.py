@@ -29,7 +29,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["osd_ks_salt", "salt", "tag_units"]
+__all__ = ["is_tagged", "osd_ks_salt", "salt", "tag_units"]
 
 # Distances (dimensionless, at most sqrt(2 ln 2)) closer than this are equal. salt.m counts
 # null distances ``>=`` the test distance; equal distances are common at low rates (windows
@@ -523,14 +523,49 @@ def tag_units(
             "salt_i": information,
         }
     )
-    table["tagged"] = (
+    table["tagged"] = is_tagged(
+        table,
+        p_max=p_max,
+        max_latency=max_latency,
+        min_reliability=min_reliability,
+        min_rate_ratio=min_rate_ratio,
+        min_locked=min_locked,
+    )
+    return table
+
+
+def is_tagged(
+    table,
+    *,
+    p_max: float = 0.01,
+    max_latency: float = 0.007,
+    min_reliability: float = 0.1,
+    min_rate_ratio: float = 1.5,
+    min_locked: float = 0.5,
+):
+    """``tag_units``' verdict from its columns, for other thresholds without recomputing.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A :func:`tag_units` table (columns ``salt_p``, ``latency`` in s, ``reliability``,
+        ``rate_ratio``, ``locked``), one row per unit.
+    p_max, max_latency, min_reliability, min_rate_ratio, min_locked
+        The thresholds, as in :func:`tag_units` (``max_latency`` in s).
+
+    Returns
+    -------
+    (n_units,) bool pandas.Series
+        True where all five criteria hold. The defaults are this library's choices (see
+        chapter 6 for what changing ``min_rate_ratio`` and ``min_locked`` does).
+    """
+    return (
         (table.salt_p < p_max)
         & (table.latency <= max_latency)
         & (table.reliability >= min_reliability)
         & (table.rate_ratio >= min_rate_ratio)
         & (table.locked >= min_locked)
     )
-    return table
 
 
 # --- the OpenScope Databook's "ks_salt", for comparison --------------------------------------
