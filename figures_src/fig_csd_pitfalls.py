@@ -136,13 +136,14 @@ def main() -> None:
     for label, lfp, z_um, bad_idx, color in variants:
         density, z = csd.csd(lfp, z_um, SIGMA_S_PER_M, bad_channels=bad_idx)
         ax.plot(density[:, peak], z, "o-", ms=2.5, lw=1, color=color, label=label)
-    osd_density, osd_mm = csd.osd_kcsd1d(lfp_mean[kept], rate)  # uA/mm^3, index mm
-    osd_z = np.interp(osd_mm, np.arange(kept.sum()), by_index)
-    top = ax.twiny()
-    top.plot(osd_density[:, peak], osd_z, lw=1, color="0.25")
-    top.tick_params(axis="x", direction="in", pad=-12, labelsize=7)  # labels inside the box
-    top.text(0.98, 0.86, "OSD axis, µA/mm³", transform=top.transAxes, ha="right", fontsize=7)
-    ax.plot([], [], lw=1, color="0.25", label="OSD: KCSD1D, 1 mm/channel (top axis)")
+    if model is not None:  # the demo only: the call takes minutes on a long probe
+        osd_density, osd_mm = csd.osd_kcsd1d(lfp_mean[kept], rate)  # uA/mm^3, index mm
+        osd_z = np.interp(osd_mm, np.arange(kept.sum()), by_index)
+        top = ax.twiny()
+        top.plot(osd_density[:, peak], osd_z, lw=1, color="0.25")
+        top.tick_params(axis="x", direction="in", pad=-12, labelsize=7)  # labels inside the box
+        top.text(0.98, 0.86, "OSD axis, µA/mm³", transform=top.transAxes, ha="right", fontsize=7)
+        ax.plot([], [], lw=1, color="0.25", label="OSD: KCSD1D, 1 mm/channel (top axis)")
     for d in dropped_um:
         ax.axhline(d, color="0.4", lw=0.8, ls=":")
     ax.set_title(f"missing channel at {dropped_um[0]:.0f} µm", loc="left")
