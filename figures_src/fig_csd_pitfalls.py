@@ -4,7 +4,10 @@ Left: Gaussian smoothing along depth (SD 0, 20, 40, 80 um) trades noise for a lo
 wider peak. Middle: a probe whose top channel sits just above the source: the standard
 estimate has no value at the edge, Vaknin's padding gives one. Right: one channel
 missing from the LFP makes the spacing irregular; CSD by interpolating across it, on
-the real depths, and on channel index x nominal pitch (what the OpenScope Databook does).
+the real depths, and on channel index x nominal pitch; and, on a top axis, the OpenScope
+Databook's (OSD) own estimate, run as its current_source_density.ipynb runs it
+(``databook.csd.osd_kcsd1d``: elephant's ``estimate_csd(..., method="KCSD1D")`` on
+coordinates ``range(n) * pq.mm``), drawn on channel index x pitch. That call takes minutes.
 On a reader's file (no planted profile) the same three choices are drawn without it; an
 edge or a missing channel that is not on that probe is replaced by the channel one step
 above the source, or the one between sink and source, as the chapter does.
@@ -133,6 +136,14 @@ def main() -> None:
     for label, lfp, z_um, bad_idx, color in variants:
         density, z = csd.csd(lfp, z_um, SIGMA_S_PER_M, bad_channels=bad_idx)
         ax.plot(density[:, peak], z, "o-", ms=2.5, lw=1, color=color, label=label)
+    if model is not None:  # the demo only: the call takes minutes on a long probe
+        osd_density, osd_mm = csd.osd_kcsd1d(lfp_mean[kept], rate)  # uA/mm^3, index mm
+        osd_z = np.interp(osd_mm, np.arange(kept.sum()), by_index)
+        top = ax.twiny()
+        top.plot(osd_density[:, peak], osd_z, lw=1, color="0.25")
+        top.tick_params(axis="x", direction="in", pad=-12, labelsize=7)  # labels inside the box
+        top.text(0.98, 0.86, "OSD axis, µA/mm³", transform=top.transAxes, ha="right", fontsize=7)
+        ax.plot([], [], lw=1, color="0.25", label="OSD: KCSD1D, 1 mm/channel (top axis)")
     for d in dropped_um:
         ax.axhline(d, color="0.4", lw=0.8, ls=":")
     ax.set_title(f"missing channel at {dropped_um[0]:.0f} µm", loc="left")

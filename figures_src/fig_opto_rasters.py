@@ -18,7 +18,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from databook import align, assets, figureparams, nwb, opto, plots
+from databook import align, assets, figureparams, nwb, opto, plots, stats
 
 OUTPUTS = ["fig_opto_rasters.png", "fig_opto_rasters.pdf", "fig_opto_rasters.json"]
 INPUTS = ["demo-ecephys", "demo-ground-truth"]
@@ -136,7 +136,9 @@ def draw(spikes, onsets, duration, table, examples):
         row = table.loc[u]
         verdict = "tagged" if row.tagged else "not tagged"
         first = f"{label}, unit {u}: {verdict}"
-        ax.set_title(f"{first}\nSALT p = {row.salt_p:.2g}, I = {row.salt_i:.2f}", loc="left",
+        n_windows = round(BASELINE / WINDOW)  # SALT's p counts n_windows (n_windows - 1) / 2 pairs
+        p_text = stats.format_p(row.salt_p, n_windows * (n_windows - 1) // 2 - 1)
+        ax.set_title(f"{first}\nSALT {p_text}, I = {row.salt_i:.2f}", loc="left",
                      fontsize=8 if len(first) <= 33 else 7)  # fmt: skip
         ax.set_ylim(-1, onsets.size)
         ax.tick_params(labelbottom=False)

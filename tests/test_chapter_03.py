@@ -128,3 +128,17 @@ def test_running_claims(chapter):
 def test_long_baseline_pitfall_is_a_shrinkage(chapter):
     # "responses come out x % smaller" with the (-1, 0) s baseline.
     assert 0.0 < chapter["shrink"] < 0.05
+
+
+def test_allensdk_running_claim(chapter):
+    """AllenSDK's p_run_dg (drifting_gratings.py at e022d780): Welch t at the preferred
+    condition, dx >= 1 cm/s against < 1 cm/s, more than two trials a side. On the demo no
+    trial is below 1 cm/s, so it would be NaN for every cell, as the chapter says."""
+    import re
+
+    speeds = chapter["trial_speed"]
+    assert chapter["speed"].unit == "cm/s" and chapter["allen_running_cm_s"] == 1.0
+    assert chapter["n_still_allen"] == int((speeds < 1.0).sum()) <= 2
+    text = " ".join(CHAPTER.read_text().split())
+    assert re.search(r"Welch's t-test \(`scipy.stats.ttest_ind\(\.\.\., equal_var=False\)`\)", text)
+    assert "AllenSDK runs the same per-cell comparison with a Kolmogorov-Smirnov" not in text

@@ -170,3 +170,16 @@ def test_figure_script_runs_alone(script, tmp_path, demo, ch):
         drawn = json.loads(numbers.read_text())
         assert drawn["median_ratio_without_offset"] == pytest.approx(ch["width_ratio_no_offset"])
         assert drawn["n_without_offset_at_width_bound"] == ch["n_at_bound"]
+
+
+def test_allensdk_comparison_states_degrees_not_grid_steps(ch, demo):
+    """AllenSDK's width_rf is already in degrees (convert_pixels_to_degrees, 10 per grid
+    step, receptive_field_mapping.py at fad46418): the chapter must not tell readers to
+    multiply it by the grid step, and the step it quotes is the file's."""
+    _, x, y, _, _ = read_h5(demo.paths["demo-ecephys"])
+    assert ch["grid_step_deg"] == pytest.approx(np.diff(np.unique(x)).min())
+    assert ch["grid_step_deg"] == pytest.approx(np.diff(np.unique(y)).min())
+    text = " ".join(CHAPTER.read_text().split())
+    assert "multiply by the step" not in text and "widths are in grid steps" not in text
+    assert "convert_pixels_to_degrees" in text and "AllenSDK at commit fad46418" in text
+    assert "centre of mass of `threshold_rf`" in text

@@ -62,14 +62,82 @@ def test_latency_jitter_reliability_statements(ns):
     assert 0.3 <= ns["reliability_lo"] < ns["reliability_hi"] <= 0.7
 
 
-def test_ks_pitfall_numbers(ns):
+def _osd_ks_salt_literal(train, onsets, censor=0.001, shift=0.01):
+    """OSD's get_first_spikes_after_onset + ks_salt (optotagging.ipynb at 093cd9f6), as
+    written there: a loop over start times, scipy.stats.kstest of the two latency lists."""
+    from scipy import stats
+
+    def first_spikes(starts):
+        out = []
+        for start in starts:
+            if start < train.max():
+                out.append(train[np.searchsorted(train, start)] - start + censor)
+        return np.array(out)
+
+    starts = onsets + censor
+    return stats.kstest(first_spikes(starts), first_spikes(starts - shift))[1]
+
+
+def test_ks_pitfall_runs_osds_test_and_its_numbers(ns):
+    spikes, onsets = ns["spikes"], ns["onsets"]
+    literal = [_osd_ks_salt_literal(np.asarray(t), onsets) for t in spikes]
+    assert np.allclose(ns["ks_p"], literal, rtol=1e-9, atol=1e-15)  # OSD's test, not a guess
     ks = ns["ks_table"]
-    assert ns["ks_hits"] >= 13 and ns["ks_late"] == ns["n_planted_late"]  # late ones called
-    assert ns["ks_false"] >= ns["ks_late"]
-    # read backwards it picks the non-responsive units: few hits, most of the others
-    assert ns["back_hits"] <= 2 and ns["back_false"] >= 80
+    assert ns["ks_hits"] == ns["n_planted_tagged"]
+    # its first spike has no upper limit: the late-excited units are called too
+    assert ns["ks_late"] >= ns["n_planted_late"] - 2 and ns["ks_false"] >= ns["ks_late"]
+    # read backwards it picks the non-responsive units: no hit, most of the others
+    assert ns["back_hits"] == 0 and ns["back_false"] >= 80
     assert ks.loc["tag_units", "false positives"] == 0
     assert ns["back_hits"] + ns["back_false"] == int((ns["ks_p"] > ns["ks_alpha"]).sum())
+
+
+def test_validation_figure_panel_b_is_the_chapters_calls(ns):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "fig_opto_validation", ROOT / "figures_src" / "fig_opto_validation.py"
+    )
+    fig = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fig)
+    calls = list(fig.calls_against_truth(ns["spikes"], ns["onsets"], ns["table"]).values())
+    chapter = ns["ks_calls"]
+    assert np.array_equal(calls[0], chapter["tag_units"])
+    assert np.array_equal(calls[2], chapter["OSD ks_salt, p < alpha"])
+    assert np.array_equal(calls[3], chapter["OSD ks_salt, p > alpha (backwards)"])
+    assert fig.KS_ALPHA == ns["ks_alpha"] and fig.N_PAIRS == ns["n_pairs"]
+
+
+def test_salt_p_at_its_floor_is_stated_as_a_bound(ns):
+    # 50 baseline windows: 1225 pairs; a count of 0 is "p < 1/1225", never "p = 0"
+    assert ns["n_pairs"] == 1225
+    assert (ns["table"].salt_p[ns["tagged"]] == 0).all()
+    assert ns["tagged_p"] == "p < 1/1225"
+    text = CHAPTER.read_text()
+    assert "$p = 0$," not in text and "($p = 0$" not in text
+
+
+def test_no_excess_is_never_locked(ns):
+    table = ns["table"]
+    assert ns["n_no_excess"] == int((table.locked == 0).sum())
+    assert not table.tagged[table.locked == 0].any()
+
+
+def test_threshold_sensitivity(ns):
+    sens = ns["sensitivity"]
+    at_default = sens.loc[("min_locked", ns["min_locked"])]
+    assert (at_default["hits"], at_default["false positives"]) == (15, 0)
+    assert at_default["train units tagged"] == 0
+    # the stated ranges: rate ratio changes nothing, locking between the two populations
+    assert ns["ok_ratios"] == ns["rate_ratios"]
+    table, tt = ns["table"], ns["train_table"]
+    assert ns["train_locked_max"] == tt.locked.max()
+    between = [k for k in ns["locks"] if tt.locked.max() < k <= table.locked[ns["tagged"]].min()]
+    assert ns["ok_locks"] == between and ns["min_locked"] in between
+    assert ns["leak_lock"] < min(between) and ns["n_leak"] > 0
+    assert ns["n_leak"] == int((tt.locked >= ns["leak_lock"]).sum())
+    # with any min_locked a train unit reaches, it is tagged (the other four criteria pass)
+    assert sens.loc[("min_locked", 0.0), "train units tagged"] == len(ns["late_spikes"])
 
 
 def test_artefact_pitfall(ns):
@@ -77,6 +145,11 @@ def test_artefact_pitfall(ns):
     assert bool(raw.tagged) and raw.salt_p < 0.01 and raw.latency < 0.0005
     assert raw.reliability > 0.8
     assert not bool(clean.tagged) and clean.salt_p > 0.05
+    # the offset artefact of the 10 ms pulse lies at 10.0-10.3 ms: outside [0, 10) ms
+    assert ns["pulse_duration"] == pytest.approx(ns["window"])
+    assert 10.0 - 1e-9 <= ns["offset_ms"].min() and ns["offset_ms"].max() <= 10.3
+    assert ns["n_offset_inside"] == 0
+    assert f"{ns['offset_ms'].min():.1f}-{ns['offset_ms'].max():.1f}" == "10.0-10.3"
 
 
 def test_train_leak_only_locking_stops_it(ns):

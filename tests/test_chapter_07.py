@@ -89,3 +89,18 @@ def test_irregular_spacing_numbers(ns):
     assert abs(index["source (um)"] - planted["sink_depth_um"]) < 30
     assert index["source (A/m^3)"] > 2 * planted["amplitude_a_per_m3"]
     assert ns["spans"].set_index("area").loc["VISp", "high_um"] == 2790.0
+
+
+def test_osd_kcsd1d_replica_numbers(ns):
+    """OSD's CSD run as OSD runs it (elephant KCSD1D, coordinates range(n) mm): on the
+    demo, with the channel missing, its extremes at the peak sit at the two ends of the
+    probe, negative below a crossing and positive above, as the chapter says."""
+    row = ns["irregular"].loc["OSD: elephant KCSD1D, 1 mm per channel"]
+    by_index, kept, mm = ns["by_index"], ns["kept"], ns["osd_mm"]
+    assert mm.min() == pytest.approx(0.0) and mm.max() == pytest.approx(kept.sum() - 1)
+    ends = {by_index.min(), by_index.max()}
+    assert {row["sink (um)"], row["source (um)"]} == ends
+    assert ns["osd_split"] and by_index.min() < ns["osd_cross_um"] < by_index.max()
+    profile = ns["osd_density"][:, ns["peak"]]
+    assert row["sink (A/m^3)"] == pytest.approx(1e3 * profile.min())
+    assert row["source (A/m^3)"] == pytest.approx(1e3 * profile.max())

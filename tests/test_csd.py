@@ -274,3 +274,28 @@ def test_adjacent_bad_channels_restore_a_linear_potential_exactly():
     assert result.interpolated == [60.0, 70.0]
     scale = 0.3 * 5.0 / 20e-6  # a CSD of one potential step over one spacing, A/m^3
     np.testing.assert_allclose(result.csd[1:-1, 0], 0.0, atol=1e-9 * scale)
+
+
+def test_osd_kcsd1d_is_elephants_kcsd1d_on_channel_index_millimetres():
+    """OSD's CSD (current_source_density.ipynb): estimate_csd(..., method="KCSD1D") on
+    coordinates range(n) * mm, whatever the real depths; the replica must be that call."""
+    import quantities as pq
+    from elephant.current_source_density import estimate_csd
+    from neo import AnalogSignal
+
+    from databook import csd as csd_module
+
+    rng = np.random.default_rng(3)
+    z = np.arange(8.0)
+    lfp = np.exp(-((z[:, None] - 3.5) ** 2) / 2) * np.sin(np.linspace(0, 3, 12))[None, :]
+    lfp = 1e-4 * (lfp + 0.01 * rng.standard_normal(lfp.shape))  # volts
+    got, positions = csd_module.osd_kcsd1d(lfp, 500.0)
+    signal = AnalogSignal(lfp.T * 1e6, units="uV", sampling_rate=500.0 * pq.Hz)
+    signal.annotate(coordinates=[(i,) for i in range(8)] * pq.mm)
+    want = estimate_csd(signal, method="KCSD1D")
+    assert got.shape == (len(positions), 12)
+    np.testing.assert_allclose(got, np.asarray(want).T)
+    # one millimetre per channel: the estimation points span the channel indices
+    assert positions.min() == pytest.approx(0.0) and positions.max() == pytest.approx(7.0)
+    with pytest.raises(ValueError, match="lfp_v"):
+        csd_module.osd_kcsd1d(lfp[:2], 500.0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from databook import opto
 from databook.opto import salt, tag_units
 
 DT, WN, BASELINE = 0.0005, 0.01, 0.5
@@ -364,3 +365,58 @@ def test_demo_tagged_units_match_ground_truth(demo):
     assert abs(np.mean(diffs)) <= 0.03  # the demo: 0.011; 15 units, SD of the mean ~0.009
     others = [i for i in range(len(spikes)) if i not in planted]
     assert not table.tagged[others].any()
+
+
+def test_osd_ks_salt_follows_osd_line_by_line():
+    """OSD's ks_salt: next spike at or after onset + 1 ms (plus 1 ms) vs after onset - 9 ms."""
+    from scipy import stats
+
+    onsets = np.array([1.0, 2.0, 3.0, 4.0])
+    # a spike 3 ms after each onset, one 5 ms before onset 3, and one exactly at onset
+    # 4 + 1 ms (searchsorted "left": a spike at the start time is the first spike)
+    train = np.array([1.003, 2.003, 2.995, 3.003, 4.001, 4.003])
+    first = np.array([0.002, 0.002, 0.002, 0.0]) + 0.001
+    base = np.array([0.012, 0.012, 0.004, 0.01]) + 0.001
+    p = opto.osd_ks_salt([train, np.array([])], onsets)
+    assert p[0] == pytest.approx(stats.ks_2samp(first, base).pvalue)
+    assert np.isnan(p[1])
+    # start times after the last spike are dropped, not counted as "no spike"
+    p_short = opto.osd_ks_salt([train[:3]], onsets)
+    first3, base3 = first[:2], np.array([0.012, 0.012, 0.004]) + 0.001
+    assert p_short[0] == pytest.approx(stats.ks_2samp(first3, base3).pvalue)
+
+
+def test_osd_ks_salt_counts_a_spike_exactly_at_the_start_time_as_the_first():
+    """OSD's ``np.searchsorted(spike_times, start)`` is side="left": a spike exactly at
+    onset + censor period is that pulse's first spike (latency = censor period). Times that
+    are multiples of 2**-7 s are exact in binary, so spikes sit exactly on the start times;
+    a side="right" search skips them and gives another KS statistic and p."""
+    from scipy import stats
+
+    censor, shift = 0.0078125, 0.015625  # s: 2**-7 and 2**-6
+    onsets = np.arange(1.0, 9.0)  # 8 onsets, 1 s apart
+    a, b = onsets[:2], onsets[2:]  # a: a spike on the start time (and one 0.5 s later)
+    train = np.sort(np.concatenate([a + censor, a + 0.5, b + 0.0625]))
+    p = opto.osd_ks_salt([train], onsets, censor_period=censor, baseline_shift=shift)
+    first = np.r_[np.full(2, censor), np.full(6, 0.0625)]  # side="left"
+    skipped = np.r_[np.full(2, 0.5), np.full(6, 0.0625)]  # what side="right" would give
+    base = np.r_[np.full(2, shift + censor), np.full(6, 0.0625 + 2 * censor)]
+    assert stats.ks_2samp(first, base).statistic == 0.75
+    assert stats.ks_2samp(skipped, base).statistic == 0.5
+    assert p[0] == pytest.approx(stats.ks_2samp(first, base).pvalue)
+
+
+def test_is_tagged_is_tag_units_verdict_and_no_excess_is_never_locked():
+    rng = np.random.default_rng(5)
+    pulses = _pulses(rng)
+    silent_in_window = _poisson(rng, 2.0, pulses[-1] + 1)
+    lo = np.searchsorted(pulses, silent_in_window, side="right") - 1
+    inside = (lo >= 0) & (silent_in_window - pulses[np.clip(lo, 0, None)] < 0.011)
+    silent_in_window = silent_in_window[~inside]  # no spike in any test window: no excess
+    spikes = [_one_tagged(rng, pulses)[0], silent_in_window]
+    table = opto.tag_units(spikes, pulses, 0.005)
+    assert table.locked[1] == 0.0 and not table.tagged[1]
+    assert table.tagged[0] and table.locked[0] > 0.5
+    assert opto.is_tagged(table).equals(table.tagged)
+    assert not opto.is_tagged(table, min_locked=table.locked[0] + 1e-9)[0]
+    assert not opto.is_tagged(table, min_rate_ratio=table.rate_ratio[0] * 1.01)[0]

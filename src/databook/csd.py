@@ -36,7 +36,7 @@ from scipy import sparse
 
 from databook._threads import n_threads
 
-__all__ = ["CsdResult", "csd", "csd_operator", "event_csd"]
+__all__ = ["CsdResult", "csd", "csd_operator", "event_csd", "osd_kcsd1d"]
 
 
 @dataclass
@@ -368,3 +368,47 @@ def event_csd(
     windows = event_windows(timestamps, lfp.T, events, window, rate)  # events x time x ch
     mean = np.nanmean(windows, axis=0).T  # channels x time
     return csd(mean, depths, sigma, **options), window_times(window, rate)
+
+
+# --- the OpenScope Databook's CSD, for comparison --------------------------------------------
+def osd_kcsd1d(lfp_v: ArrayLike, rate_hz: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The OpenScope Databook's (OSD) CSD, run as its notebook runs it, not re-derived.
+
+    OSD's ``docs/first-order/current_source_density.ipynb`` (AllenInstitute/openscope_databook,
+    at commit eebe00fc as issue 26's referee read it; the revision we opened, 015e977d,
+    imports ``estimate_csd`` from ``elephant.current_source_density`` and labels the depth
+    axis "Approximate distance along probe") wraps the trial-averaged LFP in a
+    ``neo.AnalogSignal`` in microvolts, annotates ``coordinates = range(n) * pq.mm`` (one
+    millimetre per channel, whatever the real spacing) and calls
+    ``estimate_csd(signal, method="KCSD1D")`` with elephant's defaults, which
+    cross-validate kCSD's source radius and regularisation. This function does exactly
+    that. It is slow (minutes for 100 channels) because of that cross-validation.
+
+    Parameters
+    ----------
+    lfp_v : (n_channels, n_samples) float array, volts
+        Trial-averaged LFP, channels in probe order.
+    rate_hz : float
+        Sampling rate, Hz.
+
+    Returns
+    -------
+    csd : (n_points, n_samples) float array
+        kCSD's estimate in elephant's unit, microamperes per cubic millimetre, at its
+        estimation points, in kCSD's sign convention.
+    positions : (n_points,) float array
+        The estimation points in OSD's coordinates: millimetres that are channel indices.
+    """
+    import quantities as pq
+    from elephant.current_source_density import estimate_csd
+    from neo import AnalogSignal
+
+    lfp = np.asarray(lfp_v, dtype=np.float64)
+    if lfp.ndim != 2 or lfp.shape[0] < 3:
+        raise ValueError(f"lfp_v must be (n_channels >= 3, n_samples), got shape {lfp.shape}")
+    coords = [(i,) for i in range(lfp.shape[0])]  # OSD: channel index, in mm
+    signal = AnalogSignal(lfp.T * 1e6, units="uV", sampling_rate=rate_hz * pq.Hz)
+    signal.annotate(coordinates=coords * pq.mm)
+    estimate = estimate_csd(signal, method="KCSD1D")
+    positions = np.asarray(estimate.annotations["x_coords"], dtype=np.float64).ravel()
+    return np.asarray(estimate, dtype=np.float64).T, positions

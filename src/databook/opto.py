@@ -29,7 +29,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["salt", "tag_units"]
+__all__ = ["is_tagged", "osd_ks_salt", "salt", "tag_units"]
 
 # Distances (dimensionless, at most sqrt(2 ln 2)) closer than this are equal. salt.m counts
 # null distances ``>=`` the test distance; equal distances are common at low rates (windows
@@ -460,7 +460,9 @@ def tag_units(
         s), ``reliability`` (fraction of pulses with a spike in the test window),
         ``rate_ratio`` (test-window rate / baseline rate, each over the time not blanked),
         ``locked`` (fraction of the excess test-window spikes within +/-1 ms of the modal
-        latency, in 0.5 ms bins), SALT ``salt_p`` and ``salt_i``, and ``tagged``:
+        latency, in 0.5 ms bins; 0 when the test window holds no spike above the baseline
+        rate, so a unit with no excess is never "locked"), SALT ``salt_p`` and ``salt_i``,
+        and ``tagged``:
         ``salt_p < p_max``, ``latency <= max_latency``, ``reliability >= min_reliability``,
         ``rate_ratio >= min_rate_ratio`` and ``locked >= min_locked``.
     """
@@ -521,11 +523,103 @@ def tag_units(
             "salt_i": information,
         }
     )
-    table["tagged"] = (
+    table["tagged"] = is_tagged(
+        table,
+        p_max=p_max,
+        max_latency=max_latency,
+        min_reliability=min_reliability,
+        min_rate_ratio=min_rate_ratio,
+        min_locked=min_locked,
+    )
+    return table
+
+
+def is_tagged(
+    table,
+    *,
+    p_max: float = 0.01,
+    max_latency: float = 0.007,
+    min_reliability: float = 0.1,
+    min_rate_ratio: float = 1.5,
+    min_locked: float = 0.5,
+):
+    """``tag_units``' verdict from its columns, for other thresholds without recomputing.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A :func:`tag_units` table (columns ``salt_p``, ``latency`` in s, ``reliability``,
+        ``rate_ratio``, ``locked``), one row per unit.
+    p_max, max_latency, min_reliability, min_rate_ratio, min_locked
+        The thresholds, as in :func:`tag_units` (``max_latency`` in s).
+
+    Returns
+    -------
+    (n_units,) bool pandas.Series
+        True where all five criteria hold. The defaults are this library's choices (see
+        chapter 6 for what changing ``min_rate_ratio`` and ``min_locked`` does).
+    """
+    return (
         (table.salt_p < p_max)
         & (table.latency <= max_latency)
         & (table.reliability >= min_reliability)
         & (table.rate_ratio >= min_rate_ratio)
         & (table.locked >= min_locked)
     )
-    return table
+
+
+# --- the OpenScope Databook's "ks_salt", for comparison --------------------------------------
+def osd_ks_salt(
+    spike_times: Sequence[ArrayLike],
+    pulse_onsets: ArrayLike,
+    *,
+    censor_period: float = 0.001,
+    baseline_shift: float = 0.01,
+) -> NDArray[np.float64]:
+    """The OpenScope Databook's (OSD) ``ks_salt`` p-value, one per unit, as OSD computes it.
+
+    Follows ``get_first_spikes_after_onset`` and ``ks_salt`` in OSD's
+    ``docs/first-order/optotagging.ipynb`` (AllenInstitute/openscope_databook, commit
+    093cd9f6f7f191039f78b7af224c55d3a45b2608) line by line: the start times are the onsets
+    plus ``censor_period`` (OSD: 0.001 s); for each start time before the unit's last spike
+    the "latency" is the time from that start to the next spike (``searchsorted``, no upper
+    limit), plus ``censor_period``; the baseline latencies are the same from the start
+    times minus ``baseline_shift`` (OSD: 0.01 s), i.e. from 9 ms before each onset; the
+    value is ``scipy.stats.kstest(first, baseline)[1]`` (a two-sample KS test), NaN where
+    that fails (OSD's bare ``except``) or the unit has no spike. OSD applies no threshold
+    to it. Not SALT: no latency window, no baseline windows, no null distribution of
+    baseline distances.
+
+    Parameters
+    ----------
+    spike_times : sequence of (n_spikes,) float arrays, seconds
+        One sorted array per unit.
+    pulse_onsets : (n_pulses,) float array, seconds
+        Light onsets (OSD uses every row of its stimulation table).
+    censor_period, baseline_shift : float
+        Seconds; OSD's values are the defaults.
+
+    Returns
+    -------
+    (n_units,) float array
+        The p-value of the two-sample KS test, NaN for a unit without spikes.
+    """
+    from scipy import stats
+
+    starts = np.asarray(pulse_onsets, dtype=np.float64) + censor_period
+
+    def first_spikes(train: NDArray, start: NDArray) -> NDArray:
+        start = start[start < train.max()]
+        return train[np.searchsorted(train, start)] - start + censor_period
+
+    p = np.full(len(spike_times), np.nan)
+    for u, train in enumerate(spike_times):  # one KS test per unit, as OSD's loop
+        train = np.asarray(train, dtype=np.float64)
+        if train.size == 0:
+            continue  # OSD's train.max() would raise here; NaN instead
+        first = first_spikes(train, starts)
+        base = first_spikes(train, starts - baseline_shift)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            p[u] = stats.kstest(first, base).pvalue
+    return p
