@@ -105,7 +105,7 @@ def panel_databook(ax, truth) -> None:
     t_theirs = DFF_WINDOW[0] + np.arange(theirs.shape[1]) / DATABOOK_HZ
     for label, t, w, color, style in (
         ("per event, linear", t_ours, ours, plots.COLORS["response"], "-"),
-        ("Databook, 10 Hz grid", t_theirs, theirs, plots.COLORS["truth"], "-"),
+        ("OSD, 10 Hz grid", t_theirs, theirs, plots.COLORS["truth"], "-"),
     ):
         base = w[:, (t >= BASELINE[0]) & (t < BASELINE[1])].mean(axis=1, keepdims=True)
         trace = (w - base).mean(axis=(0, 2))
@@ -116,7 +116,7 @@ def panel_databook(ax, truth) -> None:
     ax.set_xlabel("time from grating onset (s)")
     ax.set_ylabel("dF/F - baseline")
     ax.set_title(
-        f"A  Databook windows start {-shift.mean() * 1e3:.2f} ms early ({onsets.size} trials)",
+        f"A  OSD windows start {-shift.mean() * 1e3:.2f} ms early ({onsets.size} trials)",
         loc="left",
     )
     ax.legend(loc="center right", fontsize=6.5)
