@@ -390,3 +390,12 @@ def test_no_numpy_repr_reaches_the_prose_of_any_page_or_the_pdf(built_article, r
         found += [f"{chapter.name}: {m.group(0)}" for m in NUMPY_REPR.finditer(prose)]
     found += [f"PDF: {m.group(0)}" for m in NUMPY_REPR.finditer(_pdftotext(built_article.pdf))]
     assert found == [], found
+
+
+def test_pdf_latex_log_has_no_errors(built_article):
+    """LaTeX ran without an error: with one (a table whose rows have more cells than its
+    header, as a two-level pandas index gives), latexmk stops after its first pass and the
+    PDF keeps every citation and reference unresolved."""
+    log = (built_article.pdf.parent / "databook.log").read_text(encoding="utf-8", errors="replace")
+    errors = re.findall(r"^! (.*)\n(?:.*\n){0,3}?(l\.\d+.*)", log, flags=re.MULTILINE)
+    assert errors == [], f"LaTeX errors (message, source line): {errors[:5]}"
