@@ -50,6 +50,12 @@ ASSET = P.asset
 STIMULUS = P.stimulus
 LFP_START_S, LFP_LENGTH_S = P.lfp_start_s, P.lfp_length_s
 LFP_READ = f"{LFP_LENGTH_S:g} s of LFP"  # the name of the LFP read in the JSON
+# fsspec's 5 MiB read-ahead covers most of a 10 MB file, so the demo file alone cannot show
+# whether fsspec reads "the whole file" or "a few blocks per read": the units and stimulus
+# tables are also read from the demo session padded with raw voltage to a realistic size.
+LARGE_FILE_BYTES = 100 * 10**6  # a file at least this large is measured as it is
+PADDING_BYTES = 128 * 2**20  # voltage data added to the demo session for that measurement
+LARGE_READS = ("units table", "stimulus table")
 # Every read here must start cold: `databook run` shares one disk cache of streamed chunks
 # between the chapter and its figure scripts, which would hide the bytes being measured.
 os.environ.pop(assets.STREAM_CACHE_VARIABLE, None)
@@ -152,6 +158,51 @@ def has_lfp(f) -> bool:
     return True
 
 
+def measure_large_file(local: Path, reads: dict, simulated: bool) -> dict:
+    """The units and stimulus table reads on a file of realistic size (>= 100 MB).
+
+    A file that large is measured as it is (its numbers equal the main reads'); the demo
+    file is padded (``databook.demo.writer.padded_ecephys``: the same session with
+    ``PADDING_BYTES`` of raw voltage); a reader's smaller file is not padded (we can only
+    pad the session we generate) and the record says so.
+    """
+    from databook.demo.writer import padded_ecephys
+
+    size = local.stat().st_size
+    if size < LARGE_FILE_BYTES and not simulated:
+        return {"measured": False, "reason": f"the file is {size / 1e6:.1f} MB; only the "
+                "demo session is padded to a realistic size"}  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        target = local
+        if size < LARGE_FILE_BYTES:
+            seed = json.loads(assets.local_file(assets.resolve("demo-ground-truth")).read_text())
+            target = padded_ecephys(Path(tmp) / "padded.nwb", PADDING_BYTES, seed=seed["seed"])
+        record: dict = {
+            "measured": True,
+            "padded": target != local,
+            "padding_bytes": PADDING_BYTES if target != local else 0,
+            "file_bytes": target.stat().st_size,
+            "reads": {},
+        }
+        with localarchive.serve({"padded.nwb": target}) as server:
+            url = server.blob_url("padded.nwb")
+            for name in LARGE_READS:
+                read = reads[name]
+                downloaded = read(target)
+                remfile_cost, streamed = measure(server, lambda read=read: read(url))
+                fsspec_cost, via_fsspec = measure(
+                    server, lambda read=read: fsspec_defaults(url, read)
+                )
+                record["reads"][name] = {
+                    "remfile": remfile_cost,
+                    "fsspec_defaults": fsspec_cost,
+                    "same_values_streamed_and_downloaded": bool(
+                        same(streamed, downloaded) and same(via_fsspec, downloaded)
+                    ),
+                }
+    return record
+
+
 def run() -> dict:
     asset, local = entry_and_file(ASSET)
     lfp = has_lfp(local)
@@ -187,6 +238,7 @@ def run() -> dict:
     # A mirror named in $DANDI_API_URL does not hold this archive's file: fetch from the
     # pinned URL, on this server (one request, as the chapter counts it).
     os.environ.pop("DANDI_API_URL", None)
+    out["large_file"] = measure_large_file(local, reads, out["simulated"])
     with localarchive.serve({asset.path: local}) as server, tempfile.TemporaryDirectory() as tmp:
         out["pin"], pinned = measure(
             server, lambda: assets.pin(server.spec(asset.path), key="a", url=server.api_url)

@@ -29,3 +29,23 @@ def test_ch1_osd_streaming_paragraph_matches_dandi_utils():
     assert "without checking its size or checksum" in para
     # the old claim: OSD streams through fsspec with its default options
     assert not re.search(r"streams through fsspec", para)
+
+
+def test_ch1_quality_metric_sentences_name_allens_code():
+    """Chapter 1's one sentence per quality metric describes ecephys_spike_sorting at the
+    commits it names: metrics.py at 44621738 (isi_violations with isi_threshold 1.5 ms and
+    Hill et al.'s quadratic, capped at 1; presence_ratio from np.linspace(min, max, 100) =
+    99 bins over num_bins = 100; amplitude_cutoff capped at 0.5; firing_rate over the first
+    to last spike of all units) and waveform_metrics.py at d06e23a7 (snr = peak-to-trough
+    of the mean waveform / (2 x SD of the residuals))."""
+    para = _paragraph("01-nwb-basics.md", "**What the quality columns measure.**")
+    text = (ROOT / "chapters" / "01-nwb-basics.md").read_text()
+    block = " ".join(text[text.index("**What the quality columns measure.**") :].split())
+    block = block[: block.index("Chapter 4 applies")]
+    assert "modules/quality_metrics/metrics.py` at 44621738" in para
+    assert "modules/mean_waveforms/waveform_metrics.py` at d06e23a7" in para
+    for metric in ("isi_violations", "amplitude_cutoff", "presence_ratio", "snr", "firing_rate"):
+        assert f"- `{metric}`" in text, metric
+    assert "1.5 ms" in block and "99 equal bins" in block and "0.99" in block
+    assert "stops at 0.5" in block and "twice the standard deviation" in block
+    assert "first to the last spike of all units" in block

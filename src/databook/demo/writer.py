@@ -20,7 +20,7 @@ from pathlib import Path
 
 from databook._atomic import atomic_path
 
-__all__ = ["DEMO_FILES", "GENERATOR_VERSION", "generate"]
+__all__ = ["DEMO_FILES", "GENERATOR_VERSION", "generate", "padded_ecephys"]
 
 GENERATOR_VERSION = "1"
 #: asset key -> (file name, DANDI-style path recorded in assets.lock)
@@ -83,3 +83,61 @@ def generate(
     with atomic_path(paths["demo-ground-truth"]) as tmp:
         tmp.write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return paths
+
+
+def padded_ecephys(path: str | os.PathLike[str], pad_bytes: int, seed: int = 0) -> Path:
+    """Write the demo Neuropixels session with ``pad_bytes`` of raw voltage added.
+
+    The demo file is about 10 MB, so "how much of the file does a reader transfer" cannot
+    be told apart from "the whole file" on it. This writes the same session (the same
+    units, tables and LFP as ``generate(seed=seed)``'s ``demo-ecephys``) with one extra,
+    uncompressed ``ElectricalSeries`` in ``acquisition`` (``raw_voltage_padding``: random
+    int16 samples over every site, ``pad_bytes`` bytes, rounded down to whole rows), as a
+    real session file carries its voltage data beside the small tables. It is a stand-in
+    of realistic size for measuring streaming costs, not a pinned asset.
+
+    Parameters
+    ----------
+    path : path-like
+        The file to write (atomically: no half-written file on failure).
+    pad_bytes : int
+        Bytes of voltage data to add (>= 0).
+    seed : int
+        The demo seed (``ground_truth.json``'s ``seed``).
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    import numpy as np
+    from pynwb.ecephys import ElectricalSeries
+
+    from databook.demo import ecephys
+    from databook.demo._ids import seeded_object_ids
+
+    if pad_bytes < 0:
+        raise ValueError(f"pad_bytes must be >= 0, got {pad_bytes}")
+    path = Path(path)
+    with seeded_object_ids(seed):
+        nwb, _ = ecephys.build(seed, lfp_seed=seed + 1)
+        n_sites = len(nwb.electrodes)
+        n_rows = pad_bytes // (2 * n_sites)  # int16 samples
+        samples = np.random.default_rng(seed).integers(
+            -2048, 2048, size=(n_rows, n_sites), dtype=np.int16
+        )
+        region = nwb.create_electrode_table_region(
+            region=list(range(n_sites)), description="every site"
+        )
+        nwb.add_acquisition(
+            ElectricalSeries(
+                name="raw_voltage_padding",
+                data=samples,
+                electrodes=region,
+                rate=30_000.0,
+                conversion=1e-6,
+                description="random samples that pad the demo session to a realistic size",
+            )
+        )
+        _write_nwb(nwb, path)
+    return path
