@@ -148,7 +148,12 @@ def test_pairs_are_matched_and_registered_within_a_pixel(case):
     print(f"\n{name}: precision {precision:.3f}, recall {recall:.3f}, error {error:.2f} px")
     assert precision >= 0.95 and recall >= 0.95, name
     assert error <= 1.0, name
-    assert result.quality.ok, f"{name}: {result.quality}"
+    if name in ("non-rigid warp", "all at once"):
+        # No affine model fits a warp of +/-2 px within the tiles' 1.5 px: the report
+        # may say so, and only that.
+        assert all("tiles agree" in p for p in result.quality.problems), str(result.quality)
+    else:
+        assert result.quality.ok, f"{name}: {result.quality}"
 
 
 def _six(seed, blank=()):

@@ -86,7 +86,9 @@ class RegistrationQuality:
     parameters whose result lies on the edge of (or beyond) their range, where the truth
     may lie outside it; always flagged. ``problems``: one sentence per flag, with the
     numbers; empty when all is well. A transform given by hand has no registration
-    numbers (NaN) and only its matched fraction is judged.
+    numbers (NaN) and only its matched fraction is judged. ``source``: what the chosen
+    registration was computed on, ``"image"`` (the projection images) or
+    ``"footprints"`` (the summed ROI footprints); empty for a transform given by hand.
     """
 
     correlation: float = math.nan
@@ -97,6 +99,7 @@ class RegistrationQuality:
     matched_fraction: float = math.nan
     on_edge: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
+    source: str = ""
 
     @property
     def ok(self) -> bool:
@@ -104,7 +107,7 @@ class RegistrationQuality:
         return not self.problems
 
     def __str__(self) -> str:
-        parts = []
+        parts = [f"registered on {self.source}"] if self.source else []
         if not math.isnan(self.correlation):
             parts.append(
                 f"correlation {self.correlation:.2f}, second peak {self.second_peak_ratio:.2f}, "
@@ -1062,6 +1065,41 @@ def _with_matched(quality: RegistrationQuality | None, n_pairs: int, n_a: int, n
     return _judge(fresh, list(base.problems), registered=quality is not None)
 
 
+def _candidates(images, prints, fp_a, fp_b, options, refine, radius) -> list[Transform]:
+    """Candidate transforms A -> B: registered on the projection ``images`` (a pair of
+    prepared images, or None) and on the summed footprints ``prints``, each polished on
+    mutually nearest ROI centroids unless ``refine`` is False. Each carries its quality,
+    with ``source`` naming what it was registered on."""
+    out = []
+    for source, pair in (("image", images), ("footprints", prints)):
+        if pair is None:
+            continue
+        t = _register_prepared(pair[0], pair[1], options)
+        t = t.with_quality(replace(t.quality, source=source))
+        if refine is not False:
+            t = _refine_on_centroids(t, fp_a.centroid, fp_b.centroid, options.model, radius)
+        out.append(t)
+    return out
+
+
+def _pick(candidates, fp_a, others, transforms, max_distance, min_iou):
+    """The candidate (A -> common frame) bringing most ROIs of ``fp_a`` into one-to-one
+    overlap with the ROIs of ``others`` (each drawn by its own entry of ``transforms``,
+    None: as it is): one-to-one assignment on IoU as in :func:`match`, pairs summed over
+    ``others``. Among candidates within 2 % of the most pairs (two right answers differ
+    by a pair or two), the first whose quality report is clean wins. Returns (transform,
+    pair count)."""
+    counts = []
+    for t in candidates:
+        drawn = _draw([fp_a, *others], [t, *transforms])
+        counts.append(sum(len(_pair_up(drawn[0], d, max_distance, min_iou)[0]) for d in drawn[1:]))
+    top = max(counts)
+    near = [k for k, c in enumerate(counts) if c >= 0.98 * top]
+    clean = [k for k in near if candidates[k].quality is None or candidates[k].quality.ok]
+    pick = clean[0] if clean else int(np.argmax(counts))
+    return candidates[pick], counts[pick]
+
+
 @dataclass(frozen=True)
 class MatchResult:
     """``pairs`` (k, 2): indices into masks A and B; ``scores`` (k,): IoU of each pair in
@@ -1124,15 +1162,16 @@ def match(
         if not register_fov:
             transform = Transform(0.0, 0.0, IDENTITY_ANGLE, center)
         else:
-            ref = _projection(fp_a, shape) if image_a is None else image_a
-            mov = _projection(fp_b, shape) if image_b is None else image_b
-            transform = _register_prepared(
-                _prepare(ref, shape, "image_a"), _prepare(mov, shape, "image_b"), options
+            images = None
+            if image_a is not None or image_b is not None:
+                ref = _projection(fp_a, shape) if image_a is None else image_a
+                mov = _projection(fp_b, shape) if image_b is None else image_b
+                images = (_prepare(ref, shape, "image_a"), _prepare(mov, shape, "image_b"))
+            prints = tuple(
+                _prepare(_projection(fp, shape), shape, "footprints") for fp in (fp_a, fp_b)
             )
-            if refine or (refine is None and image_a is None and image_b is None):
-                transform = _refine_on_centroids(
-                    transform, fp_a.centroid, fp_b.centroid, model, max_distance
-                )
+            candidates = _candidates(images, prints, fp_a, fp_b, options, refine, max_distance)
+            transform, _ = _pick(candidates, fp_a, [fp_b], [None], max_distance, min_iou)
     drawn_a, drawn_b = _draw([fp_a, fp_b], [transform, None])
     pairs, scores, distances = _pair_up(drawn_a, drawn_b, max_distance, min_iou)
     quality = _with_matched(transform.quality, len(pairs), fp_a.n, fp_b.n)
