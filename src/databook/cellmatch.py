@@ -1436,32 +1436,42 @@ def match_many(
     shape = _common_shape(fps)
     if images is not None and len(images) != n:
         raise ValueError(f"got {len(images)} images for {n} sessions")
-    pictures = [
-        _prepare(_projection(fp, shape) if images is None else images[k], shape, f"image {k}")
-        for k, fp in enumerate(fps)
+    prints = [
+        _prepare(_projection(fp, shape), shape, f"footprints {k}") for k, fp in enumerate(fps)
     ] if n > 1 else []  # fmt: skip
+    pictures = None
+    if images is not None and n > 1:
+        pictures = [_prepare(image, shape, f"image {k}") for k, image in enumerate(images)]
     reference = n // 2 if reference is None else int(reference)
     if not 0 <= reference < n:
         raise ValueError(f"reference must be a session index in 0..{n - 1}, got {reference}")
     center = ((shape[0] - 1) / 2, (shape[1] - 1) / 2)
-    transforms = [
-        Transform(0.0, 0.0, 0.0, center) if k == reference
-        else _register_prepared(pictures[k], pictures[reference], options)
-        for k in range(n)
-    ]  # fmt: skip
-    for k in range(n):  # chain a flagged session through a well-registered one
-        if k == reference or transforms[k].quality.ok:
+
+    def direct(k: int, j: int) -> list[Transform]:  # candidates k -> j
+        both = None if pictures is None else (pictures[k], pictures[j])
+        return _candidates(both, (prints[k], prints[j]), fps[k], fps[j], options, None,
+                           max_distance)  # fmt: skip
+
+    transforms = [Transform(0.0, 0.0, 0.0, center)] * n
+    settled = [True] * n
+    for k in range(n):
+        if k == reference:
             continue
-        best = transforms[k]
-        for j in range(n):
-            if j in (k, reference) or not transforms[j].quality.ok:
-                continue
-            step = _register_prepared(pictures[k], pictures[j], options)
-            if step.quality.ok or _score(step.quality) > _score(best.quality):
-                best = step.then(transforms[j]).with_quality(step.quality)
-                if step.quality.ok:
-                    break
-        transforms[k] = best
+        transforms[k], count = _pick(direct(k, reference), fps[k], [fps[reference]], [None],
+                                     max_distance, min_iou)  # fmt: skip
+        fraction = count / max(min(fps[k].n, fps[reference].n), 1)
+        settled[k] = transforms[k].quality.ok and fraction >= MIN_MATCHED_FRACTION
+    for k in range(n):  # place a session the reference could not through the others
+        if settled[k]:
+            continue
+        others = [j for j in range(n) if j != k and settled[j]]
+        candidates = [transforms[k]] + [
+            step.then(transforms[j]).with_quality(step.quality)
+            for j in others if j != reference for step in direct(k, j)
+        ]  # fmt: skip
+        drawn_by = [None if j == reference else transforms[j] for j in others]
+        transforms[k], _ = _pick(candidates, fps[k], [fps[j] for j in others], drawn_by,
+                                 max_distance, min_iou)  # fmt: skip
     transforms = _joint_refine(fps, transforms, reference, model, max_distance)
     drawn = _draw(fps, [None if k == reference else t for k, t in enumerate(transforms)])
     offsets = np.concatenate([[0], np.cumsum([fp.n for fp in fps])])
@@ -1481,8 +1491,3 @@ def match_many(
         qualities.append(_with_matched(transforms[k].quality, n_pairs, fps[k].n, fps[reference].n))
         _report(qualities[-1], on_low_quality, f"match_many, session {k} to reference {reference}")
     return Tracks(indices, confidence, tuple(transforms), reference, counts, tuple(qualities))
-
-
-def _score(q: RegistrationQuality) -> float:
-    """One number to compare two registrations of the same session (higher is better)."""
-    return _score_parts(q.correlation, q.inlier_fraction)
