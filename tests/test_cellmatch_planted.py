@@ -213,3 +213,23 @@ def test_six_sessions_one_of_which_cannot_be_registered_by_its_image():
     tracks = match_many(planted.masks, images, fov_shape=SHAPE, on_low_quality="ignore")
     assert tracks.reference == 3
     _check_six(tracks, planted)
+
+
+def test_a_track_survives_a_session_the_reference_cannot_reach():
+    # Session 5 sits 170 px right of the reference (session 3), beyond the default shift
+    # search (a quarter of the smaller side, 112 px): registered to the reference alone
+    # it is lost. Session 4 sits between them, so session 5 is placed through it, and
+    # its cells join the tracks through every settled session.
+    shifts = [(10.0, -30.0), (-20.0, -15.0), (15.0, 20.0), (0.0, 0.0), (-10.0, 85.0), (5.0, 170.0)]
+    rng = np.random.default_rng(14)
+    transforms = [
+        dict(angle_deg=rng.uniform(-4, 4), shift_yx=s, scale_yx=rng.uniform(0.97, 1.03, 2))
+        for s in shifts
+    ]
+    planted = planted_sessions(transforms, n_cells=450, seed=14, spacing=11.0)
+    images = _weak_images(planted, 114)
+    direct = match(planted.masks[5], planted.masks[3], images[5], images[3], fov_shape=SHAPE,
+                   on_low_quality="ignore")  # fmt: skip
+    assert _mean_error(direct.transform, planted, 5, 3) > 5.0  # the lone pair fails
+    tracks = match_many(planted.masks, images, fov_shape=SHAPE, on_low_quality="ignore")
+    _check_six(tracks, planted)
