@@ -9,11 +9,16 @@ fitting the model robustly (outlying tiles rejected) to the tile shifts, twice, 
 second time at full resolution. Every result carries a :class:`RegistrationQuality`;
 a poor or ambiguous registration warns (or raises) with its numbers.
 
-``match`` maps session A's ROI masks into session B's frame (polishing the transform on
-mutually nearest ROI centroids when it was registered from the footprints) and pairs
+``match`` registers the fields of view twice, on the projection images (when given) and
+on the summed ROI footprints, polishes each candidate on mutually nearest ROI centroids,
+and keeps the candidate that brings most ROIs into one-to-one overlap: where the mean
+images share little texture (correlation ~0.1 on some real pairs) the footprints still
+register. It then maps session A's ROI masks into session B's frame and pairs
 ROIs one-to-one by mask overlap (IoU) among spatial neighbours, solving the assignment
 per connected group of candidates.
-``match_many`` registers every session to a common reference, refines all transforms
+``match_many`` registers every session to a common reference the same way (a session
+the reference cannot reach is placed through the sessions that are settled, judged by
+one-to-one overlap with all of them), refines all transforms
 jointly on centroids matched between every pair of sessions, matches every pair, and
 merges the pairwise matches into tracks (one ROI per session at most, merged only when
 most pairs agree), each with a confidence.
@@ -1141,12 +1146,16 @@ def match(
     matrices (n_rois, H * W) with ``fov_shape=(H, W)`` (or one shape per session);
     pixels at or above ``threshold`` of a mask's peak form its footprint. The fields of
     view are registered (:func:`register`, with ``model``, ``max_angle``, ``max_shift``,
-    ``scale_range``, ``max_shear``) from ``image_a``/``image_b`` (e.g. mean projections)
-    or, without images, from the summed footprints. With ``refine`` (default: only when
-    registering from the footprints) the transform is then polished on mutually nearest
-    ROI centroids. Pass ``transform`` to skip both, or ``register_fov=False`` to assume
-    nothing moved. Pairs need centroids within ``max_distance`` pixels and IoU >=
-    ``min_iou`` after the transform.
+    ``scale_range``, ``max_shear``) from the summed footprints and, when given, from
+    ``image_a``/``image_b`` (e.g. mean projections); unless ``refine`` is False each
+    candidate is then polished on mutually nearest ROI centroids, and the candidate that
+    brings most ROIs into one-to-one overlap (IoU, as below) is used: mean images of two
+    sessions may share little texture (correlation ~0.1) while their cells still
+    coincide. Among candidates within 2 % of the most pairs, one with a clean quality
+    report is preferred; ``result.quality.source`` says which was used. Pass
+    ``transform`` to skip all this, or ``register_fov=False`` to assume nothing moved.
+    Pairs need centroids within ``max_distance`` pixels and IoU >= ``min_iou`` after the
+    transform.
 
     A flagged registration, or a matched fraction below 0.2, warns with the numbers
     (:class:`RegistrationWarning`; ``on_low_quality="raise"`` raises
@@ -1412,20 +1421,27 @@ def match_many(
     """Track cells across sessions.
 
     Every session is registered to the ``reference`` session (default the middle one) as
-    in :func:`register`; a session whose registration is flagged is registered through
-    each well-registered other session in turn (chaining the two transforms), and the
-    best route is kept. All transforms are then refined together on ROI centroids that
-    are mutually nearest between every pair of sessions, so no single session decides
-    them. In the reference frame every pair of sessions is matched as in :func:`match`
-    (IoU >= ``min_iou``, centroids within ``max_distance`` px, one-to-one), and the
-    pairwise matches are merged into tracks: a track holds at most one ROI per session,
-    and two groups merge only while at least ``min_agreement`` of their cross pairs were
-    matched directly (average linkage), so one stray match cannot join two cells.
+    in :func:`match`: on its projection image (when given) and on its summed footprints,
+    each candidate polished on ROI centroids, keeping the one that brings most ROIs into
+    one-to-one overlap with the reference. A session that is not settled by this (its
+    report flagged, fewer than 0.2 of its ROIs matched, or under half the median matched
+    fraction of the other sessions) is registered to every settled session in turn, and
+    the candidate (direct, or chained through a settled session) that brings most of its
+    ROIs into one-to-one overlap with all settled sessions together is kept, so a session
+    the reference cannot reach is placed through its neighbours. All transforms are
+    then refined together on ROI centroids that are mutually nearest between every pair
+    of sessions, so no single session decides them. In the reference frame every pair
+    of sessions is matched as in :func:`match` (IoU >= ``min_iou``, centroids within
+    ``max_distance`` px, one-to-one), and the pairwise matches are merged into tracks: a
+    track holds at most one ROI per session, and two groups merge only while at least
+    ``min_agreement`` of their cross pairs were matched directly (average linkage), so
+    one stray match cannot join two cells.
 
     ``sessions``: masks as in :func:`match` (``fov_shape``: one shape or one per
-    session); ``images``: optional projection images, one per session (else the summed
-    footprints are registered). Returns :class:`Tracks`. A flagged registration warns
-    (``on_low_quality``: or raises, or neither) naming the session and the numbers.
+    session); ``images``: optional projection images, one per session (the summed
+    footprints are registered in any case). Returns :class:`Tracks`. A flagged
+    registration warns (``on_low_quality``: or raises, or neither) naming the session
+    and the numbers.
     """
     _check_on_low_quality(on_low_quality)
     options = _Options(model, max_angle, max_shift, scale_range, max_shear)
@@ -1453,14 +1469,21 @@ def match_many(
                            max_distance)  # fmt: skip
 
     transforms = [Transform(0.0, 0.0, 0.0, center)] * n
-    settled = [True] * n
+    fraction = np.ones(n)
     for k in range(n):
         if k == reference:
             continue
         transforms[k], count = _pick(direct(k, reference), fps[k], [fps[reference]], [None],
                                      max_distance, min_iou)  # fmt: skip
-        fraction = count / max(min(fps[k].n, fps[reference].n), 1)
-        settled[k] = transforms[k].quality.ok and fraction >= MIN_MATCHED_FRACTION
+        fraction[k] = count / max(min(fps[k].n, fps[reference].n), 1)
+    # A session is settled when its report is clean and it matched at least 0.2 of its
+    # ROIs in the reference, and not under half the median of the other sessions.
+    typical = np.median(np.delete(fraction, reference)) if n > 1 else 1.0
+    settled = [
+        k == reference or (transforms[k].quality.ok and fraction[k] >= MIN_MATCHED_FRACTION
+                           and fraction[k] >= 0.5 * typical)
+        for k in range(n)
+    ]  # fmt: skip
     for k in range(n):  # place a session the reference could not through the others
         if settled[k]:
             continue
