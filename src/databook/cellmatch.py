@@ -1072,16 +1072,17 @@ def _with_matched(quality: RegistrationQuality | None, n_pairs: int, n_a: int, n
 
 def _candidates(images, prints, fp_a, fp_b, options, refine, radius) -> list[Transform]:
     """Candidate transforms A -> B: registered on the projection ``images`` (a pair of
-    prepared images, or None) and on the summed footprints ``prints``, each polished on
-    mutually nearest ROI centroids unless ``refine`` is False. Each carries its quality,
-    with ``source`` naming what it was registered on."""
+    prepared images, or None) and on the summed footprints ``prints``. ``refine``: polish
+    on mutually nearest ROI centroids every candidate (True), none (False), or only the
+    footprint one (None: the tile fit on real images is the finer of the two). Each
+    carries its quality, with ``source`` naming what it was registered on."""
     out = []
     for source, pair in (("image", images), ("footprints", prints)):
         if pair is None:
             continue
         t = _register_prepared(pair[0], pair[1], options)
         t = t.with_quality(replace(t.quality, source=source))
-        if refine is not False:
+        if refine or (refine is None and source == "footprints"):
             t = _refine_on_centroids(t, fp_a.centroid, fp_b.centroid, options.model, radius)
         out.append(t)
     return out
@@ -1147,8 +1148,9 @@ def match(
     pixels at or above ``threshold`` of a mask's peak form its footprint. The fields of
     view are registered (:func:`register`, with ``model``, ``max_angle``, ``max_shift``,
     ``scale_range``, ``max_shear``) from the summed footprints and, when given, from
-    ``image_a``/``image_b`` (e.g. mean projections); unless ``refine`` is False each
-    candidate is then polished on mutually nearest ROI centroids, and the candidate that
+    ``image_a``/``image_b`` (e.g. mean projections); with ``refine`` (default: only the
+    footprint candidate) a candidate is then polished on mutually nearest ROI centroids,
+    and the candidate that
     brings most ROIs into one-to-one overlap (IoU, as below) is used: mean images of two
     sessions may share little texture (correlation ~0.1) while their cells still
     coincide. Among candidates within 2 % of the most pairs, one with a clean quality
