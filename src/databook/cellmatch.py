@@ -805,6 +805,7 @@ def register(
     _check_on_low_quality(on_low_quality)
     options = _Options(model, max_angle, max_shift, scale_range, max_shear)
     transform = _register(ref_image, moving_image, options)
+    transform = transform.with_quality(replace(transform.quality, source="image"))
     _report(transform.quality, on_low_quality, "register")
     return transform
 
@@ -1205,7 +1206,8 @@ class Tracks:
     session k -> the reference session's frame (identity for the reference).
     ``reference``: that session's index. ``pair_counts`` (n_sessions, n_sessions):
     matched ROI pairs between each two sessions. ``quality``: each session's
-    registration to the reference, with the fraction of its ROIs matched in the
+    registration to the reference (for a session placed through another session, its
+    registration to that session), with the fraction of its ROIs matched in the
     reference (None for the reference itself). ``np.asarray(tracks)`` gives ``indices``.
     """
 
