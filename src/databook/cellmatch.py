@@ -625,8 +625,9 @@ def _register(ref_image: ArrayLike, moving_image: ArrayLike, options: _Options) 
     return _register_prepared(ref, mov, options)
 
 
-def _register_prepared(ref, mov, options: _Options) -> Transform:
-    """Register two normalised images of one shape (see :func:`register`)."""
+def _register_prepared(ref, mov, options: _Options, tries: int = 3) -> Transform:
+    """Register two normalised images of one shape (see :func:`register`), refining at
+    most ``tries`` distinct coarse candidates."""
     model, max_angle, max_shear = options.model, options.max_angle, options.max_shear
     lo_scale, hi_scale = options.scale_range
     shape = mov.shape
@@ -680,7 +681,7 @@ def _register_prepared(ref, mov, options: _Options) -> Transform:
             best = result
         if fraction >= MIN_INLIER_FRACTION and correlation >= MIN_CORRELATION:
             break
-        if len(tried) == 3:
+        if len(tried) >= tries:
             break
     matrix, offset, fraction, residual_px, n_in, correlation, start = best
     away = spread(matrix, offset) > distinct
@@ -1076,17 +1077,21 @@ def _candidates(images, prints, fp_a, fp_b, options, refine, radius) -> list[Tra
     prepared images, or None) and on the summed footprints ``prints``. ``refine``: polish
     on mutually nearest ROI centroids every candidate (True), none (False), or only the
     footprint one (None: the tile fit on real images is the finer of the two). Each
-    carries its quality, with ``source`` naming what it was registered on."""
-    out = []
-    for source, pair in (("image", images), ("footprints", prints)):
+    carries its quality, with ``source`` naming what it was registered on; the image
+    candidate comes first. The footprints are registered first: when that registration
+    is clean the image one refines only its best coarse candidate (a second opinion, not
+    a search: weak images would otherwise cost three refinements)."""
+    out = {}
+    for source, pair in (("footprints", prints), ("image", images)):
         if pair is None:
             continue
-        t = _register_prepared(pair[0], pair[1], options)
+        clean = "footprints" in out and out["footprints"].quality.ok
+        t = _register_prepared(pair[0], pair[1], options, tries=1 if clean else 3)
         t = t.with_quality(replace(t.quality, source=source))
         if refine or (refine is None and source == "footprints"):
             t = _refine_on_centroids(t, fp_a.centroid, fp_b.centroid, options.model, radius)
-        out.append(t)
-    return out
+        out[source] = t
+    return [out[k] for k in ("image", "footprints") if k in out]
 
 
 def _pick(candidates, fp_a, others, transforms, max_distance, min_iou):
@@ -1429,10 +1434,11 @@ def match_many(
     each candidate polished on ROI centroids, keeping the one that brings most ROIs into
     one-to-one overlap with the reference. A session that is not settled by this (its
     report flagged, fewer than 0.2 of its ROIs matched, or under half the median matched
-    fraction of the other sessions) is registered to every settled session in turn, and
-    the candidate (direct, or chained through a settled session) that brings most of its
-    ROIs into one-to-one overlap with all settled sessions together is kept, so a session
-    the reference cannot reach is placed through its neighbours. All transforms are
+    fraction of the other sessions) is registered to the settled sessions in turn,
+    nearest in order first, until one registration is clean, and the candidate (direct,
+    or chained through a settled session) that brings most of its ROIs into one-to-one
+    overlap with all settled sessions together is kept, so a session the reference
+    cannot reach is placed through its neighbours. All transforms are
     then refined together on ROI centroids that are mutually nearest between every pair
     of sessions, so no single session decides them. In the reference frame every pair
     of sessions is matched as in :func:`match` (IoU >= ``min_iou``, centroids within
@@ -1492,10 +1498,12 @@ def match_many(
         if settled[k]:
             continue
         others = [j for j in range(n) if j != k and settled[j]]
-        candidates = [transforms[k]] + [
-            step.then(transforms[j]).with_quality(step.quality)
-            for j in others if j != reference for step in direct(k, j)
-        ]  # fmt: skip
+        candidates = [transforms[k]]
+        for j in sorted((j for j in others if j != reference), key=lambda j: abs(j - k)):
+            steps = direct(k, j)  # the nearest sessions first; stop at a clean one
+            candidates += [step.then(transforms[j]).with_quality(step.quality) for step in steps]
+            if any(step.quality.ok for step in steps):
+                break
         drawn_by = [None if j == reference else transforms[j] for j in others]
         transforms[k], _ = _pick(candidates, fps[k], [fps[j] for j in others], drawn_by,
                                  max_distance, min_iou)  # fmt: skip
