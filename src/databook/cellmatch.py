@@ -10,10 +10,10 @@ second time at full resolution. Every result carries a :class:`RegistrationQuali
 a poor or ambiguous registration warns (or raises) with its numbers.
 
 ``match`` registers the fields of view twice, on the projection images (when given) and
-on the summed ROI footprints, polishes each candidate on mutually nearest ROI centroids,
-and keeps the candidate that brings most ROIs into one-to-one overlap: where the mean
-images share little texture (correlation ~0.1 on some real pairs) the footprints still
-register. It then maps session A's ROI masks into session B's frame and pairs
+on the summed ROI footprints, polishes the footprint candidate on mutually nearest ROI
+centroids, and keeps the candidate that brings most ROIs into one-to-one overlap:
+where the mean images share little texture (correlation ~0.1 on some real pairs) the
+footprints still register. It then maps session A's ROI masks into session B's frame and pairs
 ROIs one-to-one by mask overlap (IoU) among spatial neighbours, solving the assignment
 per connected group of candidates.
 ``match_many`` registers every session to a common reference the same way (a session
@@ -1156,14 +1156,13 @@ def match(
     ``scale_range``, ``max_shear``) from the summed footprints and, when given, from
     ``image_a``/``image_b`` (e.g. mean projections); with ``refine`` (default: only the
     footprint candidate) a candidate is then polished on mutually nearest ROI centroids,
-    and the candidate that
-    brings most ROIs into one-to-one overlap (IoU, as below) is used: mean images of two
-    sessions may share little texture (correlation ~0.1) while their cells still
-    coincide. Among candidates within 2 % of the most pairs, one with a clean quality
-    report is preferred; ``result.quality.source`` says which was used. Pass
-    ``transform`` to skip all this, or ``register_fov=False`` to assume nothing moved.
-    Pairs need centroids within ``max_distance`` pixels and IoU >= ``min_iou`` after the
-    transform.
+    and the candidate that brings most ROIs into one-to-one overlap (IoU, as below) is
+    used: mean images of two sessions may share little texture (correlation ~0.1) while
+    their cells still coincide. Among candidates within 2 % of the most pairs, one with
+    a clean quality report is preferred; ``result.quality.source`` says which was used.
+    Pass ``transform`` to skip all this, or ``register_fov=False`` to assume nothing
+    moved. Pairs need centroids within ``max_distance`` pixels and IoU >= ``min_iou``
+    after the transform.
 
     A flagged registration, or a matched fraction below 0.2, warns with the numbers
     (:class:`RegistrationWarning`; ``on_low_quality="raise"`` raises
@@ -1430,8 +1429,8 @@ def match_many(
     """Track cells across sessions.
 
     Every session is registered to the ``reference`` session (default the middle one) as
-    in :func:`match`: on its projection image (when given) and on its summed footprints,
-    each candidate polished on ROI centroids, keeping the one that brings most ROIs into
+    in :func:`match`: on its projection image (when given) and on its summed footprints
+    (that candidate polished on ROI centroids), keeping the one that brings most ROIs into
     one-to-one overlap with the reference. A session that is not settled by this (its
     report flagged, fewer than 0.2 of its ROIs matched, or under half the median matched
     fraction of the other sessions) is registered to the settled sessions in turn,
