@@ -9,11 +9,16 @@ fitting the model robustly (outlying tiles rejected) to the tile shifts, twice, 
 second time at full resolution. Every result carries a :class:`RegistrationQuality`;
 a poor or ambiguous registration warns (or raises) with its numbers.
 
-``match`` maps session A's ROI masks into session B's frame (polishing the transform on
-mutually nearest ROI centroids when it was registered from the footprints) and pairs
+``match`` registers the fields of view twice, on the projection images (when given) and
+on the summed ROI footprints, polishes the footprint candidate on mutually nearest ROI
+centroids, and keeps the candidate that brings most ROIs into one-to-one overlap:
+where the mean images share little texture (correlation ~0.1 on some real pairs) the
+footprints still register. It then maps session A's ROI masks into session B's frame and pairs
 ROIs one-to-one by mask overlap (IoU) among spatial neighbours, solving the assignment
 per connected group of candidates.
-``match_many`` registers every session to a common reference, refines all transforms
+``match_many`` registers every session to a common reference the same way (a session
+the reference cannot reach is placed through the sessions that are settled, judged by
+one-to-one overlap with all of them), refines all transforms
 jointly on centroids matched between every pair of sessions, matches every pair, and
 merges the pairwise matches into tracks (one ROI per session at most, merged only when
 most pairs agree), each with a confidence.
@@ -86,7 +91,9 @@ class RegistrationQuality:
     parameters whose result lies on the edge of (or beyond) their range, where the truth
     may lie outside it; always flagged. ``problems``: one sentence per flag, with the
     numbers; empty when all is well. A transform given by hand has no registration
-    numbers (NaN) and only its matched fraction is judged.
+    numbers (NaN) and only its matched fraction is judged. ``source``: what the chosen
+    registration was computed on, ``"image"`` (the projection images) or
+    ``"footprints"`` (the summed ROI footprints); empty for a transform given by hand.
     """
 
     correlation: float = math.nan
@@ -97,6 +104,7 @@ class RegistrationQuality:
     matched_fraction: float = math.nan
     on_edge: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
+    source: str = ""
 
     @property
     def ok(self) -> bool:
@@ -104,7 +112,7 @@ class RegistrationQuality:
         return not self.problems
 
     def __str__(self) -> str:
-        parts = []
+        parts = [f"registered on {self.source}"] if self.source else []
         if not math.isnan(self.correlation):
             parts.append(
                 f"correlation {self.correlation:.2f}, second peak {self.second_peak_ratio:.2f}, "
@@ -617,8 +625,9 @@ def _register(ref_image: ArrayLike, moving_image: ArrayLike, options: _Options) 
     return _register_prepared(ref, mov, options)
 
 
-def _register_prepared(ref, mov, options: _Options) -> Transform:
-    """Register two normalised images of one shape (see :func:`register`)."""
+def _register_prepared(ref, mov, options: _Options, tries: int = 3) -> Transform:
+    """Register two normalised images of one shape (see :func:`register`), refining at
+    most ``tries`` distinct coarse candidates."""
     model, max_angle, max_shear = options.model, options.max_angle, options.max_shear
     lo_scale, hi_scale = options.scale_range
     shape = mov.shape
@@ -672,7 +681,7 @@ def _register_prepared(ref, mov, options: _Options) -> Transform:
             best = result
         if fraction >= MIN_INLIER_FRACTION and correlation >= MIN_CORRELATION:
             break
-        if len(tried) == 3:
+        if len(tried) >= tries:
             break
     matrix, offset, fraction, residual_px, n_in, correlation, start = best
     away = spread(matrix, offset) > distinct
@@ -797,6 +806,7 @@ def register(
     _check_on_low_quality(on_low_quality)
     options = _Options(model, max_angle, max_shift, scale_range, max_shear)
     transform = _register(ref_image, moving_image, options)
+    transform = transform.with_quality(replace(transform.quality, source="image"))
     _report(transform.quality, on_low_quality, "register")
     return transform
 
@@ -1062,6 +1072,46 @@ def _with_matched(quality: RegistrationQuality | None, n_pairs: int, n_a: int, n
     return _judge(fresh, list(base.problems), registered=quality is not None)
 
 
+def _candidates(images, prints, fp_a, fp_b, options, refine, radius) -> list[Transform]:
+    """Candidate transforms A -> B: registered on the projection ``images`` (a pair of
+    prepared images, or None) and on the summed footprints ``prints``. ``refine``: polish
+    on mutually nearest ROI centroids every candidate (True), none (False), or only the
+    footprint one (None: the tile fit on real images is the finer of the two). Each
+    carries its quality, with ``source`` naming what it was registered on; the image
+    candidate comes first. The footprints are registered first: when that registration
+    is clean the image one refines only its best coarse candidate (a second opinion, not
+    a search: weak images would otherwise cost three refinements)."""
+    out = {}
+    for source, pair in (("footprints", prints), ("image", images)):
+        if pair is None:
+            continue
+        clean = "footprints" in out and out["footprints"].quality.ok
+        t = _register_prepared(pair[0], pair[1], options, tries=1 if clean else 3)
+        t = t.with_quality(replace(t.quality, source=source))
+        if refine or (refine is None and source == "footprints"):
+            t = _refine_on_centroids(t, fp_a.centroid, fp_b.centroid, options.model, radius)
+        out[source] = t
+    return [out[k] for k in ("image", "footprints") if k in out]
+
+
+def _pick(candidates, fp_a, others, transforms, max_distance, min_iou):
+    """The candidate (A -> common frame) bringing most ROIs of ``fp_a`` into one-to-one
+    overlap with the ROIs of ``others`` (each drawn by its own entry of ``transforms``,
+    None: as it is): one-to-one assignment on IoU as in :func:`match`, pairs summed over
+    ``others``. Among candidates within 2 % of the most pairs (two right answers differ
+    by a pair or two), the first whose quality report is clean wins. Returns (transform,
+    pair count)."""
+    counts = []
+    for t in candidates:
+        drawn = _draw([fp_a, *others], [t, *transforms])
+        counts.append(sum(len(_pair_up(drawn[0], d, max_distance, min_iou)[0]) for d in drawn[1:]))
+    top = max(counts)
+    near = [k for k, c in enumerate(counts) if c >= 0.98 * top]
+    clean = [k for k in near if candidates[k].quality is None or candidates[k].quality.ok]
+    pick = clean[0] if clean else int(np.argmax(counts))
+    return candidates[pick], counts[pick]
+
+
 @dataclass(frozen=True)
 class MatchResult:
     """``pairs`` (k, 2): indices into masks A and B; ``scores`` (k,): IoU of each pair in
@@ -1103,12 +1153,16 @@ def match(
     matrices (n_rois, H * W) with ``fov_shape=(H, W)`` (or one shape per session);
     pixels at or above ``threshold`` of a mask's peak form its footprint. The fields of
     view are registered (:func:`register`, with ``model``, ``max_angle``, ``max_shift``,
-    ``scale_range``, ``max_shear``) from ``image_a``/``image_b`` (e.g. mean projections)
-    or, without images, from the summed footprints. With ``refine`` (default: only when
-    registering from the footprints) the transform is then polished on mutually nearest
-    ROI centroids. Pass ``transform`` to skip both, or ``register_fov=False`` to assume
-    nothing moved. Pairs need centroids within ``max_distance`` pixels and IoU >=
-    ``min_iou`` after the transform.
+    ``scale_range``, ``max_shear``) from the summed footprints and, when given, from
+    ``image_a``/``image_b`` (e.g. mean projections); with ``refine`` (default: only the
+    footprint candidate) a candidate is then polished on mutually nearest ROI centroids,
+    and the candidate that brings most ROIs into one-to-one overlap (IoU, as below) is
+    used: mean images of two sessions may share little texture (correlation ~0.1) while
+    their cells still coincide. Among candidates within 2 % of the most pairs, one with
+    a clean quality report is preferred; ``result.quality.source`` says which was used.
+    Pass ``transform`` to skip all this, or ``register_fov=False`` to assume nothing
+    moved. Pairs need centroids within ``max_distance`` pixels and IoU >= ``min_iou``
+    after the transform.
 
     A flagged registration, or a matched fraction below 0.2, warns with the numbers
     (:class:`RegistrationWarning`; ``on_low_quality="raise"`` raises
@@ -1124,15 +1178,16 @@ def match(
         if not register_fov:
             transform = Transform(0.0, 0.0, IDENTITY_ANGLE, center)
         else:
-            ref = _projection(fp_a, shape) if image_a is None else image_a
-            mov = _projection(fp_b, shape) if image_b is None else image_b
-            transform = _register_prepared(
-                _prepare(ref, shape, "image_a"), _prepare(mov, shape, "image_b"), options
+            images = None
+            if image_a is not None or image_b is not None:
+                ref = _projection(fp_a, shape) if image_a is None else image_a
+                mov = _projection(fp_b, shape) if image_b is None else image_b
+                images = (_prepare(ref, shape, "image_a"), _prepare(mov, shape, "image_b"))
+            prints = tuple(
+                _prepare(_projection(fp, shape), shape, "footprints") for fp in (fp_a, fp_b)
             )
-            if refine or (refine is None and image_a is None and image_b is None):
-                transform = _refine_on_centroids(
-                    transform, fp_a.centroid, fp_b.centroid, model, max_distance
-                )
+            candidates = _candidates(images, prints, fp_a, fp_b, options, refine, max_distance)
+            transform, _ = _pick(candidates, fp_a, [fp_b], [None], max_distance, min_iou)
     drawn_a, drawn_b = _draw([fp_a, fp_b], [transform, None])
     pairs, scores, distances = _pair_up(drawn_a, drawn_b, max_distance, min_iou)
     quality = _with_matched(transform.quality, len(pairs), fp_a.n, fp_b.n)
@@ -1155,7 +1210,8 @@ class Tracks:
     session k -> the reference session's frame (identity for the reference).
     ``reference``: that session's index. ``pair_counts`` (n_sessions, n_sessions):
     matched ROI pairs between each two sessions. ``quality``: each session's
-    registration to the reference, with the fraction of its ROIs matched in the
+    registration to the reference (for a session placed through another session, its
+    registration to that session), with the fraction of its ROIs matched in the
     reference (None for the reference itself). ``np.asarray(tracks)`` gives ``indices``.
     """
 
@@ -1373,20 +1429,28 @@ def match_many(
     """Track cells across sessions.
 
     Every session is registered to the ``reference`` session (default the middle one) as
-    in :func:`register`; a session whose registration is flagged is registered through
-    each well-registered other session in turn (chaining the two transforms), and the
-    best route is kept. All transforms are then refined together on ROI centroids that
-    are mutually nearest between every pair of sessions, so no single session decides
-    them. In the reference frame every pair of sessions is matched as in :func:`match`
-    (IoU >= ``min_iou``, centroids within ``max_distance`` px, one-to-one), and the
-    pairwise matches are merged into tracks: a track holds at most one ROI per session,
-    and two groups merge only while at least ``min_agreement`` of their cross pairs were
-    matched directly (average linkage), so one stray match cannot join two cells.
+    in :func:`match`: on its projection image (when given) and on its summed footprints
+    (that candidate polished on ROI centroids), keeping the one that brings most ROIs into
+    one-to-one overlap with the reference. A session that is not settled by this (its
+    report flagged, fewer than 0.2 of its ROIs matched, or under half the median matched
+    fraction of the other sessions) is registered to the settled sessions in turn,
+    nearest in order first, until one registration is clean, and the candidate (direct,
+    or chained through a settled session) that brings most of its ROIs into one-to-one
+    overlap with all settled sessions together is kept, so a session the reference
+    cannot reach is placed through its neighbours. All transforms are
+    then refined together on ROI centroids that are mutually nearest between every pair
+    of sessions, so no single session decides them. In the reference frame every pair
+    of sessions is matched as in :func:`match` (IoU >= ``min_iou``, centroids within
+    ``max_distance`` px, one-to-one), and the pairwise matches are merged into tracks: a
+    track holds at most one ROI per session, and two groups merge only while at least
+    ``min_agreement`` of their cross pairs were matched directly (average linkage), so
+    one stray match cannot join two cells.
 
     ``sessions``: masks as in :func:`match` (``fov_shape``: one shape or one per
-    session); ``images``: optional projection images, one per session (else the summed
-    footprints are registered). Returns :class:`Tracks`. A flagged registration warns
-    (``on_low_quality``: or raises, or neither) naming the session and the numbers.
+    session); ``images``: optional projection images, one per session (the summed
+    footprints are registered in any case). Returns :class:`Tracks`. A flagged
+    registration warns (``on_low_quality``: or raises, or neither) naming the session
+    and the numbers.
     """
     _check_on_low_quality(on_low_quality)
     options = _Options(model, max_angle, max_shift, scale_range, max_shear)
@@ -1397,32 +1461,51 @@ def match_many(
     shape = _common_shape(fps)
     if images is not None and len(images) != n:
         raise ValueError(f"got {len(images)} images for {n} sessions")
-    pictures = [
-        _prepare(_projection(fp, shape) if images is None else images[k], shape, f"image {k}")
-        for k, fp in enumerate(fps)
+    prints = [
+        _prepare(_projection(fp, shape), shape, f"footprints {k}") for k, fp in enumerate(fps)
     ] if n > 1 else []  # fmt: skip
+    pictures = None
+    if images is not None and n > 1:
+        pictures = [_prepare(image, shape, f"image {k}") for k, image in enumerate(images)]
     reference = n // 2 if reference is None else int(reference)
     if not 0 <= reference < n:
         raise ValueError(f"reference must be a session index in 0..{n - 1}, got {reference}")
     center = ((shape[0] - 1) / 2, (shape[1] - 1) / 2)
-    transforms = [
-        Transform(0.0, 0.0, 0.0, center) if k == reference
-        else _register_prepared(pictures[k], pictures[reference], options)
+
+    def direct(k: int, j: int) -> list[Transform]:  # candidates k -> j
+        both = None if pictures is None else (pictures[k], pictures[j])
+        return _candidates(both, (prints[k], prints[j]), fps[k], fps[j], options, None,
+                           max_distance)  # fmt: skip
+
+    transforms = [Transform(0.0, 0.0, 0.0, center)] * n
+    fraction = np.ones(n)
+    for k in range(n):
+        if k == reference:
+            continue
+        transforms[k], count = _pick(direct(k, reference), fps[k], [fps[reference]], [None],
+                                     max_distance, min_iou)  # fmt: skip
+        fraction[k] = count / max(min(fps[k].n, fps[reference].n), 1)
+    # A session is settled when its report is clean and it matched at least 0.2 of its
+    # ROIs in the reference, and not under half the median of the other sessions.
+    typical = np.median(np.delete(fraction, reference)) if n > 1 else 1.0
+    settled = [
+        k == reference or (transforms[k].quality.ok and fraction[k] >= MIN_MATCHED_FRACTION
+                           and fraction[k] >= 0.5 * typical)
         for k in range(n)
     ]  # fmt: skip
-    for k in range(n):  # chain a flagged session through a well-registered one
-        if k == reference or transforms[k].quality.ok:
+    for k in range(n):  # place a session the reference could not through the others
+        if settled[k]:
             continue
-        best = transforms[k]
-        for j in range(n):
-            if j in (k, reference) or not transforms[j].quality.ok:
-                continue
-            step = _register_prepared(pictures[k], pictures[j], options)
-            if step.quality.ok or _score(step.quality) > _score(best.quality):
-                best = step.then(transforms[j]).with_quality(step.quality)
-                if step.quality.ok:
-                    break
-        transforms[k] = best
+        others = [j for j in range(n) if j != k and settled[j]]
+        candidates = [transforms[k]]
+        for j in sorted((j for j in others if j != reference), key=lambda j: abs(j - k)):
+            steps = direct(k, j)  # the nearest sessions first; stop at a clean one
+            candidates += [step.then(transforms[j]).with_quality(step.quality) for step in steps]
+            if any(step.quality.ok for step in steps):
+                break
+        drawn_by = [None if j == reference else transforms[j] for j in others]
+        transforms[k], _ = _pick(candidates, fps[k], [fps[j] for j in others], drawn_by,
+                                 max_distance, min_iou)  # fmt: skip
     transforms = _joint_refine(fps, transforms, reference, model, max_distance)
     drawn = _draw(fps, [None if k == reference else t for k, t in enumerate(transforms)])
     offsets = np.concatenate([[0], np.cumsum([fp.n for fp in fps])])
@@ -1442,8 +1525,3 @@ def match_many(
         qualities.append(_with_matched(transforms[k].quality, n_pairs, fps[k].n, fps[reference].n))
         _report(qualities[-1], on_low_quality, f"match_many, session {k} to reference {reference}")
     return Tracks(indices, confidence, tuple(transforms), reference, counts, tuple(qualities))
-
-
-def _score(q: RegistrationQuality) -> float:
-    """One number to compare two registrations of the same session (higher is better)."""
-    return _score_parts(q.correlation, q.inlier_fraction)

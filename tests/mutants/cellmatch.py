@@ -1,6 +1,7 @@
 """Planted bugs in databook.cellmatch and its demo generator, each caught by fast tests."""
 
 T = "tests/test_cellmatch.py::"
+P = "tests/test_cellmatch_planted.py::"
 MUTATIONS = [
     {
         "name": "cellmatch-rotation-sign",
@@ -61,8 +62,31 @@ MUTATIONS = [
     {
         "name": "cellmatch-no-chaining",
         "file": "src/databook/cellmatch.py",
-        "old": "if k == reference or transforms[k].quality.ok:",
+        "old": "if settled[k]:",
         "new": "if True:",
-        "tests": [T + "test_six_sessions_do_not_hang_on_one_session"],
+        "tests": [
+            T + "test_six_sessions_do_not_hang_on_one_session",
+            P + "test_a_track_survives_a_session_the_reference_cannot_reach",
+        ],
+    },
+    {
+        "name": "cellmatch-images-only",
+        "file": "src/databook/cellmatch.py",
+        "old": 'for source, pair in (("footprints", prints), ("image", images)):',
+        "new": 'for source, pair in (("image", images),):',
+        "tests": [
+            P + "test_pairs_are_matched_and_registered_within_a_pixel",
+            P + "test_six_sessions_with_weak_images",
+            P + "test_six_sessions_one_of_which_cannot_be_registered_by_its_image",
+            "tests/test_chapter_08.py::"
+            "test_weak_mean_images_fail_alone_and_the_footprints_recover_them",
+        ],
+    },
+    {
+        "name": "cellmatch-flagged-candidate-preferred",
+        "file": "src/databook/cellmatch.py",
+        "old": "pick = clean[0] if clean else int(np.argmax(counts))",
+        "new": "pick = int(np.argmax(counts))",
+        "tests": [T + "test_six_sessions_full_length_tracks"],
     },
 ]
