@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from databook import align, assets, csd, figureparams, laminar, nwb, plots, tables
-from databook.demo.ecephys import CsdModel
+from databook.demo.ecephys import LaminarCsdModel
 
 OUTPUTS = ["fig_csd_map.png", "fig_csd_map.pdf", "fig_csd_map.json"]
 INPUTS = ["demo-ecephys", "demo-ground-truth"]
@@ -35,12 +35,13 @@ PARAMETERS = {
     "stimulus_table": "flashes_presentations",
     "onset_column": "start_time",
     "lfp_name": None,
-    "profile_s": 0.07,  # s after onset (None: where |CSD| is largest)
+    "profile_s": 0.042,  # s after onset (None: where |CSD| is largest)
     "window_s": (-0.1, 0.25),
     "baseline_s": (-0.1, 0.0),
     "sigma_s_per_m": 0.3,
     "valid_column": "valid_data",
     "extra_bad_channels": [],
+    "outlier_z": 5.0,  # dead or noisy channels by baseline noise (None: off)
     "show_um": (1700.0, 2900.0),  # depths shown in the maps
 }
 P = figureparams.load(PARAMETERS, script=__file__)
@@ -76,6 +77,11 @@ def main() -> None:
     if P.valid_column and P.valid_column in channels:
         valid = channels.loc[ids, P.valid_column].to_numpy(dtype=bool)
     bad = sorted(set(np.flatnonzero(~valid).tolist()) | set(P.extra_bad_channels))
+    if P.outlier_z:  # the chapter's check for dead and noisy channels the file leaves unflagged
+        found = laminar.outlier_channels(
+            windows, times, BASELINE_S, depths, exclude=bad, threshold=P.outlier_z
+        )
+        bad = sorted(set(bad) | set(found.bad))
     result = csd.csd(lfp_mean, depths, SIGMA_S_PER_M, bad_channels=bad)
     density, z = result
 
@@ -88,12 +94,7 @@ def main() -> None:
     source = laminar.extremum(density[:, peak], z, "max")
     model = None
     if truth is not None:
-        model = CsdModel(
-            sink_depth_um=truth["sink_depth_um"],
-            source_depth_um=truth["source_depth_um"],
-            width_um=truth["width_um"],
-            amplitude_a_per_m3=truth["amplitude_a_per_m3"],
-        )
+        model = LaminarCsdModel.from_truth(truth)
     placed = channels[np.isfinite(channels["depth_um"])]
     where = placed["location"] if "location" in placed else np.full(len(placed), "")
     spans = laminar.area_spans(placed["depth_um"], where)
@@ -134,7 +135,13 @@ def main() -> None:
     ax = axes[2]
     fine = np.linspace(*show_um, 400)
     if model is not None:
-        ax.plot(model.profile(fine), fine, color=plots.COLORS["truth"], ls="--", label="planted")
+        ax.plot(
+            model.csd(fine, times[peak])[0],
+            fine,
+            color=plots.COLORS["truth"],
+            ls="--",
+            label="planted",
+        )
     ax.plot(density[:, peak], z, "o-", ms=2.5, color=plots.COLORS["response"], label="estimated")
     ax.plot([sink.value, source.value], [sink.depth_um, source.depth_um], "k+", ms=8,
             label="peaks (parabola)")  # fmt: skip

@@ -23,7 +23,7 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from databook import align, assets, csd, figureparams, laminar, nwb, plots, tables
-from databook.demo.ecephys import CsdModel
+from databook.demo.ecephys import LaminarCsdModel
 
 OUTPUTS = ["fig_csd_pitfalls.png", "fig_csd_pitfalls.pdf"]
 INPUTS = ["demo-ecephys", "demo-ground-truth"]
@@ -38,12 +38,13 @@ PARAMETERS = {
     "stimulus_table": "flashes_presentations",
     "onset_column": "start_time",
     "lfp_name": None,
-    "profile_s": 0.07,  # s after onset (None: where |CSD| is largest)
+    "profile_s": 0.042,  # s after onset (None: where |CSD| is largest)
     "window_s": (-0.1, 0.25),
     "baseline_s": (-0.1, 0.0),
     "sigma_s_per_m": 0.3,
     "valid_column": "valid_data",
     "extra_bad_channels": [],
+    "outlier_z": 5.0,  # dead or noisy channels by baseline noise (None: off)
     "smooth_um": (20.0, 40.0, 80.0),
     "edge_um": 2540.0,  # a probe ending one channel above the planted source
     "dropped_um": [2300.0],  # a channel missing from the LFP, between sink and source
@@ -67,6 +68,11 @@ def main() -> None:
     if P.valid_column and P.valid_column in channels:
         bad = ~channels.loc[ids, P.valid_column].to_numpy(dtype=bool)
     bad[list(P.extra_bad_channels)] = True
+    if P.outlier_z:  # the chapter's check for dead and noisy channels the file leaves unflagged
+        found = laminar.outlier_channels(
+            windows, times, BASELINE_S, depths, exclude=np.flatnonzero(bad), threshold=P.outlier_z
+        )
+        bad[found.bad] = True
     density, z = csd.csd(lfp_mean, depths, SIGMA_S_PER_M, bad_channels=np.flatnonzero(bad))
     if P.profile_s is None:  # the sample after onset where |CSD| is largest
         after = np.flatnonzero(times > 0)
@@ -75,16 +81,11 @@ def main() -> None:
         peak = int(np.argmin(np.abs(times - P.profile_s)))
     sink = laminar.extremum(density[:, peak], z, "min").depth_um
     source = laminar.extremum(density[:, peak], z, "max").depth_um
-    model, show_um = None, (2000.0, 2750.0)  # the demo's sink and source, and around them
+    model, show_um = None, (2000.0, 2750.0)  # the demo's layer-4 sink and sources, around them
     if P.truth_asset is not None:
         truth = json.loads(assets.local_file(assets.resolve(P.truth_asset)).read_text())
         truth = truth["ecephys"]["csd"]
-        model = CsdModel(
-            sink_depth_um=truth["sink_depth_um"],
-            source_depth_um=truth["source_depth_um"],
-            width_um=truth["width_um"],
-            amplitude_a_per_m3=truth["amplitude_a_per_m3"],
-        )
+        model = LaminarCsdModel.from_truth(truth)
     else:
         show_um = (min(sink, source) - 300.0, max(sink, source) + 300.0)
     edge_um, dropped_um = P.edge_um, list(P.dropped_um)
@@ -92,9 +93,10 @@ def main() -> None:
         above = np.sort(depths[depths > source])
         edge_um = float(above[min(1, above.size - 1)]) if above.size else float(depths.max())
     if not np.isin(depths, dropped_um).any():  # not channels of this probe
-        between = (depths > sink) & (depths < source)
+        low_um, high_um = sorted((sink, source))
+        between = (depths > low_um) & (depths < high_um)
         pool = depths[between] if between.any() else depths
-        dropped_um = [float(pool[np.argmin(np.abs(pool - (sink + source) / 2))])]
+        dropped_um = [float(pool[np.argmin(np.abs(pool - (low_um + high_um) / 2))])]
     fine = np.linspace(*show_um, 400)
 
     fig, axes = plt.subplots(1, 3, figsize=(7.2, 3.8), sharey=True, layout="constrained")
@@ -155,7 +157,8 @@ def main() -> None:
 
     for ax in axes:
         if model is not None:
-            ax.plot(model.profile(fine), fine, color=plots.COLORS["truth"], ls="--", lw=1.2,
+            planted = model.csd(fine, times[peak])[0]
+            ax.plot(planted, fine, color=plots.COLORS["truth"], ls="--", lw=1.2,
                     label="planted", zorder=0)  # fmt: skip
         ax.axvline(0, color="0.7", lw=0.5)
         ax.set_ylim(*show_um)

@@ -102,3 +102,60 @@ def test_event_windows_on_timestamps_are_nan_off_the_recording(tmp_path):
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
     assert np.isnan(got[0, 0]).all() and np.isnan(got[-1, -1]).all()
     assert np.isfinite(got[1]).all()
+
+
+DEPTHS_UM = np.arange(0.0, 2000.0, 40.0)
+
+
+def _ongoing_lfp(rng, n_events=40, n_times=50, depths=DEPTHS_UM):
+    """Baseline LFP whose amplitude varies smoothly with depth (as ongoing activity does),
+    spatially correlated, plus independent channel noise; volts."""
+    shared = rng.normal(size=(n_events, n_times, 1)) * 20e-6
+    gain = 0.5 + np.exp(-((depths - 1200.0) ** 2) / (2 * 300.0**2))  # larger in "cortex"
+    noise = rng.normal(size=(n_events, n_times, depths.size)) * 3e-6
+    return shared * gain + noise, depths
+
+
+def test_outlier_channels_find_a_dead_and_a_noisy_channel_and_nothing_else():
+    rng = np.random.default_rng(7)
+    windows, depths = _ongoing_lfp(rng)
+    times = np.linspace(-0.1, 0.0, windows.shape[1], endpoint=False)
+    windows[:, :, 12] = rng.normal(size=windows.shape[:2]) * 0.3e-6  # dead: almost no signal
+    windows[:, :, 30] += rng.normal(size=windows.shape[:2]) * 60e-6  # noisy
+    windows[:, :, 5] = 0.0  # flagged in the file: excluded, not reported
+    found = laminar.outlier_channels(windows, times, (-0.1, 0.0), depths, exclude=[5])
+    assert found.flat == [12] and found.noisy == [30] and found.bad == [12, 30]
+    assert np.isnan(found.z[5])
+    # the smooth depth gradient of the ongoing LFP alone flags nothing
+    clean, _ = _ongoing_lfp(np.random.default_rng(8))
+    assert laminar.outlier_channels(clean, times, (-0.1, 0.0), depths).bad == []
+    # a constant channel (zero variance) is flat, not an error
+    windows[:, :, 20] = 1e-3
+    assert 20 in laminar.outlier_channels(windows, times, (-0.1, 0.0), depths, exclude=[5]).flat
+
+
+def test_sink_onsets_find_the_earliest_sink_and_its_depth():
+    """Two sinks: one at 1000 um from 30 ms, a deeper one at 1400 um from 50 ms: the
+    earliest is the first, at its depth (between channels) and its peak time."""
+    depths = np.arange(600.0, 1801.0, 40.0)
+    times = np.arange(-0.05, 0.2, 0.002)
+    rng = np.random.default_rng(1)
+
+    def sheet(centre_um, start_s, amplitude):
+        t = np.clip((times - start_s) / 0.01, 0, None)
+        return (
+            amplitude
+            * np.exp(-((depths[:, None] - centre_um) ** 2) / (2 * 50.0**2))
+            * (t * np.exp(1 - t))
+        )
+
+    density = sheet(1010.0, 0.030, -3000.0) + sheet(1400.0, 0.050, -6000.0)
+    density += rng.normal(size=density.shape) * 30.0
+    found = laminar.sink_onsets(density, times, depths, (-0.05, 0.0))
+    assert abs(found.depth_um - 1010.0) < 10
+    assert 0.030 <= found.onset < 0.036 and found.peak_s == pytest.approx(0.040, abs=0.0021)
+    deep = np.argmin(np.abs(depths - 1400.0))
+    assert found.onset_s[deep] > found.onset
+    assert np.isnan(found.onset_s[0])  # far from both sinks: never below threshold
+    with pytest.raises(ValueError, match="no channel has a sink"):
+        laminar.sink_onsets(rng.normal(size=density.shape), times, depths, (-0.05, 0.0))

@@ -35,9 +35,10 @@ def lab_file(demo, tmp_path_factory):
     return write_lab_file(demo.paths["demo-ecephys"], tmp_path_factory.mktemp("lab") / "lab.nwb")
 
 
-def independent_csd(path, window_s=(-0.1, 0.25), profile_s=0.07):
+def independent_csd(path, extra_bad=(), window_s=(-0.1, 0.25), profile_s=0.042):
     """Sink and source depths (um) at ``profile_s``: nearest-sample windows read with h5py,
-    baseline (t < 0) subtracted, bad channels interpolated by ``databook.csd``."""
+    baseline (t < 0) subtracted, bad channels (the file's, and ``extra_bad``: the demo's
+    unflagged dead and noisy channels) interpolated by ``databook.csd``."""
     with h5py.File(path, "r") as f:
         series = f["acquisition/lowpass_filtered"]
         data = series["data"][()].astype(float) * series["data"].attrs["conversion"]
@@ -51,7 +52,8 @@ def independent_csd(path, window_s=(-0.1, 0.25), profile_s=0.07):
     index = np.rint((onsets - t0) * rate).astype(int)[:, None] + lags  # (flashes, samples)
     mean = data[index].mean(axis=0).T  # (channels, samples)
     mean -= mean[:, lags < 0].mean(axis=1, keepdims=True)
-    density, z = csd.csd(mean, depths, 0.3, bad_channels=np.flatnonzero(~good))
+    bad = sorted(set(np.flatnonzero(~good)) | set(extra_bad))
+    density, z = csd.csd(mean, depths, 0.3, bad_channels=bad)
     at = int(np.argmin(np.abs(lags / rate - profile_s)))
     sink = laminar.extremum(density[:, at], z, "min")
     source = laminar.extremum(density[:, at], z, "max")
@@ -97,17 +99,20 @@ def test_run_07_on_a_lab_file_finds_the_sink_and_source(tmp_path, lab_file, demo
     assert result.exit_code == 0, result.output
     texts = "\n".join(outputs(tmp_path / "07-current-source-density.ipynb"))
     assert "60 flashes, 175 samples each" in texts
-    assert re.search(r"bad LFP channels: \[48\]", texts)  # from is_good, not valid_data
+    assert re.search(r"flagged: \[48\]", texts)  # from is_good, not valid_data
+    planted = demo.truth["ecephys"]["csd"]
+    unflagged = planted["unflagged_bad_channels"]
+    assert f"flat: {unflagged['dead']} noisy: {unflagged['noisy']}" in texts
     found = {
         m[1]: (float(m[2]), float(m[3]))
         for m in re.finditer(r"^(sink|source)\s+(-?[\d.]+)\s+(-?[\d.]+)\s*$", texts, re.M)
     }
-    sink, source = independent_csd(lab_file)
+    sink, source = independent_csd(lab_file, unflagged["dead"] + unflagged["noisy"])
     assert found["sink"][0] == pytest.approx(sink, abs=3)
     assert found["source"][0] == pytest.approx(source, abs=3)
-    planted = demo.truth["ecephys"]["csd"]
-    assert found["sink"][0] == pytest.approx(planted["sink_depth_um"], abs=5)
-    assert found["source"][0] == pytest.approx(planted["source_depth_um"], abs=5)
+    l4 = next(p for p in planted["components"] if p["name"] == "L4")
+    assert found["sink"][0] == pytest.approx(l4["sinks_um"][0], abs=5)
+    assert min(abs(found["source"][0] - d) for d in l4["sources_um"]) < 20  # half a pitch
     assert found["sink"][1] < 0 < found["source"][1]
     assert "recovered" not in texts  # no planted-vs-recovered table: no planted answers
     figures = {f.name: f for f in (tmp_path / "figures").iterdir()}
@@ -136,14 +141,14 @@ def test_chapter_07_adapts_its_pitfalls_to_a_probe_elsewhere(demo, tmp_path):
         if "truth_asset = " in source:  # the parameters cell: then the run's values
             ns.update(given)
     planted = demo.truth["ecephys"]["csd"]
-    assert ns["sink"].depth_um == pytest.approx(planted["sink_depth_um"] + 2600.0, abs=5)
-    assert ns["source"].depth_um == pytest.approx(planted["source_depth_um"] + 2600.0, abs=5)
-    assert 1e3 * ns["times"][ns["peak"]] == pytest.approx(
-        1e3 * planted["peak_after_onset_s"], abs=6
-    )
+    l4 = next(p for p in planted["components"] if p["name"] == "L4")
+    assert ns["sink"].depth_um == pytest.approx(l4["sinks_um"][0] + 2600.0, abs=5)
+    assert min(abs(ns["source"].depth_um - d - 2600.0) for d in l4["sources_um"]) < 20
+    assert 1e3 * ns["times"][ns["peak"]] == pytest.approx(1e3 * l4["peak_after_onset_s"], abs=6)
     depths = ns["depths"]
     assert ns["edge_um"] in depths and ns["edge_um"] > ns["source"].depth_um
     assert 3 <= ns["top"].sum() < depths.size
     (dropped,) = ns["dropped_um"]
-    assert dropped in depths and ns["sink"].depth_um < dropped < ns["source"].depth_um
+    low, high = sorted((ns["sink"].depth_um, ns["source"].depth_um))
+    assert dropped in depths and low < dropped < high
     assert np.isnan(ns["edge_planted"])

@@ -25,7 +25,9 @@ result is h times the CSD); AllenSDK's has the opposite sign and no conductivity
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -36,7 +38,16 @@ from scipy import sparse
 
 from databook._threads import n_threads
 
-__all__ = ["CsdResult", "csd", "csd_operator", "event_csd", "osd_kcsd1d"]
+__all__ = [
+    "CsdResult",
+    "csd",
+    "csd_operator",
+    "event_csd",
+    "icsd_spline",
+    "interpolate_channels",
+    "kcsd1d",
+    "osd_kcsd1d",
+]
 
 
 @dataclass
@@ -98,6 +109,59 @@ def _check_sigma(sigma: float) -> float:
     return float(sigma)
 
 
+def _fill_matrix(depths_um: NDArray[np.float64], bad: list[int]) -> sparse.csr_matrix:
+    """(n, n) linear interpolation of the ``bad`` channels (indices into ``depths_um``,
+    sorted increasing) from their good neighbours in depth; identity elsewhere."""
+    n = depths_um.size
+    good = np.setdiff1d(np.arange(n), bad)
+    if good.size < 2:
+        raise ValueError(f"too few good channels to interpolate across {len(bad)} bad ones")
+    fill = sparse.lil_matrix((n, n))
+    for i in range(n):
+        if i not in bad:
+            fill[i, i] = 1.0
+            continue
+        above = good[good < i]
+        below = good[good > i]
+        if above.size == 0 or below.size == 0:  # outside the good span: nearest channel
+            fill[i, below[0] if above.size == 0 else above[-1]] = 1.0
+            continue
+        a, b = above[-1], below[0]
+        w = (depths_um[i] - depths_um[a]) / (depths_um[b] - depths_um[a])
+        fill[i, a], fill[i, b] = 1.0 - w, w
+    return fill.tocsr()
+
+
+def interpolate_channels(
+    lfp_v: ArrayLike, depths_um: ArrayLike, bad_channels: Iterable[int]
+) -> NDArray[np.float64]:
+    """The LFP with ``bad_channels`` replaced by linear interpolation in depth.
+
+    The same interpolation :func:`csd` applies before differentiating, for estimators
+    that need every channel (e.g. :func:`icsd_spline`, which assumes even spacing).
+
+    Parameters
+    ----------
+    lfp_v : (n_channels, n_samples) array, volts, channels in any order
+    depths_um : (n_channels,) float array, micrometres, distinct
+    bad_channels : indices into the channels as given
+
+    Returns
+    -------
+    (n_channels, n_samples) float array, in the order given.
+    """
+    lfp = np.asarray(lfp_v, dtype=np.float64)
+    if lfp.ndim != 2:
+        raise ValueError(f"lfp_v must be (n_channels, n_samples), got shape {lfp.shape}")
+    depths = _check_depths(depths_um, lfp.shape[0])
+    bad = _check_bad_channels(bad_channels, lfp.shape[0])
+    order = np.argsort(depths)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    filled = _fill_matrix(depths[order], sorted(int(rank[b]) for b in bad)) @ lfp[order]
+    return filled[rank]
+
+
 def csd_operator(
     depths_um: NDArray[np.float64],
     sigma: float = 0.3,
@@ -127,24 +191,7 @@ def csd_operator(
     if smooth_um is not None and not (np.isfinite(smooth_um) and smooth_um >= 0):
         raise ValueError(f"smooth_um must be a non-negative SD in um, got {smooth_um!r}")
     z = depths_um * 1e-6
-    bad = _check_bad_channels(bad, n)
-    good = np.setdiff1d(np.arange(n), bad)
-    if good.size < 2:
-        raise ValueError(f"too few good channels to interpolate across {len(bad)} bad ones")
-    # Interpolation of bad channels from their good neighbours in depth (identity else).
-    fill = sparse.lil_matrix((n, n))
-    for i in range(n):
-        if i not in bad:
-            fill[i, i] = 1.0
-            continue
-        above = good[good < i]
-        below = good[good > i]
-        if above.size == 0 or below.size == 0:  # outside the good span: nearest channel
-            fill[i, below[0] if above.size == 0 else above[-1]] = 1.0
-            continue
-        a, b = above[-1], below[0]
-        w = (z[i] - z[a]) / (z[b] - z[a])
-        fill[i, a], fill[i, b] = 1.0 - w, w
+    fill = _fill_matrix(depths_um, _check_bad_channels(bad, n))
     # Second difference on irregular spacing: 2/(h1+h2) * ((p+ - p)/h2 - (p - p-)/h1).
     second = sparse.lil_matrix((n, n))
     for i in range(n):
@@ -161,7 +208,7 @@ def csd_operator(
     undefined = np.zeros(n, dtype=bool)
     if not vaknin:
         undefined[[0, n - 1]] = True
-    operator = -sigma * (second.tocsr() @ fill.tocsr())
+    operator = -sigma * (second.tocsr() @ fill)
     if smooth_um:
         distance = np.abs(depths_um[:, None] - depths_um[None, :])
         weights = np.exp(-(distance**2) / (2 * smooth_um**2))
@@ -368,6 +415,137 @@ def event_csd(
     windows = event_windows(timestamps, lfp.T, events, window, rate)  # events x time x ch
     mean = np.nanmean(windows, axis=0).T  # channels x time
     return csd(mean, depths, sigma, **options), window_times(window, rate)
+
+
+# --- inverse CSD methods (elephant), for comparison ------------------------------------------
+def _sorted_lfp(lfp_v: ArrayLike, depths_um: ArrayLike) -> tuple[NDArray, NDArray]:
+    lfp = np.asarray(lfp_v, dtype=np.float64)
+    if lfp.ndim != 2 or lfp.shape[0] < 3:
+        raise ValueError(f"lfp_v must be (n_channels >= 3, n_samples), got shape {lfp.shape}")
+    depths = _check_depths(depths_um, lfp.shape[0])
+    if not np.all(np.isfinite(lfp)):
+        raise ValueError(
+            "lfp_v has NaN or infinite samples: interpolate or drop bad channels first"
+        )
+    order = np.argsort(depths)
+    return lfp[order], depths[order]
+
+
+def icsd_spline(
+    lfp_v: ArrayLike,
+    depths_um: ArrayLike,
+    sigma: float = 0.3,
+    diameter_um: float = 800.0,
+    points_per_channel: int = 4,
+) -> CsdResult:
+    """Spline inverse CSD (Pettersen et al. 2006), as elephant computes it.
+
+    The spline iCSD assumes the CSD is a cubic spline in depth, constant across discs of
+    ``diameter_um`` centred on the probe, and inverts the forward model of those discs:
+    unlike the second difference, it is exact for a finite column of the right diameter
+    and gives values up to the outermost channels. elephant's ``SplineiCSD`` (1.2.1) is
+    used for the physics; its ``get_csd`` evaluates one time sample at a time (an
+    ``.item()`` in its evaluation loop fails for a multi-sample LFP), so the estimate,
+    which is linear in the potential, is built as an operator from unit potentials and
+    applied to all samples at once.
+
+    Parameters
+    ----------
+    lfp_v : (n_channels, n_samples) float array, volts
+    depths_um : (n_channels,) float array, micrometres, distinct (any order)
+    sigma : float
+        Conductivity, S/m.
+    diameter_um : float
+        Diameter of the assumed current discs, micrometres.
+    points_per_channel : int
+        Output points per channel (elephant's ``num_steps`` = this x n_channels).
+
+    Returns
+    -------
+    CsdResult
+        ``csd`` (n_points, n_samples) in A/m^3, sinks negative, on ``depths`` (um,
+        increasing, evenly spaced from the shallowest to the deepest channel).
+    """
+    import quantities as pq
+    from elephant.current_source_density_src.icsd import SplineiCSD
+
+    lfp, depths = _sorted_lfp(lfp_v, depths_um)
+    sigma = _check_sigma(sigma)
+    n = depths.size
+    estimator = SplineiCSD(
+        np.zeros(n) * pq.V,
+        coord_electrode=depths * 1e-6 * pq.m,
+        diam=diameter_um * 1e-6 * pq.m,
+        sigma=sigma * pq.S / pq.m,
+        sigma_top=sigma * pq.S / pq.m,
+        f_type="identity",
+        f_order=None,
+        num_steps=points_per_channel * n,
+    )
+    columns = []
+    for i in range(n):  # one unit potential per channel: the operator's columns
+        estimator.lfp = np.eye(n)[i] * pq.V
+        columns.append(np.asarray(estimator.get_csd().rescale(pq.A / pq.m**3)))
+    operator = np.stack(columns, axis=1)  # (n_points, n_channels), A/m^3 per volt
+    points = np.linspace(depths[0], depths[-1], operator.shape[0])
+    return CsdResult(operator @ lfp, points)
+
+
+def kcsd1d(
+    lfp_v: ArrayLike,
+    depths_um: ArrayLike,
+    sigma: float = 0.3,
+    radius_um: float = 400.0,
+    basis_widths_um: ArrayLike = (80.0, 160.0),
+    lambdas: ArrayLike = (1e-9, 1e-8, 1e-7, 1e-6, 1e-5),
+) -> CsdResult:
+    """Kernel CSD (Potworowski et al. 2012) on the real depths, as elephant computes it.
+
+    kCSD fits the potentials with a regularised sum of Gaussian basis sources in a
+    cylinder of ``radius_um`` (elephant's ``h``), choosing the basis width and the
+    regularisation by cross-validation over ``basis_widths_um`` x ``lambdas``; it needs no
+    regular spacing and tolerates noise, at the price of a smoother estimate. Unlike
+    :func:`osd_kcsd1d` (the OpenScope Databook's call), the coordinates are the channels'
+    depths and the conductivity and radius are stated.
+
+    Parameters
+    ----------
+    lfp_v : (n_channels, n_samples) float array, volts
+    depths_um : (n_channels,) float array, micrometres, distinct
+    sigma : float
+        Conductivity, S/m.
+    radius_um : float
+        Radius of the active column, micrometres.
+    basis_widths_um, lambdas
+        The cross-validation grid (elephant's ``Rs`` in micrometres here, and
+        ``lambdas``). elephant's default grid is several times slower.
+
+    Returns
+    -------
+    CsdResult
+        ``csd`` (n_points, n_samples) in A/m^3 (elephant's uA/mm^3 x 1000), sinks
+        negative, on ``depths`` (um, elephant's estimation points between the outermost
+        channels).
+    """
+    import quantities as pq
+    from elephant.current_source_density import estimate_csd
+    from neo import AnalogSignal
+
+    lfp, depths = _sorted_lfp(lfp_v, depths_um)
+    sigma = _check_sigma(sigma)
+    signal = AnalogSignal(lfp.T * 1e6, units="uV", sampling_rate=1.0 * pq.Hz)
+    with contextlib.redirect_stdout(io.StringIO()):  # its cross-validation prints
+        estimate = estimate_csd(
+            signal,
+            coordinates=(depths * 1e-3)[:, None] * pq.mm,
+            method="KCSD1D",
+            sigma=sigma,
+            h=radius_um * 1e-3,
+            Rs=np.asarray(basis_widths_um, dtype=np.float64) * 1e-3,
+            lambdas=np.asarray(lambdas, dtype=np.float64),
+        )
+    points = np.asarray(estimate.annotations["x_coords"], dtype=np.float64).ravel() * 1e3
+    return CsdResult(np.asarray(estimate, dtype=np.float64).T * 1e3, points)
 
 
 # --- the OpenScope Databook's CSD, for comparison --------------------------------------------

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from databook.demo._session import new_nwbfile, stimulus_table
 
@@ -239,26 +239,177 @@ class CsdModel:
         return t * np.exp(1 - t)
 
 
+#: Cortical layers of the demo's VISp (micrometres from the probe tip; the brain surface is
+#: the top of L1, at the VISp/root boundary). Proportions of mouse V1.
+LAYERS_UM = (
+    ("L6", 1800.0, 2050.0),
+    ("L5", 2050.0, 2300.0),
+    ("L4", 2300.0, 2450.0),
+    ("L2/3", 2450.0, 2700.0),
+    ("L1", 2700.0, 2800.0),
+)
+SURFACE_UM = 2800.0
+
+
+@dataclass(frozen=True)
+class CsdComponent:
+    """One synaptic current pattern: Gaussian sheets in depth with one time course.
+
+    ``sheets`` are ``(depth_um, amplitude_a_per_m3)`` with a common ``width_um``;
+    amplitudes are signed (sinks negative) and sum to zero, so the component moves no net
+    current. The time course is an alpha function starting ``latency_s`` after onset and
+    peaking ``tau_s`` later.
+    """
+
+    name: str
+    sheets: tuple[tuple[float, float], ...]
+    width_um: float
+    latency_s: float
+    tau_s: float
+
+    def profile(self, depth_um: NDArray[np.float64]) -> NDArray[np.float64]:
+        """CSD at the peak of the time course at ``depth_um`` (A/m^3)."""
+        depth_um = np.asarray(depth_um, dtype=np.float64)
+        return sum(
+            a * np.exp(-((depth_um - d) ** 2) / (2 * self.width_um**2)) for d, a in self.sheets
+        )
+
+    def time_course(self, since_onset_s: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Alpha function: 0 before ``latency_s``, 1 at ``latency_s + tau_s``."""
+        t = (np.asarray(since_onset_s, dtype=np.float64) - self.latency_s) / self.tau_s
+        t = np.where(np.isfinite(t) & (t > 0), t, 0.0)  # inf before the first flash
+        return t * np.exp(1 - t)
+
+
+#: The flash-evoked laminar sequence of the demo (Mitzdorf 1985; Senzai et al. 2019 for
+#: mouse V1): an early sink in layer 4 with sources above and below, then a sink in
+#: layers 2/3 (source in layer 1) and one in layer 5 (source in layer 6).
+LAMINAR_SEQUENCE = (
+    CsdComponent("L4", ((2375.0, -7200.0), (2505.0, 3600.0), (2245.0, 3600.0)), 45.0, 0.030, 0.012),
+    CsdComponent("L2/3", ((2580.0, -4800.0), (2730.0, 4800.0)), 50.0, 0.045, 0.020),
+    CsdComponent("L5", ((2140.0, -3600.0), (1960.0, 3600.0)), 60.0, 0.055, 0.025),
+)
+
+
+@dataclass(frozen=True)
+class LaminarCsdModel:
+    """The demo's flash-evoked CSD: a sequence of components in a cortical column.
+
+    The potential is that of discs of ``radius_um`` in a homogeneous medium of
+    conductivity ``sigma`` (the forward model of Pettersen et al. 2006's delta-iCSD):
+    ``phi(z) = 1/(2 sigma) int C(z') (sqrt((z - z')^2 + R^2) - |z - z'|) dz'``. Unlike
+    infinite sheets, its far field decays, so channels above the brain surface
+    (``SURFACE_UM``) and deep in the hippocampus see little of it; and because the
+    column is finite, the second-difference CSD (which assumes infinite sheets) is
+    biased while an inverse CSD with the right radius is not. Depths in micrometres from
+    the probe tip, times in seconds, CSD in A/m^3 (sinks negative), potentials in volts.
+    """
+
+    components: tuple[CsdComponent, ...] = LAMINAR_SEQUENCE
+    radius_um: float = 400.0
+    sigma: float = SIGMA_S_PER_M
+
+    def time_courses(self, since_onset_s: NDArray[np.float64]) -> NDArray[np.float64]:
+        """(n_times, n_components) alpha time courses."""
+        return np.stack([c.time_course(since_onset_s) for c in self.components], axis=-1)
+
+    def csd(self, depth_um: ArrayLike, since_onset_s: ArrayLike) -> NDArray[np.float64]:
+        """(n_times, n_depths) planted CSD, A/m^3."""
+        profiles = np.stack([c.profile(np.asarray(depth_um, float)) for c in self.components])
+        return self.time_courses(np.atleast_1d(since_onset_s)) @ profiles
+
+    def potentials(self, depth_um: ArrayLike) -> NDArray[np.float64]:
+        """(n_components, n_depths) potential of each component at its peak, volts."""
+        depth_m = np.asarray(depth_um, dtype=np.float64) * 1e-6
+        radius_m = self.radius_um * 1e-6
+        out = []
+        for c in self.components:
+            centres = [d for d, _ in c.sheets]
+            grid_um = np.arange(min(centres) - 6 * c.width_um, max(centres) + 6 * c.width_um, 0.5)
+            source = c.profile(grid_um)  # A/m^3
+            dz = grid_um[:, None] * 1e-6 - depth_m[None, :]
+            kernel = np.sqrt(dz**2 + radius_m**2) - np.abs(dz)  # m
+            out.append((source[:, None] * kernel).sum(axis=0) * 0.5e-6 / (2 * self.sigma))
+        return np.array(out)
+
+    def potential(self, depth_um: ArrayLike, since_onset_s: ArrayLike) -> NDArray[np.float64]:
+        """(n_times, n_depths) potential, volts."""
+        return self.time_courses(np.atleast_1d(since_onset_s)) @ self.potentials(depth_um)
+
+    @classmethod
+    def from_truth(cls, truth: dict) -> LaminarCsdModel:
+        """The model that ``truth`` (``ground_truth.json``'s ``ecephys.csd``) records."""
+        components = tuple(
+            CsdComponent(
+                c["name"],
+                tuple((s["depth_um"], s["amplitude_a_per_m3"]) for s in c["sheets"]),
+                c["width_um"],
+                c["latency_s"],
+                c["tau_s"],
+            )
+            for c in truth["components"]
+        )
+        return cls(components, truth["radius_um"], truth["sigma_s_per_m"])
+
+    def truth(self) -> dict:
+        """What the model plants, for ``ground_truth.json``."""
+        return {
+            "components": [
+                {
+                    "name": c.name,
+                    "sinks_um": [d for d, a in c.sheets if a < 0],
+                    "sources_um": [d for d, a in c.sheets if a > 0],
+                    "sheets": [{"depth_um": d, "amplitude_a_per_m3": a} for d, a in c.sheets],
+                    "width_um": c.width_um,
+                    "latency_s": c.latency_s,
+                    "tau_s": c.tau_s,
+                    "peak_after_onset_s": c.latency_s + c.tau_s,
+                }
+                for c in self.components
+            ],
+            "radius_um": self.radius_um,
+            "sigma_s_per_m": self.sigma,
+            "layers_um": {name: [low, high] for name, low, high in LAYERS_UM},
+            "surface_um": SURFACE_UM,
+        }
+
+
+#: LFP channels (indices into the 96 LFP channels) that record badly without being
+#: flagged in ``valid_data``, as real probes have: one dead (no signal, little noise) and
+#: one noisy (15 times the noise of the others).
+DEAD_LFP_CHANNEL = 54  # 2180 um
+NOISY_LFP_CHANNEL = 65  # 2620 um
+LFP_NOISE_V = 2e-6
+NOISY_LFP_NOISE_V = 30e-6
+DEAD_LFP_NOISE_V = 0.5e-6
+
+
 def lfp_block(
-    model: CsdModel,
+    potentials: NDArray[np.float64],
+    model: LaminarCsdModel,
     schedule: Schedule,
-    depths_um: NDArray[np.float64],
     sample_start: int,
     sample_stop: int,
     seed: int,
 ) -> NDArray[np.int16]:
     """LFP samples ``[sample_start, sample_stop)`` of the flash epoch, int16 counts.
 
-    Each block draws its own noise from ``(seed, sample_start)``, so blocks can be
-    computed in any order and the file is the same however it is chunked.
+    ``potentials`` is ``model.potentials(depths)`` (n_components, n_channels), computed
+    once. Each block draws its own noise from ``(seed, sample_start)``, so blocks can be
+    computed in any order and the file is the same however it is chunked. The dead and
+    the noisy channel (``DEAD_LFP_CHANNEL``, ``NOISY_LFP_CHANNEL``) are not flagged.
     """
     t0 = schedule.flash_onsets[0] - 1.0
     t = t0 + np.arange(sample_start, sample_stop) / LFP_RATE_HZ
     last = np.searchsorted(schedule.flash_onsets, t, side="right") - 1
     since = np.where(last >= 0, t - schedule.flash_onsets[np.clip(last, 0, None)], np.inf)
-    volts = model.time_course(since)[:, None] * model.potential(depths_um)[None, :]
+    volts = model.time_courses(since) @ potentials
     rng = np.random.default_rng([seed, sample_start])
-    volts += rng.normal(0.0, 2e-6, volts.shape)  # 2 uV noise
+    noise_v = np.full(volts.shape[1], LFP_NOISE_V)
+    noise_v[NOISY_LFP_CHANNEL] = NOISY_LFP_NOISE_V
+    noise_v[DEAD_LFP_CHANNEL] = DEAD_LFP_NOISE_V
+    volts[:, DEAD_LFP_CHANNEL] = 0.0
+    volts += rng.normal(0.0, 1.0, volts.shape) * noise_v
     return np.clip(np.round(volts / LFP_CONVERSION_V), -32768, 32767).astype(np.int16)
 
 
@@ -415,15 +566,16 @@ def build(seed: int, lfp_seed: int):
     )
     nwb.add_processing_module(running)
 
-    model = CsdModel()
+    model = LaminarCsdModel()
     lfp_sites = np.arange(0, N_SITES, LFP_STEP)
     depths = vertical[lfp_sites]
+    potentials = model.potentials(depths)
     n_samples = lfp_n_samples(schedule)
 
     class LfpChunks(GenericDataChunkIterator):
         def _get_data(self, selection):
             rows, cols = selection
-            block = lfp_block(model, schedule, depths, rows.start or 0, rows.stop, lfp_seed)
+            block = lfp_block(potentials, model, schedule, rows.start or 0, rows.stop, lfp_seed)
             return block[:, cols]
 
         def _get_maxshape(self):
@@ -458,16 +610,16 @@ def build(seed: int, lfp_seed: int):
             "n_units": n_units,
             "unit_kinds": kinds,
             "csd": {
-                "sink_depth_um": model.sink_depth_um,
-                "source_depth_um": model.source_depth_um,
-                "width_um": model.width_um,
-                "amplitude_a_per_m3": model.amplitude_a_per_m3,
-                "sigma_s_per_m": model.sigma,
-                "latency_s": model.latency_s,
-                "tau_s": model.tau_s,
-                "peak_after_onset_s": model.latency_s + model.tau_s,
+                **model.truth(),
                 "lfp_channels": lfp_sites.tolist(),
                 "lfp_rate_hz": LFP_RATE_HZ,
+                "lfp_noise_v": LFP_NOISE_V,
+                # LFP channels that record badly without a valid_data flag
+                "unflagged_bad_channels": {
+                    "dead": [DEAD_LFP_CHANNEL],
+                    "noisy": [NOISY_LFP_CHANNEL],
+                },
+                "flagged_bad_channels": np.flatnonzero(~valid[lfp_sites]).tolist(),
             },
             "opto": {"pulse_duration_s": schedule.pulse_duration, "n_pulses": 200},
             "gabor_grid_deg": GRID_DEG.tolist(),

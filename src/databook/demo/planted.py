@@ -36,10 +36,9 @@ ABSENT: dict[str, tuple[str, ...]] = {
         "units failing the quality thresholds: ISI violations, amplitude cutoff and presence "
         "ratio are drawn so that nearly every unit passes; the `quality` label is drawn at "
         "random (5 % noise), not from the unit's waveform or response",
-        "a laminar CSD sequence: one Gaussian sink and source pair at one latency "
-        "(`CsdModel`); no bad channels but the two reference sites (`valid_data`); no "
-        "brain surface: the sites labelled `root` (2800-4000 µm) carry the flash LFP at full "
-        "size, since the far field of a one-dimensional sink-source pair does not decay",
+        "variability of the laminar CSD: the three planted current patterns have the same "
+        "depths, amplitudes and time course after every flash, in one homogeneous "
+        "conductivity (no change at the brain surface)",
         "optogenetic trains: single 10 ms pulses only, with one jitter for all tagged units",
     ),
     "ophys": (
@@ -130,15 +129,26 @@ def planted(truth: Mapping[str, Any], units: pd.DataFrame | None = None) -> pd.D
             f"gain {_range(col(late, 'gain_hz'))} spikes/s",
         ),
         ("ecephys", "untuned units", kinds["null"], "Poisson at their baseline rate"),
+        *(
+            (
+                "ecephys",
+                f"flash CSD: {part['name']} sink",
+                0,
+                f"sink at {_range(part['sinks_um'])} µm, sources at "
+                f"{_range(part['sources_um'])} µm, width {part['width_um']:g} µm, "
+                f"{-min(s['amplitude_a_per_m3'] for s in part['sheets']):g} A/m³, onset "
+                f"{part['latency_s'] * 1e3:g} ms, peak {part['peak_after_onset_s'] * 1e3:g} ms",
+            )
+            for part in e["csd"]["components"]
+        ),
         (
             "ecephys",
-            "flash CSD",
-            0,
-            f"sink at {e['csd']['sink_depth_um']:g} µm, source at "
-            f"{e['csd']['source_depth_um']:g} µm, width {e['csd']['width_um']:g} µm, "
-            f"{e['csd']['amplitude_a_per_m3']:g} A/m³, peak "
-            f"{e['csd']['peak_after_onset_s'] * 1e3:g} ms after onset; LFP "
-            f"{e['csd']['lfp_rate_hz']:g} Hz on {len(e['csd']['lfp_channels'])} channels",
+            "LFP",
+            len(e["csd"]["lfp_channels"]),
+            f"{e['csd']['lfp_rate_hz']:g} Hz, potential of a column {e['csd']['radius_um']:g} "
+            f"µm in radius, noise {e['csd']['lfp_noise_v'] * 1e6:g} µV; unflagged bad "
+            f"channels: {len(e['csd']['unflagged_bad_channels']['dead'])} dead, "
+            f"{len(e['csd']['unflagged_bad_channels']['noisy'])} noisy",
         ),
     ]
     if units is not None:

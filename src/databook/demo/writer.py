@@ -22,7 +22,7 @@ from databook._atomic import atomic_path
 
 __all__ = ["DEMO_FILES", "GENERATOR_VERSION", "generate", "padded_ecephys"]
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 #: asset key -> (file name, DANDI-style path recorded in assets.lock)
 DEMO_FILES = {
     "demo-ecephys": (
