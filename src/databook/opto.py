@@ -29,6 +29,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from databook.stats import FDR_Q, fdr, permutation_p
+
 __all__ = ["is_tagged", "osd_ks_salt", "salt", "tag_units"]
 
 # Distances (dimensionless, at most sqrt(2 ln 2)) closer than this are equal. salt.m counts
@@ -426,7 +428,7 @@ def tag_units(
     window: float = 0.01,
     baseline: float = 0.5,
     artifact: float = 0.0005,
-    p_max: float = 0.01,
+    q: float = FDR_Q,
     max_latency: float = 0.007,
     min_reliability: float = 0.1,
     min_rate_ratio: float = 1.5,
@@ -450,8 +452,9 @@ def tag_units(
         rate is that of the baselines before the trains).
     artifact : float
         Spikes within ``artifact`` s after light onset and offset are removed.
-    p_max, max_latency, min_reliability, min_rate_ratio, min_locked
-        Thresholds of ``tagged``.
+    q, max_latency, min_reliability, min_rate_ratio, min_locked
+        Thresholds of ``tagged``; ``q`` is the false-discovery rate of SALT over the
+        units passed (Benjamini-Hochberg; the family: one session's units).
 
     Returns
     -------
@@ -461,9 +464,13 @@ def tag_units(
         ``rate_ratio`` (test-window rate / baseline rate, each over the time not blanked),
         ``locked`` (fraction of the excess test-window spikes within +/-1 ms of the modal
         latency, in 0.5 ms bins; 0 when the test window holds no spike above the baseline
-        rate, so a unit with no excess is never "locked"), SALT ``salt_p`` and ``salt_i``,
-        and ``tagged``:
-        ``salt_p < p_max``, ``latency <= max_latency``, ``reliability >= min_reliability``,
+        rate, so a unit with no excess is never "locked"), SALT ``salt_p`` and ``salt_i``
+        (as salt.m computes them: ``salt_p`` is a fraction of baseline pairs and can be
+        0), ``salt_q`` (Benjamini-Hochberg over the units of the permutation-style
+        p-value ``(k + 1) / (n_pairs + 1)``, :func:`databook.stats.permutation_p`, which is
+        never 0; SALT is one-sided by nature: it asks whether the light-evoked latencies
+        differ from baseline more than baseline windows differ among themselves), and
+        ``tagged``: ``salt_q < q``, ``latency <= max_latency``, ``reliability >= min_reliability``,
         ``rate_ratio >= min_rate_ratio`` and ``locked >= min_locked``.
     """
     import pandas as pd
@@ -475,6 +482,9 @@ def tag_units(
     w = _windows(spike_times, pulse_onsets, baseline_onsets, dt, window, baseline, blank)
     p, information = _salt(w)
     n_units, n_pulses, span = w.n_units, w.onsets.size, w.nmbn * dt
+    # salt.m's p is k / n_pairs; as a permutation p, (k + 1) / (n_pairs + 1), then BH.
+    n_pairs = w.n_windows * (w.n_windows - 1) // 2
+    salt_q = fdr(permutation_p(np.rint(p * n_pairs).astype(np.int64), n_pairs))
 
     # First test-window spike of each (unit, pulse): spikes are ordered by unit, pulse, time.
     key = w.test_unit * n_pulses + w.test_trial
@@ -521,11 +531,12 @@ def tag_units(
             "locked": locked,
             "salt_p": p,
             "salt_i": information,
+            "salt_q": salt_q,
         }
     )
     table["tagged"] = is_tagged(
         table,
-        p_max=p_max,
+        q=q,
         max_latency=max_latency,
         min_reliability=min_reliability,
         min_rate_ratio=min_rate_ratio,
@@ -537,7 +548,7 @@ def tag_units(
 def is_tagged(
     table,
     *,
-    p_max: float = 0.01,
+    q: float = FDR_Q,
     max_latency: float = 0.007,
     min_reliability: float = 0.1,
     min_rate_ratio: float = 1.5,
@@ -548,9 +559,9 @@ def is_tagged(
     Parameters
     ----------
     table : pandas.DataFrame
-        A :func:`tag_units` table (columns ``salt_p``, ``latency`` in s, ``reliability``,
+        A :func:`tag_units` table (columns ``salt_q``, ``latency`` in s, ``reliability``,
         ``rate_ratio``, ``locked``), one row per unit.
-    p_max, max_latency, min_reliability, min_rate_ratio, min_locked
+    q, max_latency, min_reliability, min_rate_ratio, min_locked
         The thresholds, as in :func:`tag_units` (``max_latency`` in s).
 
     Returns
@@ -560,7 +571,7 @@ def is_tagged(
         chapter 6 for what changing ``min_rate_ratio`` and ``min_locked`` does).
     """
     return (
-        (table.salt_p < p_max)
+        (table.salt_q < q)
         & (table.latency <= max_latency)
         & (table.reliability >= min_reliability)
         & (table.rate_ratio >= min_rate_ratio)

@@ -1,0 +1,181 @@
+"""The statistics policy (Methods, ``databook.stats.POLICY``) is the one the chapters apply.
+
+Each chapter named in a policy row must reach that row's function, from its own code
+cells or from the figure scripts it embeds, directly or through the library functions
+they call (an AST walk over ``databook``). No chapter cell or figure script may call a
+t-test, multiply p-values by a count (Bonferroni over units), or keep an ``alpha`` level
+where the policy has a false-discovery rate.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import re
+from functools import cache
+from pathlib import Path
+
+import jupytext
+import pytest
+
+from databook import stats
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = ROOT / "chapters"
+FIGURES = ROOT / "figures_src"
+TESTED = (2, 3, 4, 5, 6, 10)  # the chapters that test units or cells
+FORBIDDEN_CALLS = ("ttest_rel", "ttest_1samp", "ttest_ind", "multipletests")
+# A p-value times a count compared with a level: Bonferroni by hand.
+BONFERRONI = re.compile(
+    r"\bp\w*\s*\*\s*(len\(|\w+\.size\b|n_\w+\b|\d+\s*<)|(len\(\w+\)|\w+\.size)\s*\*\s*p\w*\b"
+)
+
+
+def chapter_file(number: int) -> Path:
+    (path,) = CHAPTERS.glob(f"{number:02d}-*.md")
+    return path
+
+
+def chapter_code(number: int) -> str:
+    notebook = jupytext.read(chapter_file(number))
+    return "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+
+
+def chapter_figures(number: int) -> list[Path]:
+    names = re.findall(r"figures/(fig_\w+)\.png", chapter_file(number).read_text())
+    return [FIGURES / f"{n}.py" for n in dict.fromkeys(names) if (FIGURES / f"{n}.py").is_file()]
+
+
+def _calls(tree: ast.AST) -> set[tuple[str, str]]:
+    """(qualifier, name) of every call or module attribute: ``stats.fdr(...)`` ->
+    ("stats", "fdr"), ``fdr(...)`` -> ("", "fdr")."""
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            f = node.func
+            if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name):
+                out.add((f.value.id, f.attr))
+            elif isinstance(f, ast.Name):
+                out.add(("", f.id))
+        # A function passed as a value counts too: sessions.across(sessions.rf_centres, ...)
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            out.add((node.value.id, node.attr))
+    return out
+
+
+def _databook_function(qualifier: str, name: str, namespace: dict) -> str | None:
+    """``module.function`` (under databook) that a call names, or None."""
+    if qualifier:
+        target = namespace.get(qualifier)
+        module = getattr(target, "__name__", None) if inspect.ismodule(target) else None
+        if module is None:  # a module imported inside the function: databook.<qualifier>
+            try:
+                module = importlib.import_module(f"databook.{qualifier}").__name__
+            except ImportError:
+                return None
+        if not module.startswith("databook"):
+            return None
+        return f"{module}.{name}"
+    target = namespace.get(name)
+    module = getattr(target, "__module__", "") or ""
+    return f"{module}.{name}" if module.startswith("databook") and callable(target) else None
+
+
+@cache
+def reached(dotted: str) -> frozenset[str]:
+    """Every databook function that ``dotted`` (``databook.module.function``) calls, itself
+    included, following calls through the library."""
+    module_name, _, name = dotted.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+        function = getattr(module, name)
+        source = inspect.getsource(function)
+    except (ImportError, AttributeError, TypeError, OSError):
+        return frozenset({dotted})
+    tree = ast.parse(inspect.cleandoc("\n" + source) if source.startswith(" ") else source)
+    found = {dotted}
+    for qualifier, called in _calls(tree):
+        target = _databook_function(qualifier, called, vars(module))
+        if target and target not in found:
+            found |= reached(target)
+    return frozenset(found)
+
+
+def reached_from_code(code: str) -> set[str]:
+    """Databook functions reached from a script or a chapter's cells (``from databook
+    import x`` makes ``x.f`` a call of ``databook.x.f``)."""
+    tree = ast.parse(code)
+    found: set[str] = set()
+    for qualifier, called in _calls(tree):
+        candidates = [f"databook.{qualifier}.{called}"] if qualifier else []
+        for dotted in candidates:
+            module_name = dotted.rpartition(".")[0]
+            try:
+                module = importlib.import_module(module_name)
+            except ImportError:
+                continue
+            if callable(getattr(module, called, None)):
+                found |= reached(dotted)
+    return found
+
+
+def chapter_reaches(number: int) -> set[str]:
+    found = reached_from_code(chapter_code(number))
+    for script in chapter_figures(number):
+        found |= reached_from_code(script.read_text())
+    return found
+
+
+@pytest.mark.parametrize("row", stats.POLICY, ids=[r.function for r in stats.POLICY])
+def test_each_chapter_in_the_table_calls_the_function_it_names(row):
+    target = f"databook.{row.function}"
+    module_name, _, name = target.rpartition(".")
+    assert callable(getattr(importlib.import_module(module_name), name)), target
+    for number in row.chapters:
+        assert target in chapter_reaches(number), (
+            f"chapter {number} is listed for {row.question!r} but never reaches {target}"
+        )
+
+
+def test_permutation_tests_use_permutation_p():
+    """Shuffle and SALT p-values go through permutation_p (never 0) before BH."""
+    for function in ("databook.rf.receptive_fields", "databook.opto.tag_units"):
+        assert "databook.stats.permutation_p" in reached(function), function
+        assert "databook.stats.fdr" in reached(function), function
+
+
+@pytest.mark.parametrize("number", TESTED)
+def test_no_t_test_or_bonferroni_over_units_in_chapters_or_their_figures(number):
+    sources = {chapter_file(number).name: chapter_code(number)}
+    sources |= {p.name: p.read_text() for p in chapter_figures(number)}
+    for name, code in sources.items():
+        called = {c for _, c in _calls(ast.parse(code))}
+        assert not called & set(FORBIDDEN_CALLS), (name, called & set(FORBIDDEN_CALLS))
+        for line in code.splitlines():
+            assert not BONFERRONI.search(line.split("#")[0]), (name, line)
+
+
+@pytest.mark.parametrize("number", TESTED)
+def test_false_discovery_rates_are_named_q_not_alpha(number):
+    """A parameter cell keeps no ``alpha`` level for a per-unit test (``ks_alpha`` only
+    reads the other project's ks_salt, and is allowed)."""
+    notebook = jupytext.read(chapter_file(number))
+    (cell,) = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+    names = re.findall(r"^(\w+)\s*=", cell.source, re.MULTILINE)
+    assert not [n for n in names if n in ("alpha", "p_max") or n == "selectivity_alpha"], names
+
+
+def test_methods_renders_the_policy_from_the_library():
+    text = chapter_file(9).read_text()
+    assert "## Statistics" in text
+    assert "stats.policy_table()" in chapter_code(9)
+    table = stats.policy_table()
+    assert list(table.index) == [r.question for r in stats.POLICY]
+    assert {"test", "family corrected over", "correction", "threshold", "why", "chapters"} <= set(
+        table.columns
+    )
+    for row in stats.POLICY:
+        assert row.correction and row.family and row.why and row.chapters
+        if row.correction == "Benjamini-Hochberg" or "Benjamini-Hochberg" in row.correction:
+            assert row.threshold == f"q < {stats.FDR_Q:g}"
