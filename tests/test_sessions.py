@@ -76,6 +76,12 @@ def test_gathered_table_finds_the_planted_responders_of_every_session(served):
         called = set(rows.loc[rows["responsive"], "unit"])
         assert len(planted) > 5
         assert planted <= called, f"{path}: missed {sorted(planted - called)}"
+        # The BH family is this session's quality-passing units, not all sessions'.
+        from scipy.stats import false_discovery_control
+
+        family = rows[rows["passes_quality"]]
+        expected = false_discovery_control(family["p_value"].to_numpy(), method="bh")
+        np.testing.assert_allclose(family["q_value"].to_numpy(), expected, rtol=1e-10)
         assert len(called - planted) <= 2, f"{path}: false alarms {sorted(called - planted)}"
         planted_latency = {r["unit"]: r["latency_s"] for r in truth["flash_responders"]}
         found = rows.set_index("unit").loc[sorted(planted), "latency"]
@@ -202,6 +208,24 @@ def test_by_area_estimates_over_sessions_not_pooled_units():
     assert out.loc["LP", "fraction"] == 0.0 and out.loc["LP", "ci_low"] == 0.0
     assert out.loc["LP", "ci_high"] == pytest.approx(0.7935, abs=1e-3)
     assert np.isnan(out.loc["LP", "rho"])
+
+
+def test_by_area_uses_each_sessions_own_family():
+    """Each session's units were corrected as one family (responsive_units); by_area
+    counts those calls and never re-corrects over all sessions pooled."""
+    table = pd.DataFrame(
+        {
+            "path": ["a"] * 4 + ["b"] * 4,
+            "area": ["VISp"] * 8,
+            "p_value": [0.001] * 4 + [0.02, 0.9, 0.9, 0.9],
+            # BH within b: q(0.02) = 0.08, not responsive; pooled over a and b it would be.
+            "responsive": [True] * 4 + [False] * 4,
+            "passes_quality": [True] * 8,
+        }
+    )
+    out = sessions.by_area(table)
+    assert out.loc["VISp", "n_responsive"] == 4
+    assert out.loc["VISp", "pooled_fraction"] == 0.5
 
 
 def test_cache_key_changes_with_parameters_and_code():

@@ -27,9 +27,9 @@ FIGURES = ROOT / "figures_src"
 TESTED = (2, 3, 4, 5, 6, 10)  # the chapters that test units or cells
 FORBIDDEN_CALLS = ("ttest_rel", "ttest_1samp", "ttest_ind", "multipletests")
 # A p-value times a count compared with a level: Bonferroni by hand.
-BONFERRONI = re.compile(
-    r"\bp\w*\s*\*\s*(len\(|\w+\.size\b|n_\w+\b|\d+\s*<)|(len\(\w+\)|\w+\.size)\s*\*\s*p\w*\b"
-)
+_P = r"\b(?:\w+\.)?(?:\w+_)?p(?:_\w+)?\b"  # p, p_value, unit_p, roi_p, change.p_value
+_COUNT = r"(?:len\([^)]*\)|[\w.]+\.size\b|n_\w+\b)"
+BONFERRONI = re.compile(rf"{_P}\s*\*\s*{_COUNT}|{_COUNT}\s*\*\s*{_P}")
 
 
 def chapter_file(number: int) -> Path:

@@ -273,11 +273,12 @@ def unit_responses(
         raise ValueError(f"family must be ({p.size},) booleans, got shape {in_family.shape}")
     q_value = np.full(p.size, np.nan)
     q_value[in_family] = fdr(p[in_family])
-    sd_rule = (peak > mean + k_sd * sd) & (peak >= min_peak_rate) & (mean_rate > min_rate)
+    active = mean_rate > min_rate  # the rate floor of Siegle et al., both directions
+    sd_rule = (peak > mean + k_sd * sd) & (peak >= min_peak_rate)
     if np.isposinf(q):  # the count test off: the 5-SD rule alone, excitation only
-        excited, suppressed = in_family & sd_rule, np.zeros(p.size, bool)
+        excited, suppressed = in_family & active & sd_rule, np.zeros(p.size, bool)
     else:
-        passes = in_family & (q_value < q) & (mean_rate > min_rate)
+        passes = in_family & active & (q_value < q)
         excited = passes & (p_up <= p_down) & sd_rule
         suppressed = passes & (p_down < p_up)
     direction = np.where(excited, 1, np.where(suppressed, -1, 0)).astype(np.int8)

@@ -131,13 +131,30 @@ POLICY: tuple[PolicyRow, ...] = (
         test="shuffle (permutation) test of the peak of the response map, p = (k + 1) / (n + 1)",
         function="stats.permutation_p",
         null="the response does not depend on the stimulus position",
-        sided="one-sided by nature: a field is a peak larger than the shuffles' peaks",
+        sided="one-sided by nature: the map's chi-square against flat must exceed the "
+        "shuffles'; the statistic is blind to sign, so excitatory and suppressive fields "
+        "are both found",
         family="the units of one session",
         correction="Benjamini-Hochberg",
         threshold=f"q < {FDR_Q:g}",
-        why="a list of units with fields; the +1 keeps p above 0, so BH never divides "
-        "a zero and the smallest q is bounded by the number of shuffles",
+        why="a list of units with fields; the +1 keeps p above 0, so BH is applied to "
+        "valid p-values and the smallest q is bounded by the number of shuffles",
         chapters=(5, 10),
+    ),
+    PolicyRow(
+        question="Is a responsive cell orientation (direction) selective?",
+        test="permutation test of the selectivity index, direction labels shuffled over "
+        "trials, p = (k + 1) / (n + 1)",
+        function="tuning.selectivity_p_value",
+        null="the response does not depend on direction",
+        sided="one-sided by nature: selectivity is an index above the shuffles'",
+        family="the responsive cells of one session (selectivity of a cell that does not "
+        "respond is noise)",
+        correction="Benjamini-Hochberg",
+        threshold=f"q < {FDR_Q:g}",
+        why="a list of selective cells; testing only responsive cells keeps the family "
+        "to cells where the index means something",
+        chapters=(3,),
     ),
     PolicyRow(
         question="Is a unit light-driven (optotagged)?",
@@ -150,7 +167,9 @@ POLICY: tuple[PolicyRow, ...] = (
         family="the units of one session",
         correction="Benjamini-Hochberg",
         threshold=f"q < {FDR_Q:g}",
-        why="the tagged units are a list; FDR bounds its share of untagged units",
+        why="the tagged units are a list; FDR bounds its share of untagged units. SALT's "
+        "p is a count over baseline pairs, so the smallest q is m / ((n_pairs + 1) k) for "
+        "k tagged units among m: chapter 6 states it",
         chapters=(6,),
     ),
     PolicyRow(
