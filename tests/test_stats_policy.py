@@ -170,6 +170,10 @@ def test_methods_renders_the_policy_from_the_library():
     text = chapter_file(9).read_text()
     assert "## Statistics" in text
     assert "stats.policy_table()" in chapter_code(9)
+    # MyST evaluates an inline {eval} with the cells above it only: the section's prose
+    # reads stats.FDR_Q, so stats must be imported before the section starts.
+    before = text[: text.index("## Statistics")]
+    assert re.search(r"^from databook import .*\bstats\b", before, re.MULTILINE)
     table = stats.policy_table()
     assert list(table.index) == [r.question for r in stats.POLICY]
     assert {"test", "family corrected over", "correction", "threshold", "why", "chapters"} <= set(
