@@ -128,7 +128,8 @@ POLICY: tuple[PolicyRow, ...] = (
     ),
     PolicyRow(
         question="Does a unit have a spatial receptive field?",
-        test="shuffle (permutation) test of the peak of the response map, p = (k + 1) / (n + 1)",
+        test="shuffle (permutation) test of the map's chi-square against flat, position "
+        "labels shuffled, p = (k + 1) / (n + 1)",
         function="stats.permutation_p",
         null="the response does not depend on the stimulus position",
         sided="one-sided by nature: the map's chi-square against flat must exceed the "
