@@ -112,7 +112,7 @@ def main() -> None:
     ax.set_ylim(extent[2:])
     ax.set_xlabel("azimuth x (deg)")
     ax.set_ylabel("elevation y (deg)")
-    ax.set_title(f"(a) unit {unit}: 1-sigma ellipses", loc="left")
+    ax.set_title(f"(a) unit {units.index[unit]}: 1-sigma ellipses", loc="left")
     ax.legend(loc="lower left", fontsize=7, labelcolor="w")
 
     ax = axes[1]
