@@ -55,7 +55,7 @@ def trains_example():
     pulses = np.concatenate([1.0 + 2.0 * i + 0.025 * np.arange(10) for i in range(60)])
     spikes = superposed_poisson(pulses, 122.0, 20, baseline_hz=5.0, evoked_hz=30.0,
                                 latency_s=0.02, duration_s=0.02, seed=3)  # fmt: skip
-    table = opto.tag_units(spikes, pulses, 0.005, baseline_onsets="train")
+    table = opto.tag_units(spikes, pulses, 0.005, baseline_onsets="train", q=stats.FDR_Q)
     return pulses, spikes, table
 
 
@@ -68,7 +68,7 @@ def main() -> None:
     spikes = list(units.spike_times)
     onsets = pulses.start_time.to_numpy()
     duration = float((pulses.stop_time - pulses.start_time).median())
-    table = opto.tag_units(spikes, onsets, duration)
+    table = opto.tag_units(spikes, onsets, duration, q=stats.FDR_Q)
     n = len(spikes)
     is_tag = np.isin(units.index, [t["unit"] for t in truth["tagged_units"]])  # rows: kept
     is_late = np.isin(units.index, [t["unit"] for t in truth["late_excited"]])
@@ -140,7 +140,8 @@ def main() -> None:
     ax.axvspan(0, WINDOW * 1e3, ymax=0.03, color=plots.COLORS["tagged"], lw=0,
                label="test window [0, 10) ms")  # fmt: skip
     rows = [
-        opto.tag_units([dirty], onsets, duration, artifact=a).iloc[0] for a in (NO_BLANKING, 0.0005)
+        opto.tag_units([dirty], onsets, duration, artifact=a, q=stats.FDR_Q).iloc[0]
+        for a in (NO_BLANKING, 0.0005)
     ]
     verdict = ["tagged" if r.tagged else "not tagged" for r in rows]
     ax.set_title(f"(d) unit {units.index[u]} + light artefact\nwithout blanking: "

@@ -213,12 +213,16 @@ def test_tagged_unit_on_10hz_trains_is_found_and_poisson_units_are_not():
         table = tag_units([tagged, *null], pulses, 0.005, baseline_onsets=baseline_onsets)
         assert table.salt_p[0] < 0.001, baseline_onsets
         assert table.salt_p[1:].lt(0.01).mean() <= 0.02, baseline_onsets  # SALT calibrated
-        assert not table.tagged[1:].any(), baseline_onsets
-        # BH over 201 units with SALT's floor p = 1 / 1226: the lone tagged unit's q is
-        # 201 / 1226 = 0.16, above q = 0.05. The policy's cost, stated in chapter 6; in a
-        # family of 41 units (q = 41 / 1226 = 0.033) it is found.
-        assert table.salt_q[0] == pytest.approx(201 / 1226) and not table.tagged[0]
-        small = tag_units([tagged, *null[:40]], pulses, 0.005, baseline_onsets=baseline_onsets)
+        # The default (q=None): SALT's p < p_max = 0.01 per unit, as in earlier versions.
+        assert table.tagged[0] and not table.tagged[1:].any(), baseline_onsets
+        # The article's policy, q = 0.05: BH over 201 units with SALT's floor p = 1 / 1226
+        # gives the lone tagged unit q = 201 / 1226 = 0.16, above 0.05. The policy's cost,
+        # stated in chapter 6; in a family of 41 units (q = 41 / 1226 = 0.033) it is found.
+        policy = tag_units([tagged, *null], pulses, 0.005, baseline_onsets=baseline_onsets, q=0.05)
+        assert policy.salt_q[0] == pytest.approx(201 / 1226) and not policy.tagged[0]
+        small = tag_units(
+            [tagged, *null[:40]], pulses, 0.005, baseline_onsets=baseline_onsets, q=0.05
+        )
         assert small.salt_q[0] == pytest.approx(41 / 1226) and small.tagged[0], baseline_onsets
         assert not small.tagged[1:].any(), baseline_onsets
 

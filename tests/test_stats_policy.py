@@ -12,11 +12,13 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import itertools
 import re
 from functools import cache
 from pathlib import Path
 
 import jupytext
+import numpy as np
 import pytest
 
 from databook import stats
@@ -183,3 +185,48 @@ def test_methods_renders_the_policy_from_the_library():
         assert row.correction and row.family and row.why and row.chapters
         if row.correction == "Benjamini-Hochberg" or "Benjamini-Hochberg" in row.correction:
             assert row.threshold == f"q < {stats.FDR_Q:g}"
+
+
+def test_earlier_keywords_keep_their_earlier_meaning():
+    """Code written against earlier versions passes ``alpha`` (responses, rf, unitsummary,
+    sessions) or uses tag_units' default: those keep the per-unit criterion they had
+    (no correction over units), so such code and its checks run unchanged, while the
+    article passes ``q``. A planted excited unit and 30 flat Poisson units."""
+    from databook import opto, responses, rf
+
+    rng = np.random.default_rng(5)
+    onsets = 2.0 + 1.0 * np.arange(60)
+    flat = [np.sort(rng.uniform(0, 64, rng.poisson(5 * 64))) for _ in range(30)]
+    burst = np.concatenate([o + 0.02 + rng.uniform(0, 0.05, 4) for o in onsets])
+    units = [np.sort(np.concatenate([flat[0], burst])), *flat[1:]]
+    old = responses.unit_responses(units, onsets, alpha=0.01)
+    new = responses.unit_responses(units, onsets)
+    assert old.responsive[0] and new.responsive[0]
+    # alpha: the one-sided busiest-sub-window test, Bonferroni over the 5 sub-windows only
+    from scipy.stats import binom
+
+    base = np.array([sum(((s >= o - 0.5) & (s < o)).sum() for o in onsets) for s in units])
+    edges = np.linspace(0.0, 0.25, 6)
+    pairs = list(itertools.pairwise(edges))
+    sub = np.array(
+        [[sum(((s >= o + a) & (s < o + b)).sum() for o in onsets) for a, b in pairs]
+         for s in units]
+    )  # fmt: skip
+    k = sub.max(axis=1)
+    p_old = np.minimum(1.0, 5 * binom.sf(k - 1, k + base, 0.05 / 0.55))
+    assert not old.responsive[p_old >= 0.01].any()
+    assert (old.direction >= 0).all()  # excitation only, as before
+    # rf: alpha is p < alpha per unit
+    xs = np.tile([-10.0, 0.0, 10.0], 40)
+    ys = np.repeat([0.0, 10.0], 60)
+    fields = rf.receptive_fields(flat[:5], xs, ys, onsets[:1].repeat(120) + np.arange(120),
+                                 window=(0.0, 0.25), n_shuffles=99, alpha=0.05)  # fmt: skip
+    np.testing.assert_array_equal(fields.significant, fields.p_value < 0.05)
+    # tag_units: the default is salt_p < p_max = 0.01 per unit; q=0.05 is BH
+    pulses = 1.0 + 0.6 * np.arange(150)
+    tagged = np.sort(np.concatenate([flat[0] * 1.5, pulses + 0.003 + rng.normal(0, 3e-4, 150)]))
+    table = opto.tag_units([tagged, *[f * 1.5 for f in flat[1:]]], pulses, 0.005)
+    assert table.tagged.equals(opto.is_tagged(table, p_max=0.01))
+    assert opto.is_tagged(table, q=0.05).equals(
+        opto.is_tagged(table, p_max=2.0).where(table.salt_q < 0.05, False)
+    )

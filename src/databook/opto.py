@@ -29,7 +29,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from databook.stats import FDR_Q, fdr, permutation_p
+from databook.stats import fdr, permutation_p
 
 __all__ = ["is_tagged", "osd_ks_salt", "salt", "tag_units"]
 
@@ -428,7 +428,8 @@ def tag_units(
     window: float = 0.01,
     baseline: float = 0.5,
     artifact: float = 0.0005,
-    q: float = FDR_Q,
+    q: float | None = None,
+    p_max: float = 0.01,
     max_latency: float = 0.007,
     min_reliability: float = 0.1,
     min_rate_ratio: float = 1.5,
@@ -452,9 +453,12 @@ def tag_units(
         rate is that of the baselines before the trains).
     artifact : float
         Spikes within ``artifact`` s after light onset and offset are removed.
-    q, max_latency, min_reliability, min_rate_ratio, min_locked
-        Thresholds of ``tagged``; ``q`` is the false-discovery rate of SALT over the
-        units passed (Benjamini-Hochberg; the family: one session's units).
+    q, p_max, max_latency, min_reliability, min_rate_ratio, min_locked
+        Thresholds of ``tagged``. ``q``: the false-discovery rate of SALT over the units
+        passed (Benjamini-Hochberg on ``salt_q``; the family: one session's units), the
+        article's policy (chapter 6 passes ``q=0.05``). ``q=None`` (the default, kept
+        for code written against earlier versions): SALT's ``salt_p < p_max`` per unit,
+        with no correction over units (Kvitsiani et al. 2013 used p < 0.01).
 
     Returns
     -------
@@ -470,8 +474,9 @@ def tag_units(
         p-value ``(k + 1) / (n_pairs + 1)``, :func:`databook.stats.permutation_p`, which is
         never 0; SALT is one-sided by nature: it asks whether the light-evoked latencies
         differ from baseline more than baseline windows differ among themselves), and
-        ``tagged``: ``salt_q < q``, ``latency <= max_latency``, ``reliability >= min_reliability``,
-        ``rate_ratio >= min_rate_ratio`` and ``locked >= min_locked``.
+        ``tagged``: ``salt_q < q`` (or ``salt_p < p_max``), ``latency <= max_latency``,
+        ``reliability >= min_reliability``, ``rate_ratio >= min_rate_ratio`` and
+        ``locked >= min_locked``.
     """
     import pandas as pd
 
@@ -537,6 +542,7 @@ def tag_units(
     table["tagged"] = is_tagged(
         table,
         q=q,
+        p_max=p_max,
         max_latency=max_latency,
         min_reliability=min_reliability,
         min_rate_ratio=min_rate_ratio,
@@ -548,7 +554,8 @@ def tag_units(
 def is_tagged(
     table,
     *,
-    q: float = FDR_Q,
+    q: float | None = None,
+    p_max: float = 0.01,
     max_latency: float = 0.007,
     min_reliability: float = 0.1,
     min_rate_ratio: float = 1.5,
@@ -561,8 +568,9 @@ def is_tagged(
     table : pandas.DataFrame
         A :func:`tag_units` table (columns ``salt_q``, ``latency`` in s, ``reliability``,
         ``rate_ratio``, ``locked``), one row per unit.
-    q, max_latency, min_reliability, min_rate_ratio, min_locked
-        The thresholds, as in :func:`tag_units` (``max_latency`` in s).
+    q, p_max, max_latency, min_reliability, min_rate_ratio, min_locked
+        The thresholds, as in :func:`tag_units` (``max_latency`` in s; ``q=None``:
+        ``salt_p < p_max``).
 
     Returns
     -------
@@ -571,7 +579,7 @@ def is_tagged(
         chapter 6 for what changing ``min_rate_ratio`` and ``min_locked`` does).
     """
     return (
-        (table.salt_q < q)
+        ((table.salt_p < p_max) if q is None else (table.salt_q < q))
         & (table.latency <= max_latency)
         & (table.reliability >= min_reliability)
         & (table.rate_ratio >= min_rate_ratio)

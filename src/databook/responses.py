@@ -137,6 +137,7 @@ def unit_responses(
     count_window: float = 0.05,
     q: float = FDR_Q,
     family: ArrayLike | None = None,
+    alpha: float | None = None,
 ) -> UnitResponses:
     """Responsiveness of spiking units to a stimulus: Siegle et al. (2021) plus a count test.
 
@@ -191,6 +192,11 @@ def unit_responses(
     family : (n_units,) bool array or None
         The units that form the BH family (e.g. those passing the quality filter); the
         others get q NaN and are not called responsive. None: every unit passed.
+    alpha : float or None
+        The criterion of earlier versions, for code written against them: given, a unit
+        responds when the one-sided count test of its busiest sub-window (Bonferroni over
+        the sub-windows, no correction over units) is below ``alpha``, excitation only,
+        and ``q`` is not used. None (default): the two-sided test with BH at ``q``.
 
     Returns
     -------
@@ -275,7 +281,11 @@ def unit_responses(
     q_value[in_family] = fdr(p[in_family])
     active = mean_rate > min_rate  # the rate floor of Siegle et al., both directions
     sd_rule = (peak > mean + k_sd * sd) & (peak >= min_peak_rate)
-    if np.isposinf(q):  # the count test off: the 5-SD rule alone, excitation only
+    if alpha is not None:  # the earlier criterion: one-sided, per unit, no BH
+        one_sided = np.minimum(1.0, n_sub * binom.sf(k_up - 1, k_up + base_count, share))
+        excited = in_family & active & sd_rule & (one_sided < alpha)
+        suppressed = np.zeros(p.size, bool)
+    elif np.isposinf(q):  # the count test off: the 5-SD rule alone, excitation only
         excited, suppressed = in_family & active & sd_rule, np.zeros(p.size, bool)
     else:
         passes = in_family & active & (q_value < q)

@@ -308,6 +308,7 @@ def receptive_fields(
     seed: int = 0,
     *,
     q: float = FDR_Q,
+    alpha: float | None = None,
     max_center_se: float = 0.5,
     grid_tol: float = 1e-3,
 ) -> ReceptiveFields:
@@ -328,6 +329,10 @@ def receptive_fields(
         with ``q_value >= q`` have no significant field and are not fitted (NaN centre
         and width). The chi-square is an upper-tail test of a statistic blind to sign:
         excitatory and suppressive fields are both found.
+    alpha : float or None
+        The criterion of earlier versions, for code written against them: given, units
+        with ``p_value < alpha`` (no correction over units) are significant and ``q`` is
+        not used. None (default): BH at ``q``.
     max_center_se : a fit is poor, and its centre, width and polarity are NaN, NaN and
         0, when the standard error of its centre, ``hypot(se_x, se_y)``, exceeds this
         many grid steps (the smaller spacing of ``xs`` and ``ys``). At the default 0.5,
@@ -377,7 +382,8 @@ def receptive_fields(
     step = _grid_step(xs, ys)
     # One small least-squares problem per significant unit (two fits, a few ms each).
     q_value = fdr(p)
-    significant = q_value < q
+    # alpha: the criterion of earlier versions (per unit, no correction over units)
+    significant = q_value < q if alpha is None else p < alpha
     for unit in np.flatnonzero(significant):
         fit = fit_gaussian(maps[unit], xs, ys)
         fit_r2[unit], center_se[unit] = fit.r2, fit.center_se

@@ -82,6 +82,7 @@ def responsive_units(
     baseline_window: tuple[float, float] = (-0.5, 0.0),
     q: float = 0.05,
     quality_filter: bool = True,
+    alpha: float | None = None,
 ) -> Any:
     """Flash responsiveness of every unit of one Neuropixels session (one row per unit).
 
@@ -89,7 +90,7 @@ def responsive_units(
     ----------
     src : an NWB source (anything :func:`databook.nwb.source` opens)
     stimulus, onset_column : intervals table of the stimulus and its onset column (s)
-    response_window, baseline_window, q
+    response_window, baseline_window, q, alpha
         As in :func:`databook.unitsummary.response_table` (seconds; ``q`` the
         false-discovery rate over the session's units). Units labelled noise are dropped
         first (:func:`databook.quality.drop_noise`).
@@ -113,6 +114,7 @@ def responsive_units(
         response_window=response_window,
         baseline_window=baseline_window,
         q=q,
+        alpha=alpha,
         criteria=quality.SIEGLE_2021 if quality_filter else None,
     )
     columns = ["area", "depth_um", "responsive", "direction", "p_value", "q_value"]
@@ -130,6 +132,7 @@ def rf_centres(
     n_shuffles: int = 200,
     q: float = 0.05,
     seed: int = 0,
+    alpha: float | None = None,
 ) -> Any:
     """Receptive-field centres of the units of one session with a significant field.
 
@@ -137,7 +140,7 @@ def rf_centres(
     ----------
     src : an NWB source (anything :func:`databook.nwb.source` opens)
     stimulus, x_column, y_column : the Gabor-grid table and its patch-centre columns (deg)
-    window, n_shuffles, q, seed : as in :func:`databook.rf.receptive_fields`
+    window, n_shuffles, q, seed, alpha : as in :func:`databook.rf.receptive_fields`
         (seconds after onset; shuffles of the position labels; false-discovery rate over
         the session's units, Benjamini-Hochberg; shuffle seed). Units labelled noise are
         dropped first (:func:`databook.quality.drop_noise`), so they are in no family.
@@ -165,6 +168,7 @@ def rf_centres(
         n_shuffles=n_shuffles,
         seed=seed,
         q=q,
+        alpha=alpha,
     )
     area = (
         units["electrode_location"].astype(str)

@@ -33,6 +33,7 @@ def response_table(
     baseline_window: tuple[float, float] = (-0.5, 0.0),
     smooth_tau: float = 0.01,
     q: float = FDR_Q,
+    alpha: float | None = None,
     criteria: Mapping[str, Threshold] | None = SIEGLE_2021,
     area_column: str = "electrode_location",
     depth_column: str | None = None,
@@ -44,9 +45,10 @@ def response_table(
     units : DataFrame with a ``spike_times`` column (one sorted float array per unit,
         seconds), as :func:`databook.nwb.units` returns
     onsets : (n_trials,) stimulus onsets, seconds
-    response_window, baseline_window, smooth_tau, q
+    response_window, baseline_window, smooth_tau, q, alpha
         Passed to :func:`databook.responses.unit_responses` (seconds; ``q`` the
-        false-discovery rate over units); the step fit of
+        false-discovery rate over units; ``alpha`` the earlier per-unit criterion, for
+        code written against earlier versions); the step fit of
         :func:`databook.latency.step_response` uses the same windows.
     criteria : quality thresholds (default Siegle et al. 2021), or None for no filter.
         Metrics the table lacks are left out (and named in ``attrs["quality_skipped"]``).
@@ -98,6 +100,7 @@ def response_table(
         baseline_window=baseline_window,
         smooth_tau=smooth_tau,
         q=q,
+        alpha=alpha,
         family=quality.to_numpy(bool),
     )
     step = step_response(
