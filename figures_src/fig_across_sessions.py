@@ -3,8 +3,9 @@
 Four simulated Neuropixels sessions (demo seeds 0-3) are served by the local
 DANDI-compatible archive on 127.0.0.1 and analysed on a 2-worker Dask LocalCluster with
 ``databook.sessions.across`` (results cached in the data cache, so a re-run is cheap).
-Left: fraction of quality-passing units called responsive per area, pooled over sessions
-(bar, Wilson 95 % interval) and per session (dots). Right: the fitted RF centre of every
+Left: fraction of quality-passing units called responsive per area, estimated with
+sessions as the observations (bar: beta-binomial mean, 95 % interval) and per session
+(dots). Right: the fitted RF centre of every
 unit with a significant field, one colour per session, on one visual-field map.
 
 Run alone: ``python figures_src/fig_across_sessions.py`` writes
@@ -62,7 +63,7 @@ def main() -> None:
     ax_area.set_ylim(0, 1)
     ax_area.set_xlabel("area")
     ax_area.set_ylabel("fraction responsive to flashes")
-    ax_area.set_title(f"{len(paths)} sessions, pooled units", loc="left")
+    ax_area.set_title(f"{len(paths)} sessions, estimated over sessions", loc="left")
 
     table = fields.table
     for k, path in enumerate(paths):

@@ -31,7 +31,7 @@ PARAMETERS = {
     "response_window": (0.0, 0.25),  # s after onset
     "baseline_window": (-0.5, 0.0),  # s before onset
     "smooth_tau": 0.01,  # s
-    "alpha": 0.01,
+    "q": 0.05,  # false-discovery rate over the units (BH)
     "quality_criteria": {  # Siegle et al. 2021: metric: (keep if op, value)
         "isi_violations": ("<", 0.5),
         "amplitude_cutoff": ("<", 0.1),
@@ -48,7 +48,7 @@ AREA_COLORS = ["#009E73", "#CC79A7", "#56B4E9", "#0072B2", "#E69F00", "#000000"]
 def main() -> None:
     plots.figure_style()
     with nwb.source(P.asset) as f:
-        units = nwb.units(f)
+        units = quality.drop_noise(nwb.units(f))  # as chapter 4: noise first
         stimuli = nwb.stimulus_table(f, P.stimulus_name)
     onsets = tables.onsets(stimuli, P.onset_column).dropna().to_numpy()
     criteria = {
@@ -60,7 +60,7 @@ def main() -> None:
         response_window=P.response_window,
         baseline_window=P.baseline_window,
         smooth_tau=P.smooth_tau,
-        alpha=P.alpha,
+        q=P.q,
         criteria=criteria,
     )
     areas = unitsummary.by_area(table)
@@ -83,7 +83,7 @@ def main() -> None:
     ax_f.set_title("responsive units per area", loc="left")
 
     good = table[table["passes_quality"]]
-    resp = good[good["responsive"]]
+    resp = good[good["direction"] > 0]  # excited: the units with a step latency
     for area, rows in resp.groupby("area"):
         ax_d.plot(rows["latency"] * 1e3, rows["depth_um"], "o", ms=3.5, color=colors[area])
     ax_d.set_xlabel("onset latency (ms)")

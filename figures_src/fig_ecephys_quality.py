@@ -39,7 +39,7 @@ LABELS = {
 
 def main() -> None:
     plots.figure_style()
-    units = nwb.units(P.asset)
+    units = quality.drop_noise(nwb.units(P.asset))  # as chapter 4: noise first
     criteria = {
         m: quality.Threshold(op, v) for m, (op, v) in P.quality_criteria.items() if m in units
     }

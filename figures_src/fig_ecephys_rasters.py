@@ -15,7 +15,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from databook import align, figureparams, nwb, plots, tables, unitsummary
+from databook import align, figureparams, nwb, plots, quality, tables, unitsummary
 
 OUTPUTS = ["fig_ecephys_rasters.png", "fig_ecephys_rasters.pdf"]
 INPUTS = ["demo-ecephys"]
@@ -31,7 +31,7 @@ PARAMETERS = {
     "response_window": (0.0, 0.25),  # s after onset
     "baseline_window": (-0.5, 0.0),  # s before onset
     "smooth_tau": 0.01,  # s
-    "alpha": 0.01,
+    "q": 0.05,  # false-discovery rate over the units (BH)
 }
 P = figureparams.load(PARAMETERS, script=__file__)
 WINDOW = (-0.25, max(0.35, P.response_window[1] + 0.1))  # s around onset
@@ -41,7 +41,7 @@ RASTER_BIN, PSTH_BIN, SMOOTH_TAU = 0.001, 0.01, P.smooth_tau  # s
 def main() -> None:
     plots.figure_style()
     with nwb.source(P.asset) as f:
-        units = nwb.units(f)
+        units = quality.drop_noise(nwb.units(f))  # as chapter 4: noise first
         stimuli = nwb.stimulus_table(f, P.stimulus_name)
     onsets = tables.onsets(stimuli, P.onset_column).dropna().to_numpy()
     table = unitsummary.response_table(
@@ -50,11 +50,11 @@ def main() -> None:
         response_window=P.response_window,
         baseline_window=P.baseline_window,
         smooth_tau=P.smooth_tau,
-        alpha=P.alpha,
+        q=P.q,
     )
     # The strongest and the weakest responder, then the busiest non-responder (preferably
     # from another area): three distinct units whatever the file holds.
-    responders = table[table["responsive"]].sort_values("gain")
+    responders = table[table["direction"] > 0].sort_values("gain")  # excited
     others = table[~table["responsive"]].copy()
     others["_other_area"] = others["area"] != table.loc[responders.index, "area"].mode().get(0)
     others = others.sort_values(["_other_area", "n_spikes"], ascending=False)

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from databook import assets, nwb, plots, unitsummary
+from databook import assets, nwb, plots, quality, unitsummary
 
 OUTPUTS = ["fig_ecephys_validation.png", "fig_ecephys_validation.pdf"]
 INPUTS = ["demo-ecephys", "demo-ground-truth"]
@@ -29,12 +29,13 @@ ASSET, TABLE = "demo-ecephys", "flashes_presentations"
 
 def main() -> None:
     plots.figure_style()
-    units = nwb.units(ASSET)
+    units = quality.drop_noise(nwb.units(ASSET))  # as chapter 4: noise first
     onsets = nwb.stimulus_table(ASSET, TABLE)["start_time"].to_numpy()
     table = unitsummary.response_table(units, onsets, criteria=None)
     truth_file = assets.local_file(assets.resolve("demo-ground-truth"))
     planted = json.loads(truth_file.read_text())["ecephys"]["flash_responders"]
     truth = pd.DataFrame(planted).set_index("unit")
+    truth = truth[truth.index.isin(units.index)]  # planted units labelled noise are gone
     check = unitsummary.recovery(table, truth)
     ids = truth.index
     lat, gain = truth["latency_s"].to_numpy(), truth["gain_hz"].to_numpy()

@@ -18,7 +18,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from databook import align, assets, figureparams, nwb, opto, plots, stats
+from databook import align, assets, figureparams, nwb, opto, plots, quality, stats
 
 OUTPUTS = ["fig_opto_rasters.png", "fig_opto_rasters.pdf", "fig_opto_rasters.json"]
 INPUTS = ["demo-ecephys", "demo-ground-truth"]
@@ -34,7 +34,7 @@ PARAMETERS = {
     "window": 0.01,  # s
     "baseline": 0.5,  # s
     "artifact": 0.0005,  # s
-    "p_max": 0.01,
+    "q": 0.05,  # SALT's false-discovery rate over the units (BH), as chapter 6
     "max_latency": 0.007,  # s
     "min_reliability": 0.1,
     "min_rate_ratio": 1.5,
@@ -58,18 +58,23 @@ def first_spike_hist(spikes, onsets, start, n_windows):
 def main() -> None:
     plots.figure_style()
     with nwb.source(P.asset) as f:
-        units = nwb.units(f)
+        units = quality.drop_noise(nwb.units(f))  # as chapter 6: noise first
         pulses = nwb.optogenetic_pulses(f)
     spikes = list(units.spike_times)
     onsets = pulses.start_time.to_numpy()
     duration = float((pulses.stop_time - pulses.start_time).median())
     table = opto.tag_units(
         spikes, onsets, duration, dt=DT, window=WINDOW, baseline=BASELINE, artifact=ARTIFACT,
-        p_max=P.p_max, max_latency=P.max_latency, min_reliability=P.min_reliability,
+        q=P.q, max_latency=P.max_latency, min_reliability=P.min_reliability,
         min_rate_ratio=P.min_rate_ratio, min_locked=P.min_locked,
     )  # fmt: skip
     table.index = np.arange(len(spikes))  # positions, as the examples below index spikes
-    examples = planted_examples(table, P.truth_asset) if P.truth_asset else table_examples(table)
+    table["unit_id"] = units.index.to_numpy()  # the file's id of each row (titles)
+    examples = (
+        planted_examples(table, P.truth_asset, units.index)
+        if P.truth_asset
+        else table_examples(table)
+    )
     draw(spikes, onsets, duration, table, examples)
 
 
@@ -94,17 +99,18 @@ def table_examples(table):
     return examples
 
 
-def planted_examples(table, truth_asset):
-    """The demo's examples: a planted tagged, a null and a late-excited unit."""
+def planted_examples(table, truth_asset, ids):
+    """The demo's examples: a planted tagged, a null and a late-excited unit (rows of
+    ``table``; ``ids`` the unit id of each row: units labelled noise are gone)."""
     truth = json.loads(assets.local_file(assets.resolve(truth_asset)).read_text())
     truth = truth["ecephys"]
-    spikes_n = len(table)
-    tagged_ids = [t["unit"] for t in truth["tagged_units"]]
-    late_ids = [t["unit"] for t in truth["late_excited"]]
-    planted = set(tagged_ids) | set(late_ids)
+    row = {uid: k for k, uid in enumerate(ids)}
+    tagged_ids = [row[t["unit"]] for t in truth["tagged_units"] if t["unit"] in row]
+    late_ids = [row[t["unit"]] for t in truth["late_excited"] if t["unit"] in row]
+    planted = {t["unit"] for t in truth["tagged_units"] + truth["late_excited"]}
     for kind in ("flash_responders", "rf_units"):
         planted |= {t["unit"] for t in truth[kind]}
-    null_ids = [u for u in range(spikes_n) if u not in planted]
+    null_ids = [k for k, uid in enumerate(ids) if uid not in planted]
     middle = np.argsort(table.salt_i[tagged_ids].to_numpy())[len(tagged_ids) // 2]
     examples = {
         "tagged": tagged_ids[int(middle)],
@@ -135,7 +141,7 @@ def draw(spikes, onsets, duration, table, examples):
         ax.plot(rel * 1e3, trial, "|", color="k", markersize=1.5, mew=0.6)
         row = table.loc[u]
         verdict = "tagged" if row.tagged else "not tagged"
-        first = f"{label}, unit {u}: {verdict}"
+        first = f"{label}, unit {row.unit_id}: {verdict}"
         n_windows = round(BASELINE / WINDOW)  # SALT's p counts n_windows (n_windows - 1) / 2 pairs
         p_text = stats.format_p(row.salt_p, n_windows * (n_windows - 1) // 2 - 1)
         ax.set_title(f"{first}\nSALT {p_text}, I = {row.salt_i:.2f}", loc="left",

@@ -1,7 +1,7 @@
 """Figure: which units are called tagged, by which criteria, and the pitfalls, on truth.
 
 (a) Every unit of the demo session by SALT I and by how time-locked its evoked spikes are,
-coloured by what was planted; filled markers: SALT p < 0.01. (b) Planted tagged units
+coloured by what was planted; filled markers: SALT q < 0.05 (BH). (b) Planted tagged units
 found (of 15) and other units called tagged (of 105) by the full criteria, by SALT alone,
 and by the OpenScope Databook's (OSD) ``ks_salt`` (run by ``databook.opto.osd_ks_salt``: a
 two-sample KS test of first-spike latencies after onset against after onset - 10 ms, as in
@@ -22,7 +22,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from databook import align, assets, nwb, opto, plots, stats
+from databook import align, assets, nwb, opto, plots, quality, stats
 from databook.demo.spiking import superposed_poisson
 
 OUTPUTS = ["fig_opto_validation.png", "fig_opto_validation.pdf"]
@@ -32,7 +32,7 @@ DEMO_ONLY = True  # compares with the planted answers: `databook run` skips it f
 HERE = Path(__file__).resolve().parent
 OUT_DIR = plots.figure_dir(HERE.parent / "figures")
 
-P_MAX, MIN_LOCKED, KS_ALPHA = 0.01, 0.5, 0.01
+Q, MIN_LOCKED, KS_ALPHA = 0.05, 0.5, 0.01  # Q: SALT's BH false-discovery rate, as ch6
 WINDOW, BASELINE = 0.01, 0.5  # s: tag_units' test window and baseline
 N_PAIRS = round(BASELINE / WINDOW) * (round(BASELINE / WINDOW) - 1) // 2  # SALT's null size
 NO_BLANKING = 0.0  # s: no blanking window at all
@@ -44,7 +44,7 @@ def calls_against_truth(spikes, onsets, table):
     p_ks = opto.osd_ks_salt(spikes, onsets)
     return {
         "tag_units\n(all criteria)": table.tagged.to_numpy(),
-        "SALT p alone": table.salt_p.to_numpy() < P_MAX,
+        "SALT p alone": table.salt_q.to_numpy() < Q,  # BH over the units
         f"OSD ks_salt\np < {KS_ALPHA}": p_ks < KS_ALPHA,
         f"OSD ks_salt\np > {KS_ALPHA}\n(backwards)": p_ks > KS_ALPHA,
     }
@@ -55,7 +55,7 @@ def trains_example():
     pulses = np.concatenate([1.0 + 2.0 * i + 0.025 * np.arange(10) for i in range(60)])
     spikes = superposed_poisson(pulses, 122.0, 20, baseline_hz=5.0, evoked_hz=30.0,
                                 latency_s=0.02, duration_s=0.02, seed=3)  # fmt: skip
-    table = opto.tag_units(spikes, pulses, 0.005, baseline_onsets="train")
+    table = opto.tag_units(spikes, pulses, 0.005, baseline_onsets="train", q=stats.FDR_Q)
     return pulses, spikes, table
 
 
@@ -63,19 +63,19 @@ def main() -> None:
     plots.figure_style()
     truth = json.loads(assets.local_file(assets.resolve("demo-ground-truth")).read_text())
     truth = truth["ecephys"]
-    units = nwb.units("demo-ecephys")
+    units = quality.drop_noise(nwb.units("demo-ecephys"))  # as chapter 6: noise first
     pulses = nwb.optogenetic_pulses("demo-ecephys")
     spikes = list(units.spike_times)
     onsets = pulses.start_time.to_numpy()
     duration = float((pulses.stop_time - pulses.start_time).median())
-    table = opto.tag_units(spikes, onsets, duration)
+    table = opto.tag_units(spikes, onsets, duration, q=stats.FDR_Q)
     n = len(spikes)
-    is_tag = np.isin(np.arange(n), [t["unit"] for t in truth["tagged_units"]])
-    is_late = np.isin(np.arange(n), [t["unit"] for t in truth["late_excited"]])
+    is_tag = np.isin(units.index, [t["unit"] for t in truth["tagged_units"]])  # rows: kept
+    is_late = np.isin(units.index, [t["unit"] for t in truth["late_excited"]])
 
     fig, axes = plt.subplots(2, 2, figsize=(7.2, 6.2), layout="constrained")
     ax = axes[0, 0]
-    sig = table.salt_p.to_numpy() < P_MAX
+    sig = table.salt_q.to_numpy() < Q  # BH over the units
     for mask, label, color in ((~is_tag & ~is_late, "other", plots.COLORS["baseline"]),
                                (is_late, "late-excited (planted)", plots.COLORS["truth"]),
                                (is_tag, "tagged (planted)", plots.COLORS["tagged"])):  # fmt: skip
@@ -87,7 +87,7 @@ def main() -> None:
     ax.axhline(MIN_LOCKED, color="k", lw=0.6, ls=":")
     ax.set_xlabel("SALT I (dimensionless)")
     ax.set_ylabel("fraction of evoked spikes locked\n(within 1 ms of modal latency)")
-    ax.set_title(f"(a) {n} units; filled: SALT p < {P_MAX}", loc="left")
+    ax.set_title(f"(a) {n} units; filled: SALT q < {Q}", loc="left")
     ax.legend(loc="lower right", fontsize=7)
 
     ax = axes[0, 1]
@@ -117,10 +117,10 @@ def main() -> None:
     ax.step(edges[:-1] * 1e3, rate, where="post", color=plots.COLORS["response"])
     ax.set_xlabel("time from pulses 2-10 of each train (ms)")
     ax.set_ylabel("rate (spikes/s), 1 ms bins")
-    n_sig = int((train_table.salt_p < P_MAX).sum())
+    n_sig = int((train_table.salt_q < Q).sum())  # BH over the train units
     n_locked = int((train_table.locked >= MIN_LOCKED).sum())
     ax.set_title(f"(c) 40 Hz trains, {len(train_spikes)} late-excited units:\n"
-                 f"SALT p < {P_MAX}: {n_sig}; locked: {n_locked}; tagged: "
+                 f"SALT q < {Q}: {n_sig}; locked: {n_locked}; tagged: "
                  f"{int(train_table.tagged.sum())}", loc="left")  # fmt: skip
     ax.legend(loc="upper left", fontsize=7)
 
@@ -140,10 +140,11 @@ def main() -> None:
     ax.axvspan(0, WINDOW * 1e3, ymax=0.03, color=plots.COLORS["tagged"], lw=0,
                label="test window [0, 10) ms")  # fmt: skip
     rows = [
-        opto.tag_units([dirty], onsets, duration, artifact=a).iloc[0] for a in (NO_BLANKING, 0.0005)
+        opto.tag_units([dirty], onsets, duration, artifact=a, q=stats.FDR_Q).iloc[0]
+        for a in (NO_BLANKING, 0.0005)
     ]
     verdict = ["tagged" if r.tagged else "not tagged" for r in rows]
-    ax.set_title(f"(d) unit {u} + light artefact\nwithout blanking: "
+    ax.set_title(f"(d) unit {units.index[u]} + light artefact\nwithout blanking: "
                  f"{stats.format_p(rows[0].salt_p, N_PAIRS - 1)}, "
                  f"latency {rows[0].latency * 1e3:.2f} ms, {verdict[0]}\n"
                  f"with: p = {rows[1].salt_p:.2f}, {verdict[1]}",

@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Ellipse
 
-from databook import assets, figureparams, nwb, plots, rf, tables
+from databook import assets, figureparams, nwb, plots, quality, rf, tables
 from databook.demo.spiking import grid_rf_session
 
 OUTPUTS = ["fig_rf_maps.png", "fig_rf_maps.pdf"]
@@ -36,13 +36,13 @@ PARAMETERS = {
     "y_column": "y_position",
     "onset_column": "start_time",
     "window_s": (0.0, 0.25),
-    "alpha": 0.01,
+    "q": 0.05,  # false-discovery rate over the session's units (BH), as chapter 5
     "n_shuffles": 1000,
     "seed": 0,
 }
 P = figureparams.load(PARAMETERS, script=__file__)
 STIMULUS, X, Y, ONSET = P.stimulus, P.x_column, P.y_column, P.onset_column
-WINDOW_S, N_SHUFFLES, ALPHA, SEED = P.window_s, P.n_shuffles, P.alpha, P.seed
+WINDOW_S, N_SHUFFLES, Q, SEED = P.window_s, P.n_shuffles, P.q, P.seed
 SUPPRESSED = {"seed": 5, "n_rf": 1, "n_null": 0, "gain": -3.0, "baseline": 4.0, "sigma": 10.0}
 
 
@@ -76,21 +76,21 @@ def make_figure(n_shuffles: int = N_SHUFFLES):
     plots.figure_style()
     with nwb.source(P.asset) as f:
         gabors = nwb.stimulus_table(f, STIMULUS)
-        units = nwb.units(f)
+        units = quality.drop_noise(nwb.units(f))  # as chapter 5: noise first
     planted = {}  # the planted fields, on the demo only
     if P.truth_asset is not None:
         truth = json.loads(assets.local_file(assets.resolve(P.truth_asset)).read_text())
         planted = {d["unit"]: d for d in truth["ecephys"]["rf_units"]}
     fields = rf.receptive_fields(
         list(units.spike_times), gabors[X], gabors[Y], tables.onsets(gabors, ONSET),
-        window=WINDOW_S, n_shuffles=n_shuffles, seed=SEED, alpha=ALPHA,
+        window=WINDOW_S, n_shuffles=n_shuffles, seed=SEED, q=Q,
     )  # fmt: skip
     located = np.flatnonzero(np.isfinite(fields.center[:, 0]))
     if located.size == 0:  # no fit placed a centre: the two most significant units
         located = np.argsort(fields.p_value, kind="stable")[:2]
     best = located[np.argmax(np.nan_to_num(fields.fit_r2[located], nan=-np.inf))]
     worst = located[np.argmin(np.nan_to_num(fields.fit_r2[located], nan=np.inf))]
-    quiet = np.flatnonzero(fields.p_value >= ALPHA)
+    quiet = np.flatnonzero(~fields.significant)  # BH q >= Q
     if quiet.size == 0:  # every unit has a field: the least significant one
         quiet = np.array([int(np.argmax(fields.p_value))])
     n_spikes = np.array([len(s) for s in units.spike_times])
@@ -99,7 +99,7 @@ def make_figure(n_shuffles: int = N_SHUFFLES):
 
     sim = grid_rf_session(**SUPPRESSED)
     sup = rf.receptive_fields(sim.spikes, sim.x, sim.y, sim.onsets, window=(0.0, 0.25),
-                              n_shuffles=n_shuffles, seed=SEED, alpha=ALPHA)  # fmt: skip
+                              n_shuffles=n_shuffles, seed=SEED, q=Q)  # fmt: skip
 
     fig, axes = plt.subplots(2, 3, figsize=(9, 5.9), layout="constrained")
     ax = axes[0, 0]
@@ -125,7 +125,8 @@ def make_figure(n_shuffles: int = N_SHUFFLES):
         p = fields.p_value[unit]
         r2 = fields.fit_r2[unit]
         fit = f", fit R$^2$ {r2:.2f}" if np.isfinite(r2) else ", not fitted"
-        draw_map(ax, fields, unit, f"{label} unit {unit}: p = {p:.3f}{fit}", planted.get(unit))
+        uid = units.index[unit]  # rows of `fields` are the kept units
+        draw_map(ax, fields, unit, f"{label} unit {uid}: p = {p:.3f}{fit}", planted.get(uid))
     axes[0, 1].legend(loc="lower left", fontsize=7, labelcolor="w")
     draw_map(axes[1, 1], sup, 0, f"(e) simulated suppressive: p = {sup.p_value[0]:.3f}")
     tx, ty = sim.centers[0]

@@ -23,7 +23,7 @@ from matplotlib.patches import Ellipse
 from matplotlib.ticker import NullFormatter
 from scipy.optimize import curve_fit
 
-from databook import assets, figureparams, nwb, plots, rf, tables
+from databook import assets, figureparams, nwb, plots, quality, rf, tables
 
 OUTPUTS = ["fig_rf_offset.png", "fig_rf_offset.pdf", "fig_rf_offset.json"]
 INPUTS = ["demo-ecephys", "demo-ground-truth"]
@@ -41,14 +41,14 @@ PARAMETERS = {
     "y_column": "y_position",
     "onset_column": "start_time",
     "window_s": (0.0, 0.25),
-    "alpha": 0.01,
+    "q": 0.05,  # false-discovery rate over the session's units (BH), as chapter 5
     "n_shuffles": 1000,
     "seed": 0,
 }
 P = figureparams.load(PARAMETERS, script=__file__)
 ASSET, TRUTH = P.asset, P.truth_asset
 STIMULUS, X, Y, ONSET = P.stimulus, P.x_column, P.y_column, P.onset_column
-WINDOW_S, N_SHUFFLES, ALPHA, SEED = P.window_s, P.n_shuffles, P.alpha, P.seed
+WINDOW_S, N_SHUFFLES, Q, SEED = P.window_s, P.n_shuffles, P.q, P.seed
 WITH, WITHOUT = "#0072B2", "#D55E00"
 
 
@@ -74,15 +74,16 @@ def fit_without_offset(rf_map, xs, ys):
 def main() -> None:
     plots.figure_style()
     gabors = nwb.stimulus_table(ASSET, STIMULUS)
-    units = nwb.units(ASSET)
+    units = quality.drop_noise(nwb.units(ASSET))  # as chapter 5: noise first
     truth = json.loads(assets.local_file(assets.resolve(TRUTH)).read_text())["ecephys"]
     fields = rf.receptive_fields(
         list(units.spike_times), gabors[X], gabors[Y], tables.onsets(gabors, ONSET),
-        window=WINDOW_S, n_shuffles=N_SHUFFLES, seed=SEED, alpha=ALPHA,
+        window=WINDOW_S, n_shuffles=N_SHUFFLES, seed=SEED, q=Q,
     )  # fmt: skip
-    rf_units = np.array([d["unit"] for d in truth["rf_units"]])
-    planted = np.array([d["sigma_deg"] for d in truth["rf_units"]])
-    planted_center = np.array([d["center_deg"] for d in truth["rf_units"]])
+    rf_truth = [d for d in truth["rf_units"] if d["unit"] in set(units.index)]  # not noise
+    rf_units = units.index.get_indexer([d["unit"] for d in rf_truth])  # rows of `fields`
+    planted = np.array([d["sigma_deg"] for d in rf_truth])
+    planted_center = np.array([d["center_deg"] for d in rf_truth])
     with_offset = np.sqrt(fields.sigma[rf_units].prod(axis=1))
     no_offset = np.array([fit_without_offset(fields.maps[u], fields.xs, fields.ys)
                           for u in rf_units])  # fmt: skip
@@ -111,7 +112,7 @@ def main() -> None:
     ax.set_ylim(extent[2:])
     ax.set_xlabel("azimuth x (deg)")
     ax.set_ylabel("elevation y (deg)")
-    ax.set_title(f"(a) unit {unit}: 1-sigma ellipses", loc="left")
+    ax.set_title(f"(a) unit {units.index[unit]}: 1-sigma ellipses", loc="left")
     ax.legend(loc="lower left", fontsize=7, labelcolor="w")
 
     ax = axes[1]
@@ -133,7 +134,7 @@ def main() -> None:
     ax.legend(loc="upper left", fontsize=7)
 
     ax = axes[2]
-    background = np.array([d["baseline_hz"] / d["peak_hz"] for d in truth["rf_units"]])
+    background = np.array([d["baseline_hz"] / d["peak_hz"] for d in rf_truth])
     ax.axhline(1.0, color="0.5", lw=1, label="fitted = planted")
     ax.plot(background, with_offset / planted, "o", ms=5, color=WITH,
             label=f"with offset: median x{np.median(with_offset / planted):.2f}")  # fmt: skip

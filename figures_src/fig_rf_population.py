@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Ellipse
 
-from databook import assets, figureparams, nwb, plots, rf, tables
+from databook import assets, figureparams, nwb, plots, quality, rf, tables
 from databook.demo.spiking import grid_rf_session
 
 OUTPUTS = ["fig_rf_population.png", "fig_rf_population.pdf", "fig_rf_population.json"]
@@ -40,13 +40,13 @@ PARAMETERS = {
     "y_column": "y_position",
     "onset_column": "start_time",
     "window_s": (0.0, 0.25),
-    "alpha": 0.01,
+    "q": 0.05,  # false-discovery rate over the session's units (BH), as chapter 5
     "n_shuffles": 1000,
     "seed": 0,
 }
 P = figureparams.load(PARAMETERS, script=__file__)
 STIMULUS, X, Y, ONSET = P.stimulus, P.x_column, P.y_column, P.onset_column
-WINDOW_S, N_SHUFFLES, ALPHA, SEED = P.window_s, P.n_shuffles, P.alpha, P.seed
+WINDOW_S, N_SHUFFLES, Q, SEED = P.window_s, P.n_shuffles, P.q, P.seed
 NULL_SIM = {"seed": 1, "n_rf": 0, "n_null": 500, "baseline": 1.5}
 
 
@@ -91,12 +91,12 @@ def draw_null(ax, p_values, label, null, legend=None):
                            (null.p_value, f"simulated null (n = {null.p_value.size})",
                             "#009E73")):  # fmt: skip
         ax.step(np.sort(p), np.arange(1, p.size + 1) / p.size, where="post", color=color,
-                label=f"{name}: {np.mean(p < ALPHA):.1%} < {ALPHA:g}")  # fmt: skip
+                label=f"{name}: {np.mean(p < Q):.1%} < {Q:g}")  # fmt: skip
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(5e-4, 1)
     ax.set_ylim(1e-3, 1.05)
-    ax.axvline(ALPHA, color=plots.COLORS["truth"], ls="--", lw=1)
+    ax.axvline(Q, color=plots.COLORS["truth"], ls="--", lw=1)
     ax.set_xlabel("shuffle-test p-value")
     ax.set_ylabel("fraction of units with p at most")
     ax.legend(**(legend or dict(loc="lower right", fontsize=7, frameon=True, framealpha=1,
@@ -114,8 +114,8 @@ def real_data(fields, located, depth, areas, n_units, null) -> None:
     numbers = {
         "n_units": n_units,
         "n_located": int(located.size),
-        "fraction_significant": float(np.mean(fields.p_value < ALPHA)),
-        "false_alarm_simulated": float(np.mean(null.p_value < ALPHA)),
+        "fraction_significant": float(np.mean(fields.significant)),  # BH q < Q
+        "false_alarm_simulated": float(np.mean(null.p_value < Q)),  # uncorrected p
     }
     (OUT_DIR / OUTPUTS[2]).write_text(json.dumps(numbers, indent=1) + "\n")
 
@@ -124,10 +124,10 @@ def main() -> None:
     plots.figure_style()
     with nwb.source(P.asset) as f:
         gabors = nwb.stimulus_table(f, STIMULUS)
-        units = nwb.units(f)
+        units = quality.drop_noise(nwb.units(f))  # as chapter 5: noise first
     fields = rf.receptive_fields(
         list(units.spike_times), gabors[X], gabors[Y], tables.onsets(gabors, ONSET),
-        window=WINDOW_S, n_shuffles=N_SHUFFLES, seed=SEED, alpha=ALPHA,
+        window=WINDOW_S, n_shuffles=N_SHUFFLES, seed=SEED, q=Q,
     )  # fmt: skip
     located = np.flatnonzero(np.isfinite(fields.center[:, 0]))
     depth = units.get("electrode_depth_um", pd.Series(np.nan, units.index)).to_numpy(float)
@@ -135,14 +135,15 @@ def main() -> None:
     areas = sorted({str(a) for a in where.to_numpy()[located] if a is not None})
     sim = grid_rf_session(**NULL_SIM)
     null = rf.receptive_fields(sim.spikes, sim.x, sim.y, sim.onsets, window=(0.0, 0.25),
-                               n_shuffles=N_SHUFFLES, seed=SEED, alpha=ALPHA)  # fmt: skip
+                               n_shuffles=N_SHUFFLES, seed=SEED, q=Q)  # fmt: skip
     if P.truth_asset is None:
         return real_data(fields, located, depth, areas, len(units), null)
     truth = json.loads(assets.local_file(assets.resolve(P.truth_asset)).read_text())["ecephys"]
 
-    rf_units = np.array([d["unit"] for d in truth["rf_units"]])
-    planted_center = np.array([d["center_deg"] for d in truth["rf_units"]])
-    planted_sigma = np.array([d["sigma_deg"] for d in truth["rf_units"]])
+    rf_truth = [d for d in truth["rf_units"] if d["unit"] in set(units.index)]  # not noise
+    rf_units = units.index.get_indexer([d["unit"] for d in rf_truth])  # rows of `fields`
+    planted_center = np.array([d["center_deg"] for d in rf_truth])
+    planted_sigma = np.array([d["sigma_deg"] for d in rf_truth])
     center = fields.center[rf_units]
     sigma = np.sqrt(fields.sigma[rf_units].prod(axis=1))  # geometric mean of sx, sy
     error = np.hypot(*(center - planted_center).T)
@@ -187,8 +188,8 @@ def main() -> None:
         "n_located": int(located.size),
         "median_center_error_deg": float(np.nanmedian(error)),
         "median_width_error_deg": float(width_error),
-        "false_alarm_demo": float(np.mean(fields.p_value[without] < ALPHA)),
-        "false_alarm_simulated": float(np.mean(null.p_value < ALPHA)),
+        "false_alarm_demo": float(np.mean(fields.p_value[without] < Q)),  # uncorrected p
+        "false_alarm_simulated": float(np.mean(null.p_value < Q)),
     }
     (OUT_DIR / OUTPUTS[2]).write_text(json.dumps(numbers, indent=1) + "\n")
 

@@ -173,10 +173,11 @@ def _stem(number: str) -> str:
 
 def test_across_checks_its_parameters_and_the_archive_before_any_session(tmp_path):
     base = ["across", "responsive_units", "--assets", "demo-ecephys"]
-    message = _refused([*base, "--param", "alpha=abc"], names="--param alpha=abc")
-    assert "must be a number > 0 and < 1" in message
+    message = _refused([*base, "--param", "q=abc"], names="--param q=abc")
+    assert "must be a number > 0 and < 1" in message  # q: a false-discovery rate
+    _refused([*base, "--param", "q=1.5"], names="must be a number > 0 and < 1")
     _refused([*base, "--param", "response_window=[0.3, 0.1]"], names="stop must be after start")
-    _refused([*base, "--param", "alhpa=0.1"], names="did you mean alpha?")
+    _refused([*base, "--param", "quality_filtr=true"], names="did you mean quality_filter?")
     url = f"http://127.0.0.1:{_closed_port()}"
     args = ["across", "responsive_units", "--dandiset", "000006/0.220126.1855", "--api-url", url]
     _refused(args, names=f"cannot reach the DANDI API at {url}")

@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 from chapter_cells import run_chapter
 
+from databook import responses
+
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = ROOT / "chapters" / "03-twophoton-responses.md"
 
@@ -84,6 +86,30 @@ def test_responsive_cells_are_the_planted_responders(chapter, direct):
     assert (chapter["hits"], chapter["misses"], chapter["false_alarms"]) == (planted.sum(), 0, 0)
     assert chapter["fraction_responsive"] == pytest.approx(planted.mean())
     assert chapter["null_fraction"] <= 0.1  # "against the 5 % a valid test gives"
+    # No suppression is planted: the stated suppressed calls are all false, here none.
+    assert chapter["false_suppressed"] == chapter["n_suppressed"] == 0
+    assert chapter["n_excited"] == planted.sum()
+
+
+def test_responsiveness_is_two_sided_wilcoxon_with_bh_over_cells(chapter):
+    """The policy, recomputed with scipy from the chapter's per-trial responses."""
+    from scipy.stats import false_discovery_control, wilcoxon
+
+    result, per_trial = chapter["result"], chapter["per_trial"]
+    p = wilcoxon(per_trial, axis=0, alternative="two-sided", nan_policy="omit").pvalue
+    np.testing.assert_allclose(result.p_value, p, rtol=1e-6)
+    np.testing.assert_allclose(result.q_value, false_discovery_control(p), rtol=1e-6)
+    expected = (result.q_value < chapter["fdr"]) & (np.abs(result.amplitude) >= 0.05)
+    np.testing.assert_array_equal(result.responsive, expected)
+    # A cell whose dF/F falls is found, with direction -1 (a one-sided test misses it).
+    t, dff, onsets = chapter["t"], chapter["dff"].copy(), chapter["onsets"]
+    step = np.zeros_like(t)
+    for onset in onsets:
+        step[(t >= onset + 0.2) & (t < onset + 2.0)] = -0.5
+    flipped = np.column_stack([dff[:, :3], step + 0.01 * np.sin(t)])
+    down = responses.cell_responses(t, flipped, onsets, fdr=chapter["fdr"],
+                                    **chapter["windows"])  # fmt: skip
+    assert down.responsive[3] and down.direction[3] == -1
 
 
 def test_amplitudes_match_a_direct_frame_average(chapter, direct):
@@ -108,11 +134,15 @@ def test_selectivity_claims(chapter):
     # "The demo plants no tuning ... The responsive cells get it": OSI near 0, none
     # significant; the non-responsive cells' OSI is large and many pass the cutoff.
     assert np.nanmedian(osi[resp]) < 0.05
-    assert not (p[resp] < chapter["selectivity_alpha"]).any()
+    assert chapter["n_selective"] == 0
+    from scipy.stats import false_discovery_control
+
+    q = false_discovery_control(p[resp])
+    assert chapter["n_selective"] == int((q < chapter["selectivity_q"]).sum())
     assert np.nanmedian(osi[~resp]) > 0.3
     assert (osi[~resp] > chapter["osi_cutoff"]).mean() > 0.3
     # "close to the nominal rate" for the shuffle test on untuned cells.
-    assert (p[~resp] < chapter["selectivity_alpha"]).mean() <= 0.15
+    assert (p[~resp] < chapter["selectivity_q"]).mean() <= 0.15
 
 
 def test_running_claims(chapter):
@@ -120,6 +150,12 @@ def test_running_claims(chapter):
     assert chapter["gain_ratio"] == pytest.approx(1.0, abs=0.02)
     assert chapter["n_modulated"] == 0
     assert chapter["running_q"].min() > chapter["fdr"]
+    # Two-sided Mann-Whitney over trials, BH over the responsive cells (the policy).
+    from scipy.stats import false_discovery_control, mannwhitneyu
+
+    resp, per_trial, fast = chapter["resp"], chapter["per_trial"], chapter["fast"]
+    p = mannwhitneyu(per_trial[fast][:, resp], per_trial[~fast][:, resp]).pvalue
+    np.testing.assert_allclose(chapter["running_q"], false_discovery_control(p), rtol=1e-9)
     # The pitfall: a paired test over cells calls the same difference significant.
     assert chapter["across_cells_p"] < 0.05
     assert chapter["fast"].sum() == (~chapter["fast"]).sum()  # a median split

@@ -75,13 +75,19 @@ def direct(demo):
 
 
 def test_chapter_reads_what_the_file_holds(chapter, direct):
-    assert chapter["n_units"] == direct["n_units"]
+    curated = direct["label"] != "noise"
+    assert chapter["n_read"] == direct["n_units"]
+    # Units labelled noise are dropped before anything else, and the count is stated.
+    assert chapter["n_noise"] == int((~curated).sum()) > 0
+    assert chapter["n_units"] == int(curated.sum())
+    assert chapter["units"].index.tolist() == direct["ids"][curated].tolist()
     assert chapter["n_flashes"] == direct["n_flashes"]
-    assert chapter["table"]["area"].tolist() == direct["area"].tolist()
+    assert chapter["table"]["area"].tolist() == direct["area"][curated].tolist()
 
 
 def test_quality_counts_match_direct_comparisons(chapter, direct):
-    m = direct["metrics"]
+    curated = direct["label"] != "noise"  # the quality filter sees only these
+    m = {k: v[curated] for k, v in direct["metrics"].items()}
     fail = {
         "isi_violations": int((~(m["isi_violations"] < 0.5)).sum()),
         "amplitude_cutoff": int((~(m["amplitude_cutoff"] < 0.1)).sum()),
@@ -90,14 +96,57 @@ def test_quality_counts_match_direct_comparisons(chapter, direct):
     assert chapter["filters"]["fail"].to_dict() == fail
     both = (m["isi_violations"] < 0.5) & (m["amplitude_cutoff"] < 0.1) & (m["presence_ratio"] > 0.9)
     assert chapter["n_pass"] == int(both.sum())
-    assert chapter["n_noise_label"] == int((direct["label"] != "good").sum())
 
 
-def test_planted_responders_found_and_nothing_else(chapter, demo):
-    planted = {p["unit"] for p in demo.truth["ecephys"]["flash_responders"]}
-    called = set(chapter["all_units"].index[chapter["all_units"]["responsive"]])
-    assert chapter["hits"] == len(planted) == len(called & planted)
-    assert chapter["false_alarms"] == len(called - planted) == 0
+def test_planted_responders_found_and_nothing_else(chapter, demo, direct):
+    noise = set(direct["ids"][direct["label"] == "noise"])
+    every = {p["unit"] for p in demo.truth["ecephys"]["flash_responders"]}
+    planted = every - noise
+    assert chapter["n_planted_noise"] == len(every & noise)
+    table = chapter["all_units"]
+    assert not set(table.index) & noise
+    called = set(table.index[table["responsive"]])
+    excited = set(table.index[table["direction"] == 1])
+    assert chapter["hits"] == len(planted) == len(excited & planted)
+    assert chapter["false_alarms"] == len(called - planted)
+    assert not excited - planted  # no false excitation
+    # No suppression is planted: every suppressed call is false, and the chapter says
+    # how many. BH at q = 0.05 expects about q x (calls) false ones: here 1 of 30.
+    suppressed = set(table.index[table["direction"] == -1])
+    assert chapter["false_suppressed"] == len(suppressed) == len(called - planted)
+    assert chapter["false_alarms"] <= 2 * chapter["q"] * len(called)
+
+
+def _bh(p):
+    from scipy.stats import false_discovery_control
+
+    return false_discovery_control(np.asarray(p, dtype=float), method="bh")
+
+
+def test_responsiveness_is_two_sided_with_bh_over_the_session_units(chapter):
+    # The policy (Methods): one p per unit from the two-sided count test, BH over the
+    # quality-passing units of this session, q < the chapter's q.
+    table, q = chapter["table"], chapter["q"]
+    family = table["passes_quality"].to_numpy()
+    expected = _bh(table["p_value"][family])
+    np.testing.assert_allclose(table["q_value"][family], expected, rtol=1e-10)
+    called = (table["direction"] != 0).to_numpy()
+    assert np.array_equal(called, table["responsive"].to_numpy())
+    assert not (called & ~family).any()
+    assert (expected[called[family]] < q).all()
+    assert chapter["n_responsive"] == chapter["n_excited"] + chapter["n_suppressed"]
+    assert chapter["n_excited"] == int((table["direction"][family] == 1).sum())
+    assert chapter["n_suppressed"] == int((table["direction"][family] == -1).sum())
+    # The two-sided p: twice the one-sided scan's Bonferroni (sub-windows x 2 tails).
+    spikes = list(chapter["units"]["spike_times"])
+    one = responses.unit_responses(
+        spikes,
+        chapter["onsets"],
+        response_window=chapter["response_window"],
+        baseline_window=chapter["baseline_window"],
+        smooth_tau=chapter["smooth_tau"],
+    )
+    np.testing.assert_allclose(one.p_value, table["p_value"], rtol=1e-12)
 
 
 def test_latency_and_gain_recovered(chapter, demo):
@@ -114,10 +163,14 @@ def test_latency_and_gain_recovered(chapter, demo):
 def test_fraction_per_area_is_the_planted_one(chapter, demo, direct):
     planted = [p["unit"] for p in demo.truth["ecephys"]["flash_responders"]]
     areas = chapter["areas"]
+    curated = direct["label"] != "noise"
     for area in np.unique(direct["area"]):
-        in_area = direct["area"] == area
+        in_area = (direct["area"] == area) & curated
         expected = np.isin(direct["ids"][in_area], planted).mean()  # every unit passes quality
-        assert areas.loc[area, "fraction"] == pytest.approx(expected)
+        # Excited units are the planted ones; the fraction adds the (false) suppressed.
+        assert areas.loc[area, "n_excited"] / areas.loc[area, "n_units"] == pytest.approx(expected)
+        called = areas.loc[area, "n_excited"] + areas.loc[area, "n_suppressed"]
+        assert areas.loc[area, "fraction"] == pytest.approx(called / in_area.sum())
     assert chapter["top_area"] == "VISp"
     truth_median = 1e3 * np.median(
         [p["latency_s"] for p in demo.truth["ecephys"]["flash_responders"]]
@@ -128,7 +181,7 @@ def test_fraction_per_area_is_the_planted_one(chapter, demo, direct):
 
 def test_latency_and_depth_are_reported_as_what_the_test_can_detect(chapter, root):
     relation = chapter["depth_relation"]
-    assert relation.n == chapter["n_responsive"]
+    assert relation.n == chapter["n_excited"]
     sentence = chapter["depth_sentence"]
     if relation.p_value >= 0.05:  # absence of evidence: say what n could have detected
         assert (
@@ -188,7 +241,8 @@ def _check_counts_and_fraction(path, onsets, response_window, baseline_window):
     assert ((areas["fraction"] >= 0) & (areas["fraction"] <= 1)).all(), areas
     assert areas["n_units"].sum() == len(units)
     assert areas["n_responsive"].sum() == len(responsive_ids)
-    assert np.isfinite(table.loc[responsive_ids, "latency"]).all()
+    excited_ids = table.index[table["direction"] > 0]
+    assert np.isfinite(table.loc[excited_ids, "latency"]).all()
     return table, responsive_ids
 
 

@@ -32,27 +32,43 @@ def test_pulses_as_stated(ns):
         start, stop = table["start_time"][:], table["stop_time"][:]
         n_units = f["units/id"].shape[0]
     assert ns["n_pulses"] == start.size == 200
-    assert ns["n_units"] == n_units == 120  # the figure captions say 120 units
+    with h5py.File(ns["nwb_path"], "r") as f:
+        label = np.array(
+            [v.decode() if isinstance(v, bytes) else v for v in f["units/quality"][()]]
+        )
+    # Units labelled noise are dropped before anything else, and the count is stated.
+    assert ns["n_noise"] == int((label == "noise").sum()) > 0
+    assert ns["n_units"] == n_units - ns["n_noise"]
     assert ns["pulse_duration"] == pytest.approx(np.median(stop - start))
     # "every 0.5 s baseline is free of the previous pulse's response" (20-40 ms responses)
     assert ns["gap"].min() > ns["baseline"] + 0.04
 
 
 def test_planted_tagged_found_and_nothing_else(ns):
-    planted = sorted(u["unit"] for u in ns["truth"]["tagged_units"])
-    assert sorted(ns["tagged"].tolist()) == planted  # all found, no false positive
-    assert (ns["hits"], ns["n_planted_tagged"]) == (15, 15)
-    assert (ns["false_pos"], ns["late_called"], ns["n_planted_late"]) == (0, 0, 10)
-    assert ns["n_others"] == 105  # caption of the validation figure
-    assert ns["salt_only_fp"] == int((ns["table"].salt_p.drop(planted) < 0.01).sum()) == 0
+    kept = ns["units"].index  # the file's ids of the rows of the table
+    every = {u["unit"] for u in ns["truth"]["tagged_units"]}
+    late = {u["unit"] for u in ns["truth"]["late_excited"]}
+    planted = sorted(every & set(kept))
+    noise_planted = len(every - set(kept)) + len(late - set(kept))
+    assert ns["n_planted_noise"] == noise_planted > 0
+    assert sorted(kept[ns["tagged"]].tolist()) == planted  # all found, no false positive
+    assert ns["hits"] == ns["n_planted_tagged"] == len(planted)
+    assert (ns["false_pos"], ns["late_called"]) == (0, 0)
+    assert ns["n_planted_late"] == len(late & set(kept))
+    assert ns["n_others"] == len(kept) - len(planted)
+    rows = kept.get_indexer(planted)
+    salt_q = ns["table"].salt_q.drop(rows)
+    assert ns["salt_only_fp"] == int((salt_q < ns["q"]).sum()) == 0
     assert ns["n_pairs"] == 50 * 49 // 2
     assert ns["latency_error_ms"].median() < 0.1
     assert ns["latency_error_ms"].max() < 0.6
 
 
 def test_latency_jitter_reliability_statements(ns):
-    table, truth = ns["table"], ns["truth"]["tagged_units"]
-    ids = [u["unit"] for u in truth]
+    kept = ns["units"].index  # rows of the table are the units not labelled noise
+    table = ns["table"]
+    truth = [u for u in ns["truth"]["tagged_units"] if u["unit"] in set(kept)]
+    ids = kept.get_indexer([u["unit"] for u in truth])  # rows
     planted_latency = np.array([u["latency_s"] for u in truth]) * 1e3
     assert planted_latency.min() <= ns["latency_ms"] <= planted_latency.max()
     # "measured jitter larger than the planted 0.5 ms, reliability larger than planted"
@@ -126,7 +142,7 @@ def test_no_excess_is_never_locked(ns):
 def test_threshold_sensitivity(ns):
     sens = ns["sensitivity"]
     at_default = sens.loc[("min_locked", ns["min_locked"])]
-    assert (at_default["hits"], at_default["false positives"]) == (15, 0)
+    assert (at_default["hits"], at_default["false positives"]) == (ns["n_planted_tagged"], 0)
     assert at_default["train units tagged"] == 0
     # the stated ranges: rate ratio changes nothing, locking between the two populations
     assert ns["ok_ratios"] == ns["rate_ratios"]
@@ -161,3 +177,15 @@ def test_train_leak_only_locking_stops_it(ns):
     assert (
         ns["train_table"].locked.max() < ns["min_locked"] <= ns["table"].locked[ns["tagged"]].min()
     )
+
+
+def test_salt_is_corrected_by_bh_over_the_session_units(ns):
+    """The policy: SALT's count k of baseline pairs becomes (k + 1) / (n_pairs + 1), never
+    0, and Benjamini-Hochberg runs over this session's units; tagged needs q < q."""
+    from scipy.stats import false_discovery_control
+
+    table, n_pairs = ns["table"], ns["n_pairs"]
+    p = (np.rint(table.salt_p * n_pairs) + 1) / (n_pairs + 1)
+    assert p.min() > 0
+    np.testing.assert_allclose(table.salt_q, false_discovery_control(p), rtol=1e-12)
+    assert (table.salt_q[table.tagged] < ns["q"]).all()

@@ -202,7 +202,8 @@ def test_salt_ties_at_low_rates_are_those_of_salt_m():
 def test_tagged_unit_on_10hz_trains_is_found_and_poisson_units_are_not():
     """A unit tagged at 3 ms with 50 % reliability on 10 Hz trains. Each spike assigned to one
     pulse, test-window spikes fell into the next pulse's baseline (p = 0.38); with every
-    pulse's own windows, and with the baseline before each train, it is found."""
+    pulse's own windows, and with the baseline before each train, SALT finds it (and BH
+    over the units calls it tagged where the family is small enough for SALT's floor)."""
     rng = np.random.default_rng(10)
     _, pulses = _trains(rng, 10)
     t_stop = pulses[-1] + 2
@@ -210,9 +211,20 @@ def test_tagged_unit_on_10hz_trains_is_found_and_poisson_units_are_not():
     null = [_poisson(rng, rate, t_stop) for rate in rng.uniform(2, 40, 200)]
     for baseline_onsets in ["pulse", "train"]:
         table = tag_units([tagged, *null], pulses, 0.005, baseline_onsets=baseline_onsets)
-        assert table.salt_p[0] < 0.001 and table.tagged[0], baseline_onsets
-        assert table.salt_p[1:].lt(0.01).mean() <= 0.02, baseline_onsets
-        assert not table.tagged[1:].any(), baseline_onsets
+        assert table.salt_p[0] < 0.001, baseline_onsets
+        assert table.salt_p[1:].lt(0.01).mean() <= 0.02, baseline_onsets  # SALT calibrated
+        # The default (q=None): SALT's p < p_max = 0.01 per unit, as in earlier versions.
+        assert table.tagged[0] and not table.tagged[1:].any(), baseline_onsets
+        # The article's policy, q = 0.05: BH over 201 units with SALT's floor p = 1 / 1226
+        # gives the lone tagged unit q = 201 / 1226 = 0.16, above 0.05. The policy's cost,
+        # stated in chapter 6; in a family of 41 units (q = 41 / 1226 = 0.033) it is found.
+        policy = tag_units([tagged, *null], pulses, 0.005, baseline_onsets=baseline_onsets, q=0.05)
+        assert policy.salt_q[0] == pytest.approx(201 / 1226) and not policy.tagged[0]
+        small = tag_units(
+            [tagged, *null[:40]], pulses, 0.005, baseline_onsets=baseline_onsets, q=0.05
+        )
+        assert small.salt_q[0] == pytest.approx(41 / 1226) and small.tagged[0], baseline_onsets
+        assert not small.tagged[1:].any(), baseline_onsets
 
 
 def test_few_trains_warn_and_a_single_train_has_no_baseline_before_it():
@@ -330,7 +342,7 @@ def test_planted_tagged_units_found_and_others_rejected():
     assert not table.tagged[1030:1050].any()
     assert not table.tagged[1050:].any()
     assert set(table.columns) >= {
-        "latency", "jitter", "reliability", "salt_p", "salt_i", "rate_ratio", "tagged",
+        "latency", "jitter", "reliability", "salt_p", "salt_i", "salt_q", "rate_ratio", "tagged",
     }  # fmt: skip
 
 

@@ -88,12 +88,12 @@ def test_mean_rate_floor_of_siegle_et_al():
 def test_a_lone_spike_is_not_a_response():
     # One spike in 10 trials, 60 ms after an onset, and none anywhere else: the 5-SD
     # rule passes (baseline SD 0) and the mean rate (1 / 7.5 s) is above 0.1 spikes/s,
-    # but one spike is no evidence (count test p = 5 x 1/11).
+    # but one spike is no evidence (two-sided count test p = 2 tails x 5 sub-windows x 1/11).
     onsets = 1.0 + SPACING * np.arange(10)
     result = unit_responses([onsets[3:4] + 0.06], onsets)
     assert result.peak_rate[0] > result.baseline_mean[0] + 5 * result.baseline_sd[0]
     assert result.mean_rate[0] > 0.1
-    assert result.p_value[0] == pytest.approx(5 / 11)
+    assert result.p_value[0] == pytest.approx(10 / 11)
     assert not result.responsive[0]
 
 
@@ -101,7 +101,7 @@ def test_count_test_is_the_exact_conditional_poisson_test():
     # 40 trials; baseline (-0.5, 0): 2 spikes per trial (b = 80). Response sub-windows of
     # 50 ms: unit 0 has 1 spike per trial at 60 ms (k = 40), unit 1 one in every other
     # trial (k = 20). Given k + b, k ~ Binomial(k + b, 0.05 / 0.55) under equal rates;
-    # p is that upper tail times the 5 sub-windows.
+    # p is that upper tail times the 5 sub-windows and the 2 tails (two-sided).
     from scipy.stats import binom
 
     onsets = 1.0 + SPACING * np.arange(40)
@@ -109,10 +109,15 @@ def test_count_test_is_the_exact_conditional_poisson_test():
     spikes = [np.sort(np.r_[base, onsets + 0.06]), np.sort(np.r_[base, onsets[::2] + 0.06])]
     result = unit_responses(spikes, onsets)
     share = 0.05 / (0.05 + 0.5)
+    # The quietest sub-windows hold 0 spikes: lower tail P(X <= 0) = (1 - share)^80.
     for unit, k in enumerate([40, 20]):
-        expected = min(1.0, 5 * binom.sf(k - 1, k + 80, share))
-        assert result.p_value[unit] == pytest.approx(expected, rel=1e-9)
-    assert result.p_value[1] == pytest.approx(0.00308, abs=1e-5)  # 0.0099 at share 0.1
+        upper = min(1.0, 2 * 5 * binom.sf(k - 1, k + 80, share))
+        lower = min(1.0, 2 * 5 * binom.cdf(0, 80, share))
+        assert result.p_value[unit] == pytest.approx(min(upper, lower), rel=1e-9)
+    assert 2 * 5 * binom.sf(19, 100, share) == pytest.approx(2 * 0.00308, abs=2e-5)
+    # Unit 1 fires less in most of the response window than in the baseline and more in
+    # one sub-window; the lower tail is the smaller p, so it is called suppressed.
+    assert result.direction.tolist() == [1, -1]
     assert result.mean_rate[0] == pytest.approx(120 / (40 * 0.75))
 
 
@@ -244,3 +249,30 @@ def test_demo_flash_and_ophys_responders_match_ground_truth(demo):
     assert cells.responsive[~is_responder].sum() <= 2
     expected = np.array([amplitudes[str(c)] for c in cell_ids[is_responder]])
     np.testing.assert_allclose(cells.amplitude[is_responder], expected, atol=0.05)
+
+
+def test_suppressed_units_are_found_and_reported_apart():
+    # Two-sided (the statistics policy): units whose rate falls from 20 to 2 spikes/s
+    # after onset are responsive with direction -1; excited ones +1; flat ones neither.
+    from scipy.stats import false_discovery_control
+
+    onsets = 1.0 + 1.5 * np.arange(60)
+    excited = evoked_poisson(EvokedResponse(5.0, 30.0, 0.04, 0.1), onsets, 160, 10, seed=3)
+    suppressed = evoked_poisson(EvokedResponse(20.0, 2.0, 0.02, 0.2), onsets, 160, 10, seed=4)
+    flat = evoked_poisson(EvokedResponse(5.0, 5.0, 0.0, 0.1), onsets, 160, 40, seed=5)
+    result = unit_responses(excited + suppressed + flat, onsets)
+    assert (result.direction[:10] == 1).all()
+    assert (result.direction[10:20] == -1).all()
+    assert (result.direction[20:] == 0).mean() >= 0.95
+    assert np.array_equal(result.responsive, result.direction != 0)
+    # The q-values are Benjamini-Hochberg over the units passed, recomputed by scipy.
+    np.testing.assert_allclose(
+        result.q_value, false_discovery_control(result.p_value, method="bh"), rtol=1e-12
+    )
+    # A family excludes units: their q is NaN and they are not called.
+    family = np.r_[np.zeros(5, bool), np.ones(55, bool)]
+    sub = unit_responses(excited + suppressed + flat, onsets, family=family)
+    assert np.isnan(sub.q_value[:5]).all() and not sub.responsive[:5].any()
+    np.testing.assert_allclose(
+        sub.q_value[5:], false_discovery_control(sub.p_value[5:], method="bh"), rtol=1e-12
+    )

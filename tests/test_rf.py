@@ -56,7 +56,13 @@ def test_planted_receptive_fields_are_found_centred_and_sized():
     width = rf.sigma[:100] / STEP
     assert np.all(np.abs(np.median(width, axis=0) - 1.0) <= 0.03)
     assert np.percentile(np.abs(width.mean(axis=1) - 1.0), 90) <= 0.18
-    nonsignificant = rf.p_value >= 0.01
+    # The policy: BH over the units passed, q < 0.05; only significant units are fitted.
+    from scipy.stats import false_discovery_control
+
+    np.testing.assert_allclose(rf.q_value, false_discovery_control(rf.p_value), rtol=1e-12)
+    np.testing.assert_array_equal(rf.significant, rf.q_value < 0.05)
+    assert rf.significant[:100].all() and rf.significant[100:].mean() <= 0.05
+    nonsignificant = ~rf.significant
     assert np.isnan(rf.center[nonsignificant]).all()
     assert np.isnan(rf.fit_r2[nonsignificant]).all() and (rf.polarity[nonsignificant] == 0).all()
 

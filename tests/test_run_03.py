@@ -68,7 +68,9 @@ def test_run_03_on_a_lab_style_file_with_mapping(tmp_path, lab_file, demo):
     )
     n_resp = int(direct.responsive.sum())
     assert d["n_rois"] == d["dff"].shape[1] == len(ROWS)
-    assert f"{n_resp} of {d['n_rois']} cells responsive ({n_resp / d['n_rois']:.0%})" in text
+    n_up, n_down = int((direct.direction > 0).sum()), int((direct.direction < 0).sum())
+    stated = f"{n_resp} of {d['n_rois']} cells responsive ({n_resp / d['n_rois']:.0%}: "
+    assert stated + f"{n_up} excited, {n_down} suppressed)" in text
     # The demo planted the responders: the kept rows' planted cells are the ones found.
     with h5py.File(demo.paths["demo-ophys-day1"], "r") as f:
         cell_id = f["processing/ophys/ImageSegmentation/PlaneSegmentation/cell_id"][()][ROWS]

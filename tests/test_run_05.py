@@ -40,7 +40,7 @@ def independent_fields(path):
         x, y, onsets = table["x_deg"][()], table["y_deg"][()], table["start_time"][()]
     spikes = np.split(data, ends[:-1])
     return rf.receptive_fields(
-        spikes, x, y, onsets, window=(0.0, 0.25), n_shuffles=1000, seed=0, alpha=0.01
+        spikes, x, y, onsets, window=(0.0, 0.25), n_shuffles=1000, seed=0, q=0.05
     )
 
 
@@ -106,4 +106,4 @@ def test_run_05_on_a_lab_file_finds_the_fields(tmp_path, lab_file, demo):
         assert str(lab_file) in comment and "'x_deg'" in comment
     drawn = json.loads((tmp_path / "figures" / "fig_rf_population.json").read_text())
     assert drawn["n_located"] == located.size
-    assert drawn["fraction_significant"] == pytest.approx(np.mean(fields.p_value < 0.01))
+    assert drawn["fraction_significant"] == pytest.approx(np.mean(fields.significant))

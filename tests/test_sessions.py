@@ -71,10 +71,17 @@ def test_gathered_table_finds_the_planted_responders_of_every_session(served):
     assert sorted(table["path"].unique()) == sorted(served.truth)
     for path, truth in served.truth.items():
         rows = table[table["path"] == path]
-        planted = {r["unit"] for r in truth["flash_responders"]}
+        # Units labelled noise are dropped before the test: in no row, found by no one.
+        planted = {r["unit"] for r in truth["flash_responders"]} & set(rows["unit"])
         called = set(rows.loc[rows["responsive"], "unit"])
         assert len(planted) > 5
         assert planted <= called, f"{path}: missed {sorted(planted - called)}"
+        # The BH family is this session's quality-passing units, not all sessions'.
+        from scipy.stats import false_discovery_control
+
+        family = rows[rows["passes_quality"]]
+        expected = false_discovery_control(family["p_value"].to_numpy(), method="bh")
+        np.testing.assert_allclose(family["q_value"].to_numpy(), expected, rtol=1e-10)
         assert len(called - planted) <= 2, f"{path}: false alarms {sorted(called - planted)}"
         planted_latency = {r["unit"]: r["latency_s"] for r in truth["flash_responders"]}
         found = rows.set_index("unit").loc[sorted(planted), "latency"]
@@ -160,7 +167,13 @@ def test_rf_centres_match_the_planted_fields():
     folder = _session(1)
     truth = json.loads((folder / "ground_truth.json").read_text())["ecephys"]["rf_units"]
     planted = pd.DataFrame(truth).set_index("unit")
+    from databook import nwb, quality
+
+    kept = quality.drop_noise(nwb.units(str(folder / "ecephys.nwb")))
+    assert kept.attrs["n_noise"] > 0  # the demo labels about 5 % noise
+    planted = planted[planted.index.isin(kept.index)]  # noise units are dropped first
     found = sessions.rf_centres(str(folder / "ecephys.nwb")).set_index("unit")
+    assert set(found.index) <= set(kept.index)
     assert set(planted.index) <= set(found.index)
     centres = np.array(planted["center_deg"].tolist())
     error = np.hypot(
@@ -170,7 +183,7 @@ def test_rf_centres_match_the_planted_fields():
     assert error.max() < 3.0  # degrees
 
 
-def test_by_area_pools_sessions_with_wilson_intervals():
+def test_by_area_estimates_over_sessions_not_pooled_units():
     table = pd.DataFrame(
         {
             "path": ["a"] * 4 + ["b"] * 6,
@@ -182,19 +195,44 @@ def test_by_area_pools_sessions_with_wilson_intervals():
     out = sessions.by_area(table)
     assert out.loc["VISp", "n_sessions"] == 2
     assert out.loc["VISp", "n_units"] == 8 and out.loc["VISp", "n_responsive"] == 3
+    assert out.loc["VISp", "pooled_fraction"] == pytest.approx(3 / 8)
     assert out.loc["LP", "n_units"] == 1  # the failing unit is not counted
-    # Wilson 95 % interval of 3/8 (reference values from the closed form).
-    assert out.loc["VISp", ["ci_low", "ci_high"]].tolist() == pytest.approx(
-        [0.1368, 0.6943], abs=1e-3
+    # Sessions are the observations: a beta-binomial over (2 of 4, 1 of 4).
+    from databook import stats
+
+    fit = stats.beta_binomial([2, 1], [4, 4])
+    assert out.loc["VISp", ["fraction", "ci_low", "ci_high"]].tolist() == pytest.approx(
+        [fit.mean, fit.low, fit.high]
     )
-    assert out.loc["LP", "ci_low"] == 0.0
+    # One session: its fraction with the Wilson 95 % interval of 0 of 1.
+    assert out.loc["LP", "fraction"] == 0.0 and out.loc["LP", "ci_low"] == 0.0
+    assert out.loc["LP", "ci_high"] == pytest.approx(0.7935, abs=1e-3)
+    assert np.isnan(out.loc["LP", "rho"])
+
+
+def test_by_area_uses_each_sessions_own_family():
+    """Each session's units were corrected as one family (responsive_units); by_area
+    counts those calls and never re-corrects over all sessions pooled."""
+    table = pd.DataFrame(
+        {
+            "path": ["a"] * 4 + ["b"] * 4,
+            "area": ["VISp"] * 8,
+            "p_value": [0.001] * 4 + [0.02, 0.9, 0.9, 0.9],
+            # BH within b: q(0.02) = 0.08, not responsive; pooled over a and b it would be.
+            "responsive": [True] * 4 + [False] * 4,
+            "passes_quality": [True] * 8,
+        }
+    )
+    out = sessions.by_area(table)
+    assert out.loc["VISp", "n_responsive"] == 4
+    assert out.loc["VISp", "pooled_fraction"] == 0.5
 
 
 def test_cache_key_changes_with_parameters_and_code():
-    base = sessions.function_key(sessions.responsive_units, {"alpha": 0.01})
-    assert base == sessions.function_key(sessions.responsive_units, {"alpha": 0.01})
-    assert base != sessions.function_key(sessions.responsive_units, {"alpha": 0.05})
-    assert base != sessions.function_key(sessions.rf_centres, {"alpha": 0.01})
+    base = sessions.function_key(sessions.responsive_units, {"q": 0.05})
+    assert base == sessions.function_key(sessions.responsive_units, {"q": 0.05})
+    assert base != sessions.function_key(sessions.responsive_units, {"q": 0.01})
+    assert base != sessions.function_key(sessions.rf_centres, {"q": 0.05})
 
     def edited(src, alpha=0.01):
         return alpha
@@ -220,11 +258,12 @@ def _library_copy(tmp_path: Path, monkeypatch) -> Path:
 
 def _fix_unit_responses(package: Path) -> None:
     """Edit ``unit_responses`` (which ``responsive_units`` reaches through unitsummary):
-    a new default test level, as a fix to the library would be."""
+    a new default sub-window of the count test, as a fix to the library would be."""
     file = package / "responses.py"
     text = file.read_text()
-    start = text.index("alpha: float = 0.01", text.index("def unit_responses("))
-    file.write_text(text[:start] + "alpha: float = 0.05" + text[start + 19 :])
+    old = "count_window: float = 0.05,"
+    start = text.index(old, text.index("def unit_responses("))
+    file.write_text(text[:start] + "count_window: float = 0.04," + text[start + len(old) :])
 
 
 def test_cache_key_changes_with_the_library_modules_it_imports(tmp_path, monkeypatch):

@@ -32,9 +32,17 @@ def test_table_joins_response_latency_area_and_quality():
     units = units_frame(np.random.default_rng(0))
     table = response_table(units, ONSETS)
     assert table.index.tolist() == units.index.tolist()
-    assert table["responsive"].tolist() == [True] * 4 + [False] * 4
-    assert np.all(np.abs(table["latency"].iloc[:4] - 0.04) <= 0.005)
-    assert table["latency"].iloc[4:].isna().all()  # latencies only for responders
+    # Unit 101 responds but fails the quality filter: outside the BH family, not called.
+    assert table["responsive"].tolist() == [True, False, True, True] + [False] * 4
+    assert table["direction"].tolist() == [1, 0, 1, 1] + [0] * 4
+    assert np.isnan(table.loc[101, "q_value"]) and table.loc[101, "p_value"] < 1e-6
+    family = table["passes_quality"].to_numpy()
+    from scipy.stats import false_discovery_control
+
+    expected_q = false_discovery_control(table["p_value"][family], method="bh")
+    np.testing.assert_allclose(table["q_value"][family], expected_q, rtol=1e-12)
+    assert np.all(np.abs(table["latency"].iloc[[0, 2, 3]] - 0.04) <= 0.005)
+    assert table["latency"].iloc[[1, 4, 5, 6, 7]].isna().all()  # only for excited units
     assert table["area"].tolist()[:4] == ["VISp", "VISp", "LP", "unknown"]
     # Only the metric the table has is applied; the missing ones are named.
     assert table["passes_quality"].tolist() == [True, False] + [True] * 6
@@ -72,7 +80,8 @@ def test_bad_input_is_named():
 def test_recovery_counts_hits_false_alarms_and_signed_errors():
     table = pd.DataFrame(
         {
-            "responsive": [True, False, True, False],
+            "responsive": [True, False, True, True],
+            "direction": [1, 0, 1, -1],
             "latency": [0.05, np.nan, 0.02, np.nan],
             "duration": [0.1, np.nan, 0.05, np.nan],
             "gain": [12.0, np.nan, 5.0, np.nan],
@@ -85,10 +94,12 @@ def test_recovery_counts_hits_false_alarms_and_signed_errors():
         index=[7, 8],
     )
     check = recovery(table, planted)
-    assert (check.hits, check.n_planted, check.false_alarms, check.n_other) == (1, 2, 1, 2)
+    assert (check.hits, check.n_planted, check.false_alarms, check.n_other) == (1, 2, 2, 2)
+    assert check.false_suppressed == 1  # unit 10: nothing suppressed is planted
     assert check.errors.loc[7, "latency"] == pytest.approx(0.01)
     assert check.errors.loc[7, "gain"] == pytest.approx(0.2)
     assert check.errors.loc[7, "peak_latency"] == pytest.approx(0.08)
-    assert check.summary().loc["planted responders called responsive", "value"] == "1 / 2"
+    assert check.summary().loc["planted responders called excited", "value"] == "1 / 2"
+    assert check.summary().loc["units called suppressed (none planted)", "value"] == "1 / 4"
     with pytest.raises(ValueError, match=r"planted units \[11\]"):
         recovery(table, planted.rename(index={8: 11}))

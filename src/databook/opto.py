@@ -29,6 +29,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from databook.stats import fdr, permutation_p
+
 __all__ = ["is_tagged", "osd_ks_salt", "salt", "tag_units"]
 
 # Distances (dimensionless, at most sqrt(2 ln 2)) closer than this are equal. salt.m counts
@@ -426,6 +428,7 @@ def tag_units(
     window: float = 0.01,
     baseline: float = 0.5,
     artifact: float = 0.0005,
+    q: float | None = None,
     p_max: float = 0.01,
     max_latency: float = 0.007,
     min_reliability: float = 0.1,
@@ -450,8 +453,12 @@ def tag_units(
         rate is that of the baselines before the trains).
     artifact : float
         Spikes within ``artifact`` s after light onset and offset are removed.
-    p_max, max_latency, min_reliability, min_rate_ratio, min_locked
-        Thresholds of ``tagged``.
+    q, p_max, max_latency, min_reliability, min_rate_ratio, min_locked
+        Thresholds of ``tagged``. ``q``: the false-discovery rate of SALT over the units
+        passed (Benjamini-Hochberg on ``salt_q``; the family: one session's units), the
+        article's policy (chapter 6 passes ``q=0.05``). ``q=None`` (the default, kept
+        for code written against earlier versions): SALT's ``salt_p < p_max`` per unit,
+        with no correction over units (Kvitsiani et al. 2013 used p < 0.01).
 
     Returns
     -------
@@ -461,10 +468,15 @@ def tag_units(
         ``rate_ratio`` (test-window rate / baseline rate, each over the time not blanked),
         ``locked`` (fraction of the excess test-window spikes within +/-1 ms of the modal
         latency, in 0.5 ms bins; 0 when the test window holds no spike above the baseline
-        rate, so a unit with no excess is never "locked"), SALT ``salt_p`` and ``salt_i``,
-        and ``tagged``:
-        ``salt_p < p_max``, ``latency <= max_latency``, ``reliability >= min_reliability``,
-        ``rate_ratio >= min_rate_ratio`` and ``locked >= min_locked``.
+        rate, so a unit with no excess is never "locked"), SALT ``salt_p`` and ``salt_i``
+        (as salt.m computes them: ``salt_p`` is a fraction of baseline pairs and can be
+        0), ``salt_q`` (Benjamini-Hochberg over the units of the permutation-style
+        p-value ``(k + 1) / (n_pairs + 1)``, :func:`databook.stats.permutation_p`, which is
+        never 0; SALT is one-sided by nature: it asks whether the light-evoked latencies
+        differ from baseline more than baseline windows differ among themselves), and
+        ``tagged``: ``salt_q < q`` (or ``salt_p < p_max``), ``latency <= max_latency``,
+        ``reliability >= min_reliability``, ``rate_ratio >= min_rate_ratio`` and
+        ``locked >= min_locked``.
     """
     import pandas as pd
 
@@ -475,6 +487,9 @@ def tag_units(
     w = _windows(spike_times, pulse_onsets, baseline_onsets, dt, window, baseline, blank)
     p, information = _salt(w)
     n_units, n_pulses, span = w.n_units, w.onsets.size, w.nmbn * dt
+    # salt.m's p is k / n_pairs; as a permutation p, (k + 1) / (n_pairs + 1), then BH.
+    n_pairs = w.n_windows * (w.n_windows - 1) // 2
+    salt_q = fdr(permutation_p(np.rint(p * n_pairs).astype(np.int64), n_pairs))
 
     # First test-window spike of each (unit, pulse): spikes are ordered by unit, pulse, time.
     key = w.test_unit * n_pulses + w.test_trial
@@ -521,10 +536,12 @@ def tag_units(
             "locked": locked,
             "salt_p": p,
             "salt_i": information,
+            "salt_q": salt_q,
         }
     )
     table["tagged"] = is_tagged(
         table,
+        q=q,
         p_max=p_max,
         max_latency=max_latency,
         min_reliability=min_reliability,
@@ -537,6 +554,7 @@ def tag_units(
 def is_tagged(
     table,
     *,
+    q: float | None = None,
     p_max: float = 0.01,
     max_latency: float = 0.007,
     min_reliability: float = 0.1,
@@ -548,10 +566,11 @@ def is_tagged(
     Parameters
     ----------
     table : pandas.DataFrame
-        A :func:`tag_units` table (columns ``salt_p``, ``latency`` in s, ``reliability``,
+        A :func:`tag_units` table (columns ``salt_q``, ``latency`` in s, ``reliability``,
         ``rate_ratio``, ``locked``), one row per unit.
-    p_max, max_latency, min_reliability, min_rate_ratio, min_locked
-        The thresholds, as in :func:`tag_units` (``max_latency`` in s).
+    q, p_max, max_latency, min_reliability, min_rate_ratio, min_locked
+        The thresholds, as in :func:`tag_units` (``max_latency`` in s; ``q=None``:
+        ``salt_p < p_max``).
 
     Returns
     -------
@@ -560,7 +579,7 @@ def is_tagged(
         chapter 6 for what changing ``min_rate_ratio`` and ``min_locked`` does).
     """
     return (
-        (table.salt_p < p_max)
+        ((table.salt_p < p_max) if q is None else (table.salt_q < q))
         & (table.latency <= max_latency)
         & (table.reliability >= min_reliability)
         & (table.rate_ratio >= min_rate_ratio)

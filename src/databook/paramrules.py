@@ -9,10 +9,11 @@ A parameter's rule comes from one of two places, in this order:
    may mean a number in one chapter and a window in another (``baseline``).
 2. Inference from the name and the default: a ``*_window``, or a tuple of two numbers in
    increasing order, is a ``(start, stop)`` window with stop after start; a ``*_s`` number
-   is a duration in seconds (>= 0); ``*_hz`` a positive rate; ``alpha``, ``*_alpha`` and
-   ``fdr`` a probability in (0, 1); ``n_*`` a count >= 1; ``seed`` and ``*_seed`` a whole
-   number >= 0; otherwise a value of the default's type (an int default takes an int, a
-   float default any real number, a text default text, ...). A parameter whose default is
+   is a duration in seconds (>= 0); ``*_hz`` a positive rate; ``alpha``, ``*_alpha``,
+   ``fdr``, ``q`` and ``*_q`` (false-discovery rates) a probability in (0, 1); ``n_*`` a
+   count >= 1; ``seed`` and ``*_seed`` a whole number >= 0; otherwise a value of the
+   default's type (an int default takes an int, a float default any real number, a text
+   default text, ...). A parameter whose default is
    None takes any value.
 
 Text parameters naming things in the file (tables, columns, images) are checked only as
@@ -219,7 +220,7 @@ def rule_for(name: str, default: Any) -> Rule:
             return Rule("integer", low=0)
         if name.startswith("n_") and integer:
             return Rule("integer", low=1)
-        if name in ("alpha", "fdr") or name.endswith("_alpha"):
+        if name in ("alpha", "fdr", "q") or name.endswith(("_alpha", "_q")):
             return Rule("number", low=0.0, high=1.0, open_low=True, open_high=True)
         if name.endswith("_hz"):
             return _positive("Hz")

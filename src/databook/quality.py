@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-__all__ = ["SIEGLE_2021", "Threshold", "filter_table", "passes"]
+__all__ = ["SIEGLE_2021", "Threshold", "drop_noise", "filter_table", "passes"]
 
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
@@ -128,3 +128,29 @@ def filter_table(
     )
     out.attrs["n_units"] = len(table)
     return out
+
+
+def drop_noise(
+    units: pd.DataFrame, *, label_column: str = "quality", noise: str = "noise"
+) -> pd.DataFrame:
+    """The units whose curation label is not ``noise``: the first step of every count.
+
+    A cluster the curator labelled noise is not a neuron, whatever its metrics say; it is
+    dropped before the metric thresholds (:func:`filter_table`) and before any test, so
+    it is in no denominator and no family of tests. A table without ``label_column``
+    is returned unchanged.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The kept rows (same index and columns), with ``attrs["n_noise"]`` the number
+        dropped (0 without the column) and ``attrs["noise_units"]`` their index values.
+    """
+    if label_column in units:
+        is_noise = (units[label_column].astype(str) == noise).to_numpy(bool)
+    else:
+        is_noise = np.zeros(len(units), bool)
+    kept = units[~is_noise].copy()
+    kept.attrs = {**units.attrs, "n_noise": int(is_noise.sum()),
+                  "noise_units": units.index[is_noise].tolist()}  # fmt: skip
+    return kept

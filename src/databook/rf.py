@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from databook.align import event_counts
+from databook.stats import FDR_Q, fdr, permutation_p
 
 __all__ = [
     "GaussianFit",
@@ -42,9 +43,13 @@ class ReceptiveFields:
     xs, ys : (nx,), (ny,) float arrays
         Grid values (stimulus units), increasing.
     p_value : (n_units,) float array
-        Chi-square of counts across presented positions against label shuffles.
+        Chi-square of counts across presented positions against label shuffles,
+        ``(k + 1) / (n_shuffles + 1)`` (:func:`databook.stats.permutation_p`).
+    q_value : (n_units,) float array
+        Benjamini-Hochberg q-value of ``p_value`` over the units passed (one session's
+        units: the family of the statistics policy).
     center, sigma : (n_units, 2: x, y) float arrays, stimulus units
-        Centre and width of the fitted Gaussian; NaN unless ``p_value < alpha`` and the
+        Centre and width of the fitted Gaussian; NaN unless ``q_value < q`` and the
         fit locates the centre (standard error at most ``max_center_se`` grid steps).
     n_presentations : (ny, nx) int array
         Presentations counted at each grid position (0 where never presented).
@@ -53,13 +58,15 @@ class ReceptiveFields:
         one (firing lowered), 0 where ``center`` is NaN.
     fit_r2 : (n_units,) float array
         Fraction of the map's variance (over presented positions) explained by the
-        Gaussian fit; NaN for units that were not fitted (``p_value >= alpha``).
+        Gaussian fit; NaN for units that were not fitted (``q_value >= q``).
     center_se : (n_units, 2: x, y) float array, stimulus units
         Standard error of the fitted centre (from the fit's covariance, scaled by the
         residual variance), the quantity ``max_center_se`` is applied to; NaN where not
         fitted, inf where the fit cannot locate a centre.
     n_blank : int
         Presentations with a NaN position (blank sweeps), excluded from everything.
+    significant : (n_units,) bool array
+        ``q_value < q``: the units with a significant field.
     """
 
     maps: NDArray[np.float64]
@@ -73,6 +80,8 @@ class ReceptiveFields:
     fit_r2: NDArray[np.float64]
     center_se: NDArray[np.float64]
     n_blank: int
+    q_value: NDArray[np.float64]
+    significant: NDArray[np.bool_]
 
 
 def _chi_square(sums: NDArray, expected_fraction: NDArray) -> NDArray:
@@ -124,7 +133,7 @@ def chi_square_p(
         shuffled = _chi_square(position_sums(labels[perms]), fraction)
         # Integer totals in float64: equal statistics agree to ~1e-13, well inside 1e-6.
         exceed += (shuffled >= observed[None, :] - 1e-6).sum(axis=0)
-    return observed, (1.0 + exceed) / (1.0 + n_shuffles)
+    return observed, permutation_p(exceed, n_shuffles)  # (k + 1) / (n + 1), never 0
 
 
 @dataclass(frozen=True)
@@ -298,7 +307,8 @@ def receptive_fields(
     n_shuffles: int = 1000,
     seed: int = 0,
     *,
-    alpha: float = 0.01,
+    q: float = FDR_Q,
+    alpha: float | None = None,
     max_center_se: float = 0.5,
     grid_tol: float = 1e-3,
 ) -> ReceptiveFields:
@@ -315,7 +325,14 @@ def receptive_fields(
     window : (start, stop) seconds after onset in which spikes are counted
     n_shuffles : shuffles of the position labels for the chi-square null
     seed : seed of the shuffles
-    alpha : units with ``p_value >= alpha`` are not fitted (NaN centre and width)
+    q : false-discovery rate over the units (Benjamini-Hochberg on ``p_value``); units
+        with ``q_value >= q`` have no significant field and are not fitted (NaN centre
+        and width). The chi-square is an upper-tail test of a statistic blind to sign:
+        excitatory and suppressive fields are both found.
+    alpha : float or None
+        The criterion of earlier versions, for code written against them: given, units
+        with ``p_value < alpha`` (no correction over units) are significant and ``q`` is
+        not used. None (default): BH at ``q``.
     max_center_se : a fit is poor, and its centre, width and polarity are NaN, NaN and
         0, when the standard error of its centre, ``hypot(se_x, se_y)``, exceeds this
         many grid steps (the smaller spacing of ``xs`` and ``ys``). At the default 0.5,
@@ -364,7 +381,10 @@ def receptive_fields(
     center_se = np.full((n_units, 2), np.nan)
     step = _grid_step(xs, ys)
     # One small least-squares problem per significant unit (two fits, a few ms each).
-    for unit in np.flatnonzero(p < alpha):
+    q_value = fdr(p)
+    # alpha: the criterion of earlier versions (per unit, no correction over units)
+    significant = q_value < q if alpha is None else p < alpha
+    for unit in np.flatnonzero(significant):
         fit = fit_gaussian(maps[unit], xs, ys)
         fit_r2[unit], center_se[unit] = fit.r2, fit.center_se
         if np.hypot(*fit.center_se) <= max_center_se * step and fit.amplitude != 0:
@@ -382,4 +402,6 @@ def receptive_fields(
         fit_r2=fit_r2,
         center_se=center_se,
         n_blank=int(blank.sum()),
+        q_value=q_value,
+        significant=significant,
     )

@@ -80,8 +80,9 @@ def responsive_units(
     onset_column: str = "start_time",
     response_window: tuple[float, float] = (0.0, 0.25),
     baseline_window: tuple[float, float] = (-0.5, 0.0),
-    alpha: float = 0.01,
+    q: float = 0.05,
     quality_filter: bool = True,
+    alpha: float | None = None,
 ) -> Any:
     """Flash responsiveness of every unit of one Neuropixels session (one row per unit).
 
@@ -89,8 +90,10 @@ def responsive_units(
     ----------
     src : an NWB source (anything :func:`databook.nwb.source` opens)
     stimulus, onset_column : intervals table of the stimulus and its onset column (s)
-    response_window, baseline_window, alpha
-        As in :func:`databook.unitsummary.response_table` (seconds; test level).
+    response_window, baseline_window, q, alpha
+        As in :func:`databook.unitsummary.response_table` (seconds; ``q`` the
+        false-discovery rate over the session's units). Units labelled noise are dropped
+        first (:func:`databook.quality.drop_noise`).
     quality_filter : apply the Siegle et al. (2021) unit-quality thresholds
         (``passes_quality`` is True for every unit when False)
 
@@ -98,21 +101,24 @@ def responsive_units(
     -------
     pandas.DataFrame
         One row per unit: ``unit`` (id), ``area``, ``depth_um`` (micrometres),
-        ``responsive`` (bool), ``p_value``, ``latency`` (s), ``passes_quality`` (bool).
+        ``responsive`` (bool), ``direction`` (+1 excited, -1 suppressed, 0), ``p_value``,
+        ``q_value``, ``latency`` (s), ``passes_quality`` (bool).
     """
     from databook import nwb, quality, tables, unitsummary
 
-    units = nwb.units(src)
+    units = quality.drop_noise(nwb.units(src))
     onsets = tables.onsets(nwb.stimulus_table(src, stimulus), onset_column).to_numpy()
     table = unitsummary.response_table(
         units,
         onsets,
         response_window=response_window,
         baseline_window=baseline_window,
+        q=q,
         alpha=alpha,
         criteria=quality.SIEGLE_2021 if quality_filter else None,
     )
-    out = table[["area", "depth_um", "responsive", "p_value", "latency", "passes_quality"]]
+    columns = ["area", "depth_um", "responsive", "direction", "p_value", "q_value"]
+    out = table[[*columns, "latency", "passes_quality"]]
     return out.rename_axis("unit").reset_index()
 
 
@@ -124,8 +130,9 @@ def rf_centres(
     y_column: str = "y_position",
     window: tuple[float, float] = (0.0, 0.25),
     n_shuffles: int = 200,
-    alpha: float = 0.01,
+    q: float = 0.05,
     seed: int = 0,
+    alpha: float | None = None,
 ) -> Any:
     """Receptive-field centres of the units of one session with a significant field.
 
@@ -133,22 +140,24 @@ def rf_centres(
     ----------
     src : an NWB source (anything :func:`databook.nwb.source` opens)
     stimulus, x_column, y_column : the Gabor-grid table and its patch-centre columns (deg)
-    window, n_shuffles, alpha, seed : as in :func:`databook.rf.receptive_fields`
-        (seconds after onset; shuffles of the position labels; test level; shuffle seed)
+    window, n_shuffles, q, seed, alpha : as in :func:`databook.rf.receptive_fields`
+        (seconds after onset; shuffles of the position labels; false-discovery rate over
+        the session's units, Benjamini-Hochberg; shuffle seed). Units labelled noise are
+        dropped first (:func:`databook.quality.drop_noise`), so they are in no family.
 
     Returns
     -------
     pandas.DataFrame
-        One row per unit with p < ``alpha`` and a located fit: ``unit``, ``area``,
+        One row per unit with q < ``q`` and a located fit: ``unit``, ``area``,
         ``x_deg``, ``y_deg`` (centre, degrees), ``sigma_x_deg``, ``sigma_y_deg``,
-        ``polarity`` (+1 excited, -1 suppressed), ``p_value``.
+        ``polarity`` (+1 excited, -1 suppressed), ``p_value``, ``q_value``.
     """
     import numpy as np
     import pandas as pd
 
-    from databook import nwb, rf
+    from databook import nwb, quality, rf
 
-    units = nwb.units(src)
+    units = quality.drop_noise(nwb.units(src))
     grid = nwb.stimulus_table(src, stimulus)
     fields = rf.receptive_fields(
         list(units["spike_times"]),
@@ -158,6 +167,7 @@ def rf_centres(
         window=window,
         n_shuffles=n_shuffles,
         seed=seed,
+        q=q,
         alpha=alpha,
     )
     area = (
@@ -175,9 +185,10 @@ def rf_centres(
             "sigma_y_deg": fields.sigma[:, 1],
             "polarity": fields.polarity,
             "p_value": fields.p_value,
+            "q_value": fields.q_value,
         }
     )
-    keep = (fields.p_value < alpha) & np.isfinite(fields.center[:, 0])
+    keep = fields.significant & np.isfinite(fields.center[:, 0])
     return out[keep].reset_index(drop=True)
 
 
@@ -254,44 +265,51 @@ def choice_selectivity(
     return out
 
 
-def by_area(table: Any, *, z: float = 1.959964) -> Any:
-    """Fraction of responsive units per area across sessions, with Wilson intervals.
+def by_area(table: Any) -> Any:
+    """Fraction of responsive units per area across sessions, sessions as the observations.
+
+    Units of one session share an animal, a probe and a day, so the fraction and its
+    interval are estimated over sessions (:func:`databook.stats.session_fraction`: a
+    beta-binomial over the sessions' counts; with one session, its fraction and Wilson
+    interval), not by pooling units as if independent (the statistics policy, Methods).
 
     Parameters
     ----------
     table : a gathered :func:`responsive_units` table (``area``, ``responsive``,
         ``passes_quality``, ``path``); only quality-passing units are counted
-    z : normal quantile of the interval (1.96: 95 %)
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``area``: ``n_sessions``, ``n_units``, ``n_responsive``, ``fraction``,
-        ``ci_low``, ``ci_high`` (Wilson score interval on the pooled units).
+        Indexed by ``area``: ``n_sessions``, ``n_units``, ``n_responsive`` (summed over
+        sessions), ``pooled_fraction`` (``n_responsive / n_units``, for reference),
+        ``fraction``, ``ci_low``, ``ci_high`` (the between-session estimate and its 95 %
+        interval) and ``rho`` (intra-session correlation; NaN with one session).
     """
-    import numpy as np
     import pandas as pd
+
+    from databook.stats import session_fraction
 
     missing = [c for c in ("area", "responsive", "passes_quality", "path") if c not in table]
     if missing:
         raise AcrossError(f"by_area needs columns {missing}; the table has {list(table.columns)}")
     kept = table[table["passes_quality"].astype(bool)]
-    grouped = kept.groupby("area", sort=True)
-    n = grouped.size().astype(float)
-    k = grouped["responsive"].sum().astype(float)
-    p = k / n
-    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
-    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-    return pd.DataFrame(
-        {
-            "n_sessions": grouped["path"].nunique(),
-            "n_units": n.astype(int),
-            "n_responsive": k.astype(int),
-            "fraction": p,
-            "ci_low": np.clip(centre - half, 0.0, 1.0),
-            "ci_high": np.clip(centre + half, 0.0, 1.0),
+    rows = {}
+    for area, group in kept.groupby("area", sort=True):
+        per = group.groupby("path")["responsive"].agg(["sum", "size"])
+        k, n = per["sum"].to_numpy(float), per["size"].to_numpy(float)
+        estimate = session_fraction(k, n)
+        rows[area] = {
+            "n_sessions": len(per),
+            "n_units": int(n.sum()),
+            "n_responsive": int(k.sum()),
+            "pooled_fraction": k.sum() / n.sum(),
+            "fraction": estimate.mean,
+            "ci_low": estimate.low,
+            "ci_high": estimate.high,
+            "rho": estimate.rho,
         }
-    )
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("area")
 
 
 # Functions and their identity ------------------------------------------------------------
@@ -548,7 +566,10 @@ def demo_recovery(flashes: Any, fields: Any, truths: Mapping[str, Mapping[str, A
     -------
     pandas.DataFrame
         One row per session (its path): ``planted responders``, ``found``, ``false
-        alarms``, ``planted fields``, ``fields found``, ``median centre error (deg)``.
+        alarms``, ``planted fields``, ``fields found``, ``median centre error (deg)``, and
+        ``responders labelled noise``, ``fields labelled noise`` (planted units the
+        curation label calls noise: dropped before any test, so not in the ``planted``
+        columns).
     """
     import numpy as np
     import pandas as pd
@@ -556,10 +577,14 @@ def demo_recovery(flashes: Any, fields: Any, truths: Mapping[str, Mapping[str, A
     rows = {}
     for path, truth in truths.items():
         mine = flashes[flashes["path"] == path]
-        planted = {r["unit"] for r in truth["flash_responders"]}
+        present = set(mine["unit"])  # units labelled noise were dropped before the tests
+        every = {r["unit"] for r in truth["flash_responders"]}
+        planted = every & present
         called = set(mine.loc[mine["responsive"], "unit"])
         located = fields[fields["path"] == path].set_index("unit")
         centres = pd.DataFrame(truth["rf_units"]).set_index("unit")["center_deg"]
+        rf_noise = int((~centres.index.isin(list(present))).sum())
+        centres = centres[centres.index.isin(list(present))]
         found = centres.index.intersection(located.index)
         offset = located.loc[found, ["x_deg", "y_deg"]].to_numpy() - np.array(
             centres[found].tolist(), dtype=float
@@ -572,6 +597,8 @@ def demo_recovery(flashes: Any, fields: Any, truths: Mapping[str, Mapping[str, A
             "planted fields": len(centres),
             "fields found": len(found),
             "median centre error (deg)": float(np.median(error)) if error.size else np.nan,
+            "responders labelled noise": len(every - present),
+            "fields labelled noise": rf_noise,
         }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("path")
 

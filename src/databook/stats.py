@@ -26,15 +26,21 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+if TYPE_CHECKING:
+    import pandas
+
 __all__ = [
+    "POLICY",
     "BetaBinomial",
     "BetweenSessions",
     "GroupDifference",
     "PairedChange",
+    "PolicyRow",
     "Spearman",
     "beta_binomial",
     "between_sessions",
@@ -44,6 +50,7 @@ __all__ = [
     "group_difference",
     "paired_change",
     "permutation_p",
+    "policy_table",
     "session_fraction",
     "spearman",
     "wilson",
@@ -51,6 +58,171 @@ __all__ = [
 
 #: The false-discovery rate the article controls, over the units (cells) of one session.
 FDR_Q = 0.05
+
+
+@dataclass(frozen=True)
+class PolicyRow:
+    """One line of the article's statistics policy (rendered in the Methods chapter).
+
+    ``function`` is the dotted name (``module.function`` under ``databook``) that every
+    chapter in ``chapters`` calls for ``question``; ``tests/test_stats_policy.py`` checks
+    that they do.
+    """
+
+    question: str
+    test: str
+    function: str
+    null: str
+    sided: str
+    family: str
+    correction: str
+    threshold: str
+    why: str
+    chapters: tuple[int, ...]
+
+
+#: The policy: question -> test -> family corrected over -> threshold -> why -> chapters.
+POLICY: tuple[PolicyRow, ...] = (
+    PolicyRow(
+        question="Does a unit or cell change its activity after a stimulus (up or down)?",
+        test="Wilcoxon signed-rank on per-trial response - baseline",
+        function="stats.paired_change",
+        null="the per-trial difference is symmetric about zero",
+        sided="two-sided: excitation and suppression are both findings; reported apart",
+        family="the units (or cells, ROIs) of one session tested for this question",
+        correction="Benjamini-Hochberg",
+        threshold=f"q < {FDR_Q:g}",
+        why="the result is a list of responsive units; FDR bounds the share of that list "
+        "that is false, where Bonferroni would bound the chance of any error and lose "
+        "weak responders as the session grows; ranks: counts and dF/F are not normal",
+        chapters=(2, 3, 4),
+    ),
+    PolicyRow(
+        question="Does a sparse spiking unit respond to flashes (up or down)?",
+        test="exact conditional test of two Poisson counts (binomial), busiest and "
+        "quietest sub-window against the baseline; plus the 5-SD rule of Siegle et al. "
+        "(2021) for excitation",
+        function="responses.unit_responses",
+        null="equal Poisson rates in the sub-window and the baseline",
+        sided="two-sided: both tails, reported as excited or suppressed",
+        family="within a unit: its sub-windows and both tails (Bonferroni, which gives "
+        "one valid p per unit); then the units of one session",
+        correction="Bonferroni within the unit's scan, then Benjamini-Hochberg over units",
+        threshold=f"q < {FDR_Q:g}",
+        why="exact at the low counts of sparse units, where the 5-SD rule alone calls "
+        "up to half of flat units responsive; the scan's own correction makes one p per "
+        "unit, so BH over units sees one test per unit",
+        chapters=(4, 10),
+    ),
+    PolicyRow(
+        question="Does a unit's or cell's response differ between two kinds of trial?",
+        test="Mann-Whitney U over trials",
+        function="stats.group_difference",
+        null="the two groups of trials come from one distribution",
+        sided="two-sided: either preference is a finding",
+        family="the units (cells) of one session tested for this question",
+        correction="Benjamini-Hochberg",
+        threshold=f"q < {FDR_Q:g}",
+        why="as above: a list of modulated units; unpaired, because the trials differ",
+        chapters=(3, 4),
+    ),
+    PolicyRow(
+        question="Does a unit have a spatial receptive field?",
+        test="shuffle (permutation) test of the map's chi-square against flat, position "
+        "labels shuffled, p = (k + 1) / (n + 1)",
+        function="stats.permutation_p",
+        null="the response does not depend on the stimulus position",
+        sided="one-sided by nature: the map's chi-square against flat must exceed the "
+        "shuffles'; the statistic is blind to sign, so excitatory and suppressive fields "
+        "are both found",
+        family="the units of one session",
+        correction="Benjamini-Hochberg",
+        threshold=f"q < {FDR_Q:g}",
+        why="a list of units with fields; the +1 keeps p above 0, so BH is applied to "
+        "valid p-values and the smallest q is bounded by the number of shuffles",
+        chapters=(5, 10),
+    ),
+    PolicyRow(
+        question="Is a responsive cell orientation (direction) selective?",
+        test="permutation test of the selectivity index, direction labels shuffled over "
+        "trials, p = (k + 1) / (n + 1)",
+        function="tuning.selectivity_p_value",
+        null="the response does not depend on direction",
+        sided="one-sided by nature: selectivity is an index above the shuffles'",
+        family="the responsive cells of one session (selectivity of a cell that does not "
+        "respond is noise)",
+        correction="Benjamini-Hochberg",
+        threshold=f"q < {FDR_Q:g}",
+        why="a list of selective cells; testing only responsive cells keeps the family "
+        "to cells where the index means something",
+        chapters=(3,),
+    ),
+    PolicyRow(
+        question="Is a unit light-driven (optotagged)?",
+        test="SALT: first-spike latency distributions after light against baseline, "
+        "Jensen-Shannon divergence against the baseline windows' own",
+        function="opto.tag_units",
+        null="the light-evoked latencies are distributed as the baseline ones",
+        sided="one-sided by nature: a tagged unit fires earlier and more reliably after "
+        "light than in baseline; a unit that does less is not tagged",
+        family="the units of one session",
+        correction="Benjamini-Hochberg",
+        threshold=f"q < {FDR_Q:g}",
+        why="the tagged units are a list; FDR bounds its share of untagged units. SALT's "
+        "p is a count over baseline pairs, so the smallest q is m / ((n_pairs + 1) k) for "
+        "k tagged units among m: chapter 6 states it",
+        chapters=(6,),
+    ),
+    PolicyRow(
+        question="Are two per-unit quantities related (e.g. latency and depth)?",
+        test="Spearman rank correlation with a 95 % interval and the smallest |rho| "
+        "detectable at 80 % power",
+        function="stats.spearman",
+        null="rho = 0",
+        sided="two-sided",
+        family="one test per question: none",
+        correction="none (one test)",
+        threshold="p < 0.05, with the interval and the detectable |rho|",
+        why="one question, one test; the detectable |rho| keeps 'not significant' from "
+        "reading as 'no relation'",
+        chapters=(4, 5),
+    ),
+    PolicyRow(
+        question="What fraction of units has a property, across sessions?",
+        test="beta-binomial over sessions (one session: Wilson interval)",
+        function="stats.session_fraction",
+        null="none: an estimate with a 95 % interval",
+        sided="interval",
+        family="the sessions (sessions, not units, are the observations)",
+        correction="none (an estimate)",
+        threshold="95 % interval",
+        why="units of one session share an animal, a probe and a day; pooling them as "
+        "independent gives an interval that is too narrow",
+        chapters=(4, 10),
+    ),
+)
+
+
+def policy_table() -> pandas.DataFrame:
+    """:data:`POLICY` as a table (one row per question), as the Methods chapter shows it."""
+    import pandas as pd
+
+    rows = [
+        {
+            "question": r.question,
+            "test": r.test,
+            "null": r.null,
+            "sides": r.sided,
+            "family corrected over": r.family,
+            "correction": r.correction,
+            "threshold": r.threshold,
+            "why": r.why,
+            "chapters": ", ".join(str(c) for c in r.chapters),
+            "function": f"databook.{r.function}",
+        }
+        for r in POLICY
+    ]
+    return pd.DataFrame(rows).set_index("question")
 
 
 def fdr(p_values: ArrayLike) -> NDArray[np.float64]:
@@ -76,7 +248,8 @@ class PairedChange:
     """Per unit (arrays of shape (n_units,)): ``p_value`` (two-sided Wilcoxon signed-rank;
     1 where no trial differs), ``q_value`` (BH over the units passed), ``median_change``
     (median over trials of response - baseline, in the input's unit), ``direction``
-    (+1 excited, -1 suppressed, 0 not significant at ``q``) and ``significant``."""
+    (+1 excited, -1 suppressed, 0 not significant at ``q``; the sign of the median change,
+    or of the mean where the median is 0) and ``significant``."""
 
     p_value: NDArray[np.float64]
     q_value: NDArray[np.float64]
@@ -123,8 +296,12 @@ def paired_change(response: ArrayLike, baseline: ArrayLike, *, q: float = FDR_Q)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a unit with no finite trial: NaN
         median = np.nanmedian(difference, axis=0)
+        mean = np.nanmean(difference, axis=0)
     significant = qv < q
-    direction = np.where(significant, np.sign(np.nan_to_num(median)), 0).astype(np.int8)
+    # The sign of the median; where sparse counts make the median 0, that of the mean.
+    sign = np.where(np.nan_to_num(median) != 0, np.sign(np.nan_to_num(median)), np.sign(
+        np.nan_to_num(mean)))  # fmt: skip
+    direction = np.where(significant, sign, 0).astype(np.int8)
     return PairedChange(p, qv, median, direction, significant)
 
 

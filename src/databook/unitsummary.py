@@ -20,6 +20,7 @@ from numpy.typing import ArrayLike
 from databook.latency import step_response
 from databook.quality import SIEGLE_2021, Threshold, passes
 from databook.responses import unit_responses
+from databook.stats import FDR_Q
 
 __all__ = ["Recovery", "by_area", "recovery", "response_table"]
 
@@ -31,7 +32,8 @@ def response_table(
     response_window: tuple[float, float] = (0.0, 0.25),
     baseline_window: tuple[float, float] = (-0.5, 0.0),
     smooth_tau: float = 0.01,
-    alpha: float = 0.01,
+    q: float = FDR_Q,
+    alpha: float | None = None,
     criteria: Mapping[str, Threshold] | None = SIEGLE_2021,
     area_column: str = "electrode_location",
     depth_column: str | None = None,
@@ -43,11 +45,17 @@ def response_table(
     units : DataFrame with a ``spike_times`` column (one sorted float array per unit,
         seconds), as :func:`databook.nwb.units` returns
     onsets : (n_trials,) stimulus onsets, seconds
-    response_window, baseline_window, smooth_tau, alpha
-        Passed to :func:`databook.responses.unit_responses` (seconds); the step fit of
+    response_window, baseline_window, smooth_tau, q, alpha
+        Passed to :func:`databook.responses.unit_responses` (seconds; ``q`` the
+        false-discovery rate over units; ``alpha`` the earlier per-unit criterion, for
+        code written against earlier versions); the step fit of
         :func:`databook.latency.step_response` uses the same windows.
     criteria : quality thresholds (default Siegle et al. 2021), or None for no filter.
         Metrics the table lacks are left out (and named in ``attrs["quality_skipped"]``).
+        The units that pass form the Benjamini-Hochberg family of the count test (the
+        units the article reports on); units that fail get ``q_value`` NaN and are not
+        responsive. Drop units labelled noise (:func:`databook.quality.drop_noise`)
+        before calling this.
     area_column, depth_column : columns naming each unit's area and depth (micrometres);
         ``"unknown"`` / NaN where absent. ``depth_column`` None: ``depth_um`` (the depth
         :func:`databook.nwb.units` takes from the electrodes, else from the units table's
@@ -58,9 +66,12 @@ def response_table(
     pandas.DataFrame
         Indexed like ``units``: ``area``, ``depth_um``, ``n_spikes``, ``mean_rate``,
         ``baseline_rate``, ``peak_rate`` (spikes/s, causal spike density),
-        ``peak_latency`` (s), ``p_value``, ``responsive`` (bool), ``latency``,
-        ``duration`` (s), ``gain`` (spikes/s; step fit, NaN where the unit does not
-        respond), ``passes_quality`` (bool; True for every unit when no criterion applies).
+        ``peak_latency`` (s), ``p_value`` (two-sided count test, one per unit),
+        ``q_value`` (BH over the quality-passing units), ``direction`` (+1 excited, -1
+        suppressed, 0 neither), ``responsive`` (bool: excited or suppressed),
+        ``latency``, ``duration`` (s), ``gain`` (spikes/s; step fit of the excitatory
+        epoch, NaN where the unit is not excited), ``passes_quality`` (bool; True for
+        every unit when no criterion applies).
         ``attrs``: ``unsorted_units`` (ids whose spike times the file stores out of order:
         sorted by :func:`databook.nwb.units` on read, ``units.attrs["sorted_units"]``, or
         here before counting), ``quality_skipped``, ``n_trials``.
@@ -80,19 +91,22 @@ def response_table(
         raise ValueError(
             f"onsets must be a non-empty 1-D array of finite times (s), got {onsets!r:.80}"
         )
+    usable = {k: v for k, v in (criteria or {}).items() if k in units}
+    quality = passes(units, usable) if usable else pd.Series(True, index=units.index)
     resp = unit_responses(
         spikes,
         onsets,
         response_window=response_window,
         baseline_window=baseline_window,
         smooth_tau=smooth_tau,
+        q=q,
         alpha=alpha,
+        family=quality.to_numpy(bool),
     )
     step = step_response(
         spikes, onsets, window=(baseline_window[0], response_window[1]), search=response_window
     )
-    usable = {k: v for k, v in (criteria or {}).items() if k in units}
-    quality = passes(units, usable) if usable else pd.Series(True, index=units.index)
+    excited = resp.direction > 0
     none = np.full(len(units), np.nan)
     if depth_column is None:
         depth_column = "depth_um" if "depth_um" in units else "electrode_depth_um"
@@ -108,10 +122,12 @@ def response_table(
             "peak_rate": resp.peak_rate,
             "peak_latency": resp.peak_latency,
             "p_value": resp.p_value,
+            "q_value": resp.q_value,
+            "direction": resp.direction,
             "responsive": resp.responsive,
-            "latency": np.where(resp.responsive, step.latency, np.nan),
-            "duration": np.where(resp.responsive, step.duration, np.nan),
-            "gain": np.where(resp.responsive, step.gain, np.nan),
+            "latency": np.where(excited, step.latency, np.nan),
+            "duration": np.where(excited, step.duration, np.nan),
+            "gain": np.where(excited, step.gain, np.nan),
             "passes_quality": quality.to_numpy(bool),
         },
         index=units.index,
@@ -136,7 +152,8 @@ def by_area(table: pd.DataFrame, *, quality_only: bool = True) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Indexed by ``area`` (sorted), with ``n_units``, ``n_responsive``, ``fraction``
-        (in [0, 1]) and ``median_latency`` (s, over responsive units; NaN if none).
+        (in [0, 1]), ``n_excited``, ``n_suppressed`` (the responsive units by direction)
+        and ``median_latency`` (s, over excited units; NaN if none).
     """
     rows = table[table["passes_quality"]] if quality_only else table
     grouped = rows.groupby("area", sort=True)
@@ -144,6 +161,8 @@ def by_area(table: pd.DataFrame, *, quality_only: bool = True) -> pd.DataFrame:
         {
             "n_units": grouped.size(),
             "n_responsive": grouped["responsive"].sum().astype(int),
+            "n_excited": grouped["direction"].agg(lambda d: int((d > 0).sum())),
+            "n_suppressed": grouped["direction"].agg(lambda d: int((d < 0).sum())),
             "median_latency": grouped["latency"].median(),
         }
     )
@@ -155,8 +174,10 @@ def by_area(table: pd.DataFrame, *, quality_only: bool = True) -> pd.DataFrame:
 class Recovery:
     """How well :func:`response_table` recovers planted responders.
 
-    ``hits`` of ``n_planted`` planted units called responsive, ``false_alarms`` of the
-    ``n_other`` other units. ``errors``: one row per planted unit, signed estimate minus
+    ``hits`` of ``n_planted`` planted (excitatory) units called excited,
+    ``false_alarms`` of the ``n_other`` other units called responsive (either
+    direction), ``false_suppressed`` of all units called suppressed (the demo plants no
+    suppression, so each is false). ``errors``: one row per planted unit, signed estimate minus
     truth: ``latency`` and ``duration`` (s), ``gain`` (relative, fraction of the planted
     gain) and ``peak_latency`` (s; time of the spike-density peak minus the planted onset).
     """
@@ -166,13 +187,17 @@ class Recovery:
     false_alarms: int
     n_other: int
     errors: pd.DataFrame
+    false_suppressed: int = 0
 
     def summary(self) -> pd.DataFrame:
         """One row per quantity: what a validation table shows (ms and %)."""
         abs_ = self.errors.abs()
         text = {
-            "planted responders called responsive": f"{self.hits} / {self.n_planted}",
+            "planted responders called excited": f"{self.hits} / {self.n_planted}",
             "other units called responsive": f"{self.false_alarms} / {self.n_other}",
+            "units called suppressed (none planted)": (
+                f"{self.false_suppressed} / {self.n_planted + self.n_other}"
+            ),
             "onset latency, median |error|": f"{abs_['latency'].median() * 1e3:.1f} ms "
             f"(max {abs_['latency'].max() * 1e3:.1f})",
             "duration, median |error|": f"{abs_['duration'].median() * 1e3:.1f} ms",
@@ -211,9 +236,10 @@ def recovery(table: pd.DataFrame, planted: pd.DataFrame) -> Recovery:
         }
     )
     return Recovery(
-        hits=int(found["responsive"].sum()),
+        hits=int((found["direction"] > 0).sum()),
         n_planted=len(found),
         false_alarms=int(others["responsive"].sum()),
         n_other=len(others),
         errors=errors,
+        false_suppressed=int((table["direction"] < 0).sum()),
     )

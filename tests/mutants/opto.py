@@ -57,4 +57,15 @@ MUTATIONS = [
         "new": "first = np.r_[True, np.diff(onsets) >= 0]",
         "tests": [T + "test_salt_on_pulse_trains_equals_the_literal_algorithm[10]"],
     },
+    {
+        # The policy: SALT's count as a permutation p, BH over the session's units.
+        "name": "opto-salt-uncorrected",
+        "file": "src/databook/opto.py",
+        "old": "salt_q = fdr(permutation_p(np.rint(p * n_pairs).astype(np.int64), n_pairs))",
+        "new": "salt_q = p",
+        "tests": [
+            "tests/test_opto.py::test_tagged_unit_on_10hz_trains_is_found_and_poisson_units_are_not",
+            "tests/test_chapter_06.py::test_salt_is_corrected_by_bh_over_the_session_units",
+        ],
+    },
 ]

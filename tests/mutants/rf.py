@@ -7,7 +7,7 @@ MUTATIONS = [
     {
         "name": "rf-shuffle-p-value-off-by-one",
         "file": FILE,
-        "old": "return observed, (1.0 + exceed) / (1.0 + n_shuffles)",
+        "old": "return observed, permutation_p(exceed, n_shuffles)  # (k + 1) / (n + 1), never 0",
         "new": "return observed, exceed / n_shuffles",
         "tests": [T + "test_shuffle_p_value_matches_a_per_unit_loop"],
     },
@@ -59,5 +59,12 @@ MUTATIONS = [
         "old": "sigma=np.abs(params[4:6]),",
         "new": "sigma=np.abs(params[4:6]) * 1.2,",
         "tests": [T + "test_fit_is_signed_and_skips_cells_never_presented"],
+    },
+    {
+        "name": "rf-no-bh-over-units",
+        "file": FILE,
+        "old": "    q_value = fdr(p)\n",
+        "new": "    q_value = p\n",
+        "tests": [T + "test_planted_receptive_fields_are_found_centred_and_sized"],
     },
 ]

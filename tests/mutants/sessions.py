@@ -53,13 +53,23 @@ MUTATIONS = [
         "file": "src/databook/sessions.py",
         "old": 'kept = table[table["passes_quality"].astype(bool)]',
         "new": "kept = table",
-        "tests": ["tests/test_sessions.py::test_by_area_pools_sessions_with_wilson_intervals"],
+        "tests": ["tests/test_sessions.py::test_by_area_estimates_over_sessions_not_pooled_units"],
     },
     {
-        "name": "sessions-wald-not-wilson",
+        # The policy: sessions, not pooled units, are the observations of a fraction.
+        "name": "sessions-by-area-pools-units",
         "file": "src/databook/sessions.py",
-        "old": "centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)",
-        "new": "centre = p",
-        "tests": ["tests/test_sessions.py::test_by_area_pools_sessions_with_wilson_intervals"],
+        "old": "estimate = session_fraction(k, n)",
+        "new": "estimate = session_fraction(k.sum(keepdims=True), n.sum(keepdims=True))",
+        "tests": ["tests/test_sessions.py::test_by_area_estimates_over_sessions_not_pooled_units"],
+    },
+    {
+        # The policy: BH over one session's units, never over all sessions at once.
+        "name": "sessions-bh-family-over-all-sessions",
+        "file": "src/databook/sessions.py",
+        "old": 'kept = table[table["passes_quality"].astype(bool)]',
+        "new": 'kept = table[table["passes_quality"].astype(bool)].assign(responsive=lambda t: '
+        '__import__("databook.stats").stats.fdr(t["p_value"]) < 0.05)',
+        "tests": ["tests/test_sessions.py::test_by_area_uses_each_sessions_own_family"],
     },
 ]

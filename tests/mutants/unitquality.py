@@ -61,7 +61,7 @@ MUTATIONS = [
     {
         "name": "unitsummary-latency-for-non-responders",
         "file": "src/databook/unitsummary.py",
-        "old": '"latency": np.where(resp.responsive, step.latency, np.nan),',
+        "old": '"latency": np.where(excited, step.latency, np.nan),',
         "new": '"latency": step.latency,',
         "tests": [U + "test_table_joins_response_latency_area_and_quality"],
     },
@@ -78,5 +78,13 @@ MUTATIONS = [
         "old": 'rows = table[table["passes_quality"]] if quality_only else table',
         "new": "rows = table",
         "tests": [U + "test_by_area_counts_quality_passing_units"],
+    },
+    {
+        # The policy: the BH family is the quality-passing units the chapter reports.
+        "name": "unitsummary-bh-family-all-units",
+        "file": "src/databook/unitsummary.py",
+        "old": "family=quality.to_numpy(bool),",
+        "new": "family=None,",
+        "tests": [U + "test_table_joins_response_latency_area_and_quality"],
     },
 ]
