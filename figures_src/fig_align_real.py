@@ -193,7 +193,7 @@ def main() -> None:
     ax.set_xlim(-20, rate_edges[-1])
     ax.set_xlabel("session time (s)")
     ax.set_ylabel("spikes/s per unit")
-    ax.legend(loc="lower center", fontsize=6, ncol=4)
+    ax.legend(loc="lower center", fontsize=8, ncol=4)
     ax.set_title(f"A  {SESSION}: {len(spikes)} units, {len(trials)} trials", loc="left")
 
     ax = axes["B"]
@@ -205,7 +205,7 @@ def main() -> None:
     ax.axvline(0, color="0.5", lw=0.8, ls="--")
     ax.set_xlabel("time from go cue (s)")
     ax.set_ylabel("mean rate (spikes/s)")
-    ax.legend(loc="center left", fontsize=6)
+    ax.legend(loc="center left", fontsize=8)
     ax.set_title(f"B  all {len(trials)} trials, {len(spikes)} units", loc="left")
 
     ax = axes["C"]
@@ -219,7 +219,7 @@ def main() -> None:
     ax.set_xlabel("seconds from the trial's start_time")
     ax.set_ylabel("trial")
     ax.invert_yaxis()
-    ax.legend(loc="lower right", fontsize=6, markerscale=4)
+    ax.legend(loc="lower right", fontsize=8, markerscale=4)
     ax.set_title("C  events per trial; stop_time is NaN", loc="left")
 
     ax = axes["D"]
@@ -259,7 +259,7 @@ def main() -> None:
         ax.axvline(x, color="0.5", lw=0.8, ls="--")
     ax.set_xlabel("time from go cue (s)")
     ax.set_ylabel("rate (spikes/s)")
-    ax.legend(loc="upper left", fontsize=6)
+    ax.legend(loc="upper left", fontsize=8)
     ax.set_title(f"F  unit {unit_id}, correct trials", loc="left")
     for name in OUTPUTS[:2]:
         plots.save_figure(fig, OUT_DIR / name)

@@ -123,7 +123,7 @@ def main() -> None:
     ax_est.set_xticks(range(len(EPOCHS)), EPOCHS)
     ax_est.set_ylim(0, 1.05)
     ax_est.set_ylabel("fraction of units selective")
-    ax_est.legend(loc="lower right", fontsize=7)
+    ax_est.legend(loc="lower right", fontsize=8)
     for name in OUTPUTS[:2]:
         plots.save_figure(fig, OUT_DIR / name)
 
