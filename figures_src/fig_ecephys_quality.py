@@ -66,10 +66,9 @@ def main() -> None:
         ax.hist(values, bins=20, color=plots.COLORS["response"], alpha=0.8)
         ax.axvline(threshold.value, color=plots.COLORS["truth"], ls="--", lw=1.2)
         removed = int(counts.loc[metric, "fail"])
-        ax.set_title(f"keep {threshold}: removes {removed}", loc="left")
-        if removed == 0:  # say it: the dashed line cuts off nothing in these data
-            ax.text(0.97, 0.95, "no unit beyond\nthe threshold", transform=ax.transAxes,
-                    ha="right", va="top", fontsize=8, color=plots.COLORS["truth"])  # fmt: skip
+        # Say it when the dashed line cuts off nothing in these data.
+        none = "\n(no unit beyond the threshold)" if removed == 0 else ""
+        ax.set_title(f"keep {threshold}: removes {removed}{none}", loc="left")
         ax.set_xlabel(LABELS.get(metric, metric))
         ax.set_xlim(*span)
         # Units kept as the threshold moves over the range of the data and the default.

@@ -110,8 +110,8 @@ def make_figure(n_shuffles: int = N_SHUFFLES):
     ax.imshow(patch, extent=[0, 20, 10, 30], cmap="gray", vmin=-1, vmax=1, origin="lower")
     n_pos = int((fields.n_presentations > 0).sum())
     per = np.unique(fields.n_presentations)
-    ax.set_title(f"(a) stimulus: {n_pos} positions x {per[0]} presentations\n"
-                 f"= {len(gabors)} Gabor patches, 250 ms each", loc="left")  # fmt: skip
+    ax.set_title(f"(a) stimulus: {n_pos} positions\nx {per[0]} presentations = "
+                 f"{len(gabors)}\nGabor patches, 250 ms each", loc="left")  # fmt: skip
     ax.set_xlim(fields.xs[0] - 8, fields.xs[-1] + 8)
     ax.set_ylim(fields.ys[0] - 8, fields.ys[-1] + 8)
     ax.set_aspect("equal")
@@ -127,10 +127,10 @@ def make_figure(n_shuffles: int = N_SHUFFLES):
         p = fields.p_value[unit]
         r2 = fields.fit_r2[unit]
         fit = f", fit R² {r2:.2f}" if np.isfinite(r2) else ", not fitted"
-        title = f"{label} unit {unit}: p = {p:.3f}{fit}"
+        title = f"{label} unit {unit}\np = {p:.3f}{fit}"
         draw_map(ax, fields, unit, title, limits, planted.get(unit))
     axes[0, 1].legend(loc="lower left", fontsize=8, labelcolor="w")
-    title = f"(e) simulated suppressive: p = {sup.p_value[0]:.3f}"
+    title = f"(e) simulated suppressive\np = {sup.p_value[0]:.3f}"
     im = draw_map(axes[1, 1], sup, 0, title, limits)
     # The one bar, for (b)-(e): an inset of (e), exactly as tall as the map (a bar placed
     # by the layout grid stood taller than the square map and ran into the panel title).
@@ -154,7 +154,7 @@ def make_figure(n_shuffles: int = N_SHUFFLES):
     ax.axhline(fit.offset, color=plots.COLORS["baseline"], ls=":", label="fitted offset")
     ax.set_xlabel("azimuth x (deg)")
     ax.set_ylabel("spikes / presentation")
-    ax.set_title(f"(f) row of (e) at elevation {sup.ys[row]:g} deg", loc="left")
+    ax.set_title(f"(f) row of (e)\nat elevation {sup.ys[row]:g} deg", loc="left")
     ax.legend(loc="lower right", fontsize=8)
     if figureparams.simulated(P.asset):
         plots.watermark(fig, "SIMULATED DATA")
