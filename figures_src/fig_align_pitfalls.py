@@ -119,7 +119,7 @@ def panel_databook(ax, truth) -> None:
         f"A  OSD windows start {-shift.mean() * 1e3:.2f} ms early ({onsets.size} trials)",
         loc="left",
     )
-    ax.legend(loc="center right", fontsize=8)
+    ax.legend(loc="lower right", fontsize=8)
 
 
 def panel_nearest(ax, truth) -> None:
@@ -166,7 +166,7 @@ def panel_float32(ax) -> None:
         shifted = [(s + CLOCK_OFFSET_S).astype(cast).astype(np.float64) for s in spikes]
         rate = align.psth(shifted, events, edges).rate.mean(axis=0)
         ax.step(edges[:-1] * 1e3, rate, where="post", color=color, lw=0.9,
-                label=f"spike times stored as {label}")  # fmt: skip
+                label=f"stored as {label}")  # fmt: skip
     latest = max([CLOCK_OFFSET_S, *(s.max() + CLOCK_OFFSET_S for s in spikes if s.size)])
     quantum = np.spacing(np.float32(latest)) * 1e3  # the coarsest step among the times
     gabors = P.rf_stimulus == "gabors_presentations"

@@ -100,7 +100,7 @@ def main() -> None:
         ax.set_xlabel("centroid distance (px)")
         ax.set_ylabel("IoU")
         ax.set_title(
-            f"{title}: {(same & accepted).sum()}/{len(true_pairs)} {verdict}",
+            f"{title}:\n{(same & accepted).sum()}/{len(true_pairs)} {verdict}",
             loc="left",
         )  # fmt: skip
     ax_reg.legend(loc="upper right", fontsize=8)

@@ -107,7 +107,7 @@ def main() -> None:
         )
         noise = np.nanstd(density[:, times < 0])
         ax.plot(density[:, peak], z, color=color, lw=1,
-                label=f"SD {sd:.0f} µm (noise SD {noise:.0f} A/m³)")  # fmt: skip
+                label=f"SD {sd:.0f} µm: noise {noise:.0f} A/m³")  # fmt: skip
     ax.set_title("smoothing along depth", loc="left")
     ax.set_ylabel("distance from probe tip (µm)")
 
@@ -143,7 +143,7 @@ def main() -> None:
         top.plot(osd_density[:, peak], osd_z, lw=1, color="0.25")
         top.tick_params(axis="x", direction="in", pad=-12, labelsize=8)  # labels inside the box
         top.text(0.98, 0.86, "OSD axis, µA/mm³", transform=top.transAxes, ha="right", fontsize=8)
-        ax.plot([], [], lw=1, color="0.25", label="OSD: KCSD1D, 1 mm/channel (top axis)")
+        ax.plot([], [], lw=1, color="0.25", label="OSD KCSD1D (top axis)")
     for d in dropped_um:
         ax.axhline(d, color="0.4", lw=0.8, ls=":")
     ax.set_title(f"missing channel at {dropped_um[0]:.0f} µm", loc="left")
@@ -161,7 +161,8 @@ def main() -> None:
         plots.shade_sign(ax)  # sink side (< 0) blue, source side red, as in fig_csd_map
         ax.set_ylim(*show_um)
         ax.set_xlabel(f"CSD at {times[peak] * 1e3:.0f} ms (A/m³)")
-        ax.legend(loc="lower left", fontsize=8, bbox_to_anchor=(0, 1.07), borderaxespad=0)
+        ax.legend(loc="lower left", fontsize=8, bbox_to_anchor=(0, 1.07), borderaxespad=0,
+                  handlelength=1.5)  # fmt: skip
     whats = "flashes" if "flash" in P.stimulus_table.lower() else "events"
     fig.suptitle(f"trial average of {onsets.size} {whats}; sinks < 0 (blue side)",
                  x=0.01, ha="left", fontsize=8)  # fmt: skip

@@ -80,7 +80,7 @@ def main() -> None:
                     ha="right" if long_names else "center")  # fmt: skip
     ax_f.set_ylim(0, 1)
     ax_f.set_ylabel("fraction responsive")
-    ax_f.set_title("responsive units per area", loc="left")
+    ax_f.set_title("responsive units\nper area", loc="left")
 
     good = table[table["passes_quality"]]
     resp = good[good["responsive"]]

@@ -326,7 +326,7 @@ def plot(data: dict) -> plt.Figure:
         ax_b.text(0.98, 0.97, "this file has no LFP", transform=ax_b.transAxes, ha="right",
                   va="top", fontsize=8)  # fmt: skip
     if data["simulated"]:
-        plots.watermark(fig, "SIMULATED DATA", xy=(0.8, 0.05), rotation=0, fontsize=16, alpha=0.3)
+        plots.watermark(fig, "SIMULATED DATA")  # a free corner: clear of the legend
     return fig
 
 

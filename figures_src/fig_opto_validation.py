@@ -144,9 +144,9 @@ def main() -> None:
     ]
     verdict = ["tagged" if r.tagged else "not tagged" for r in rows]
     ax.set_title(f"(d) unit {u} + light artefact\nwithout blanking: "
-                 f"{stats.format_p(rows[0].salt_p, N_PAIRS - 1)}, "
+                 f"{stats.format_p(rows[0].salt_p, N_PAIRS - 1)},\n"
                  f"latency {rows[0].latency * 1e3:.2f} ms, {verdict[0]}\n"
-                 f"with: p = {rows[1].salt_p:.2f}, {verdict[1]}",
+                 f"with blanking: p = {rows[1].salt_p:.2f}, {verdict[1]}",
                  loc="left", fontsize=8)  # fmt: skip
     ax.set_xlabel("time from light onset (ms)")
     ax.set_ylabel("rate (spikes/s), 0.25 ms bins")

@@ -79,7 +79,7 @@ def draw_centres(fig, ax, fields, located, depth, areas, n_units):
     ax.set_ylim(fields.ys[0] - 12, fields.ys[-1] + 12)
     ax.set_xlabel("azimuth x (deg)")
     ax.set_ylabel("elevation y (deg)")
-    ax.set_title(f"(a) {located.size} of {n_units} units: centres, 1 sigma", loc="left")
+    ax.set_title(f"(a) {located.size} of {n_units} units:\ncentres, 1 sigma", loc="left")
 
 
 def draw_null(ax, p_values, label, null, legend=None):
@@ -158,7 +158,7 @@ def main() -> None:
     ax.plot(planted_center[:, 1], center[:, 1], "s", ms=4, color="#E69F00", label="elevation y")
     ax.set_xlabel("planted centre (deg)")
     ax.set_ylabel("recovered centre (deg)")
-    ax.set_title(f"(b) centres, n = {rf_units.size}: median error "
+    ax.set_title(f"(b) centres, n = {rf_units.size}:\nmedian error "
                  f"{np.nanmedian(error):.2f} deg", loc="left")  # fmt: skip
     ax.legend(loc="upper left")
     ax.set_aspect("equal")
@@ -170,7 +170,7 @@ def main() -> None:
     ax.set_xlabel("planted width sigma (deg)")
     ax.set_ylabel("recovered width, sqrt(sx sy) (deg)")
     width_error = np.nanmedian(np.abs(sigma - planted_sigma))
-    ax.set_title(f"(c) widths, n = {rf_units.size}: median |error| {width_error:.2f} deg",
+    ax.set_title(f"(c) widths, n = {rf_units.size}:\nmedian |error| {width_error:.2f} deg",
                  loc="left")  # fmt: skip
     ax.legend(loc="upper left")
     ax.set_aspect("equal")
