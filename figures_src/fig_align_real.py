@@ -227,6 +227,7 @@ def main() -> None:
     bins = np.logspace(np.log10(max(every.min(), 1e-6)), np.log10(every.max()), 30)
     ax.hist(every, bins=bins, color="0.4")
     ax.set_xscale("log")
+    plots.plain_log_ticks(ax.xaxis)
     ax.set_xlabel("backward step between stored neighbours (s)")
     ax.set_ylabel("pairs")
     ax.set_title(f"D  unsorted spike times, {len(held)} sessions", loc="left")

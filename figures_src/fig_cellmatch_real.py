@@ -133,6 +133,7 @@ def main() -> None:
     )  # fmt: skip
     ax_iou.axvline(P.min_iou, color="k", ls="--", lw=0.8)
     ax_iou.set_yscale("log")
+    plots.plain_log_ticks(ax_iou.yaxis)
     ax_iou.set_xlabel("footprint overlap (IoU)")
     ax_iou.set_ylabel(f"pairs within {P.neighbour_radius:g} px")
     ax_iou.legend(fontsize=8)

@@ -284,6 +284,7 @@ def plot(data: dict) -> plt.Figure:
     ax_b.scatter(np.arange(len(reads)), needed, marker="_", s=300, color="k", zorder=3,
                  label="stored size of the data read")  # fmt: skip
     ax_b.set_yscale("log")
+    plots.plain_log_ticks(ax_b.yaxis, plots.format_bytes)  # 1 kB ... 100 MB, not 10^n
     ax_b.set_ylim(1e3, data["file_bytes"] * 30)
     ax_b.set_ylabel("bytes transferred")
     ax_b.set_title("(a) bytes", loc="left")
@@ -318,6 +319,7 @@ def plot(data: dict) -> plt.Figure:
     ]  # fmt: skip
     bars(ax_e, names, series_e, lambda v: f"{v:.0f}")
     ax_e.set_yscale("log")
+    plots.plain_log_ticks(ax_e.yaxis)
     ax_e.set_ylim(1, max(max(s[1]) for s in series_e) * 300)  # room for the legend
     ax_e.set_ylabel("HTTP requests")
     ax_e.set_title("(c) element by element", loc="left")

@@ -207,6 +207,7 @@ def main() -> None:
             if size == 0:  # the group is absent or holds no dataset: no bar, a 0
                 ax.text(bar.get_x() + width / 2, floor * 1.3, "0", ha="center", fontsize=8)
     ax.set_yscale("log")
+    plots.plain_log_ticks(ax.yaxis, plots.format_bytes)  # 1 kB ... 1 GB, not 10^n
     ax.set_ylim(bottom=floor)
     ax.set_xticks(x + width * (len(files) - 1) / 2, P.groups)
     ax.set_ylabel("stored bytes")

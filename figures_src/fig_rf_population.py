@@ -94,6 +94,8 @@ def draw_null(ax, p_values, label, null, legend=None):
                 label=f"{name}: {np.mean(p < ALPHA):.1%} < {ALPHA:g}")  # fmt: skip
     ax.set_xscale("log")
     ax.set_yscale("log")
+    plots.plain_log_ticks(ax.xaxis)  # 0.001 ... 1, not 10^n (small exponents)
+    plots.plain_log_ticks(ax.yaxis)
     ax.set_xlim(5e-4, 1)
     ax.set_ylim(1e-3, 1.05)
     ax.axvline(ALPHA, color=plots.COLORS["truth"], ls="--", lw=1)

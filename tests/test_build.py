@@ -468,7 +468,7 @@ def test_every_figure_prints_at_text_width_with_text_of_at_least_7_pt(built_arti
         p.read_text(encoding="utf-8") for p in (built_article.pdf.parent / "tex").glob("*.tex")
     )
     includes = re.findall(r"\\includegraphics\[([^\]]*)\]\{files/([^}]+)\}", tex)
-    assert len(includes) >= 30, f"only {len(includes)} figure inclusions in the .tex"
+    assert len(includes) >= 20, f"only {len(includes)} figure inclusions in the .tex"
     for options, name in includes:
         width = re.search(r"width=([\d.]*)\\(?:linewidth|textwidth)", options)
         factor = float(width[1] or 1) if width else None

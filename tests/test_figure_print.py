@@ -67,6 +67,25 @@ def test_save_figure_refuses_text_that_prints_below_7_pt(tmp_path):
         plt.close(fig)
 
 
+def test_log_axis_exponents_count_at_their_size_and_plain_ticks_fix_them():
+    """A default log axis labels its decades "10^3" in mathtext: the exponent prints at
+    70 % of the tick size (4.96 pt for 8-pt ticks on a 7.2-in figure). Plain labels print
+    at full size."""
+    fig, ax = plt.subplots(figsize=(7.2, 3))
+    try:
+        ax.set_yscale("log")
+        ax.set_ylim(1e3, 1e8)
+        with pytest.raises(ValueError, match=r"10\^\{3\}"):
+            plots.check_printed_text(fig)
+        plots.plain_log_ticks(ax.yaxis, plots.format_bytes)
+        plots.check_printed_text(fig)
+        fig.canvas.draw()
+        labels = [t.get_text() for t in ax.get_yticklabels() if 1e3 <= t.get_position()[1] <= 1e8]
+        assert labels == ["1 kB", "10 kB", "100 kB", "1 MB", "10 MB", "100 MB"]
+    finally:
+        plt.close(fig)
+
+
 def test_every_figure_directive_is_full_width():
     """mystmd includes a figure without ``:width:`` at 0.7 of the line width in the PDF."""
     seen = 0

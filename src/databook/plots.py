@@ -9,6 +9,7 @@ rebuild gives byte-identical files.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,11 +21,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MIN_PRINTED_PT",
+    "SCRIPT_SHRINK",
     "SIGNED_CMAP",
     "TEXT_WIDTH_IN",
     "check_printed_text",
     "figure_dir",
     "figure_style",
+    "format_bytes",
+    "plain_log_ticks",
     "printed_text_sizes",
     "save_figure",
     "shade_sign",
@@ -40,6 +44,11 @@ TEXT_WIDTH_IN = (21.0 - 2 * 2.4) / 2.54
 
 #: Smallest size any text of a figure may print at in the PDF, points.
 MIN_PRINTED_PT = 7.0
+
+#: Size of a mathtext super- or subscript relative to its text (matplotlib's
+#: ``_mathtext.SHRINK_FACTOR``): the exponent of a "10^3" tick prints at 70 %.
+SCRIPT_SHRINK = 0.7
+_MATH_SCRIPT = re.compile(r"(?<!\\)\$[^$]*[\^_][^$]*\$")
 
 #: Colours used for the same meaning across chapters (colour-blind safe, Okabe-Ito).
 COLORS = {
@@ -206,7 +215,9 @@ def printed_text_sizes(
     inside its axes' view: tick labels, axis labels, titles, legends, colour-bar labels,
     annotations, the watermark) is recorded with its font size in points times
     ``text_width_in / figure width in inches``, the scale at which the article includes
-    the figure. Returns ``(text, printed size in pt)`` pairs in drawing order.
+    the figure; a text with a mathtext super- or subscript (``$10^{3}$``, the default
+    log-axis ticks) counts at the script's size, :data:`SCRIPT_SHRINK` of that. Returns
+    ``(text, printed size in pt)`` pairs in drawing order.
     """
     from matplotlib.text import Text
 
@@ -215,8 +226,10 @@ def printed_text_sizes(
     original = Text.draw
 
     def spy(self: Text, renderer: Any) -> Any:
-        if self.get_visible() and self.get_text().strip():
-            drawn.append((self.get_text(), float(self.get_fontsize()) * scale))
+        text = self.get_text()
+        if self.get_visible() and text.strip():
+            shrink = SCRIPT_SHRINK if _MATH_SCRIPT.search(text) else 1.0
+            drawn.append((text, float(self.get_fontsize()) * scale * shrink))
         return original(self, renderer)
 
     Text.draw = spy  # type: ignore[method-assign]
@@ -225,6 +238,33 @@ def printed_text_sizes(
     finally:
         Text.draw = original  # type: ignore[method-assign]
     return drawn
+
+
+def format_bytes(value: float) -> str:
+    """A byte count as a short label: ``1 kB``, ``10 MB``, ``2.5 GB`` (SI, 1 kB = 1000 B)."""
+    for factor, unit in ((1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1e3, "kB")):
+        if abs(value) >= factor:
+            return f"{value / factor:g} {unit}"
+    return f"{value:g} B"
+
+
+def _plain_number(value: float) -> str:
+    """0.001, 0.1, 1, 100, 10 000 (digits grouped by a space); 1e-05 below 0.0001."""
+    if value >= 1:
+        return f"{value:,.0f}".replace(",", " ")
+    return f"{value:g}"
+
+
+def plain_log_ticks(axis: Any, fmt: Any = None) -> None:
+    """Label the decades of a log ``axis`` (``ax.xaxis`` or ``ax.yaxis``) as plain
+    numbers (``0.01``, ``1``, ``100``) or ``fmt(value)`` (e.g. :func:`format_bytes`),
+    not as mathtext powers ``10^n`` whose exponents print at 70 % of the tick size."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    label = fmt or _plain_number
+    axis.set_major_locator(LogLocator(base=10))
+    axis.set_major_formatter(FuncFormatter(lambda value, _pos: label(value)))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def check_printed_text(fig: Figure, min_pt: float = MIN_PRINTED_PT) -> None:
