@@ -76,8 +76,8 @@ def main() -> None:
     ax_rf.set_xlabel("azimuth (deg)")
     ax_rf.set_ylabel("elevation (deg)")
     ax_rf.set_title(f"RF centres, {len(table)} units", loc="left")
-    ax_rf.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7)
-    plots.watermark(fig, "SIMULATED DATA", xy=(0.9, 0.15), rotation=0, fontsize=11, alpha=0.45)
+    ax_rf.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
+    plots.watermark(fig, "SIMULATED DATA")  # a free corner, not over the data
     plots.save_figure(fig, OUT_DIR / OUTPUTS[0])
 
 

@@ -168,7 +168,7 @@ def main() -> None:
     )  # fmt: skip
     if axes[2, 0].get_legend_handles_labels()[0]:
         axes[3, 0].legend(*axes[2, 0].get_legend_handles_labels(), loc="lower center",
-                          fontsize=7)  # fmt: skip
+                          fontsize=8)  # fmt: skip
     axes[3, 0].set_yticks([])
     axes[3, 0].set_ylabel("pupil")
     for ax in axes[:, 0]:

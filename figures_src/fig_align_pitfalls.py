@@ -119,7 +119,7 @@ def panel_databook(ax, truth) -> None:
         f"A  OSD windows start {-shift.mean() * 1e3:.2f} ms early ({onsets.size} trials)",
         loc="left",
     )
-    ax.legend(loc="center right", fontsize=6.5)
+    ax.legend(loc="lower right", fontsize=8)
 
 
 def panel_nearest(ax, truth) -> None:
@@ -151,7 +151,7 @@ def panel_nearest(ax, truth) -> None:
     ax.set_xlabel("time from grating onset (ms)")
     ax.set_ylabel("dF/F")
     ax.set_title(f"B  one trial of ROI {dff.ids[roi]}, sampled at 1 kHz", loc="left")
-    ax.legend(loc="upper left", fontsize=6.5)
+    ax.legend(loc="upper left", fontsize=8)
 
 
 def panel_float32(ax) -> None:
@@ -166,7 +166,7 @@ def panel_float32(ax) -> None:
         shifted = [(s + CLOCK_OFFSET_S).astype(cast).astype(np.float64) for s in spikes]
         rate = align.psth(shifted, events, edges).rate.mean(axis=0)
         ax.step(edges[:-1] * 1e3, rate, where="post", color=color, lw=0.9,
-                label=f"spike times stored as {label}")  # fmt: skip
+                label=f"stored as {label}")  # fmt: skip
     latest = max([CLOCK_OFFSET_S, *(s.max() + CLOCK_OFFSET_S for s in spikes if s.size)])
     quantum = np.spacing(np.float32(latest)) * 1e3  # the coarsest step among the times
     gabors = P.rf_stimulus == "gabors_presentations"
@@ -177,7 +177,7 @@ def panel_float32(ax) -> None:
         loc="left",
     )
     ax.set_ylim(top=ax.get_ylim()[1] * 1.3)
-    ax.legend(loc="upper left", fontsize=6.5, ncols=2)
+    ax.legend(loc="upper left", fontsize=8, ncols=2)
 
 
 def twice_counted(spikes, events, width) -> tuple[int, int]:
@@ -216,13 +216,13 @@ def panel_edges(ax) -> None:
         bars = ax.bar(
             x + (i - (len(events) - 1) / 2) * 0.38, per_thousand, 0.38, color=color, label=label
         )
-        ax.bar_label(bars, [str(e) for _, e in extra], fontsize=6.5, padding=1)
+        ax.bar_label(bars, [str(e) for _, e in extra], fontsize=8, padding=1)
     ax.set_xticks(x, [f"{w * 1e3:g}" for w in BIN_WIDTHS_S])
     ax.set_xlabel("bin width (ms)")
     ax.set_ylabel("counted twice per 1000 spikes")
     ax.set_title("D  closed bins count edge spikes twice", loc="left")
     ax.set_ylim(0, max(1.0, ax.get_ylim()[1] * 1.25))  # 0 at the bottom even with no bars
-    ax.legend(loc="upper left", fontsize=6.5)
+    ax.legend(loc="upper left", fontsize=8)
 
 
 def main() -> None:

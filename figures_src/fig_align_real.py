@@ -193,7 +193,7 @@ def main() -> None:
     ax.set_xlim(-20, rate_edges[-1])
     ax.set_xlabel("session time (s)")
     ax.set_ylabel("spikes/s per unit")
-    ax.legend(loc="lower center", fontsize=6, ncol=4)
+    ax.legend(loc="lower center", fontsize=8, ncol=4)
     ax.set_title(f"A  {SESSION}: {len(spikes)} units, {len(trials)} trials", loc="left")
 
     ax = axes["B"]
@@ -205,7 +205,7 @@ def main() -> None:
     ax.axvline(0, color="0.5", lw=0.8, ls="--")
     ax.set_xlabel("time from go cue (s)")
     ax.set_ylabel("mean rate (spikes/s)")
-    ax.legend(loc="center left", fontsize=6)
+    ax.legend(loc="center left", fontsize=8)
     ax.set_title(f"B  all {len(trials)} trials, {len(spikes)} units", loc="left")
 
     ax = axes["C"]
@@ -219,7 +219,7 @@ def main() -> None:
     ax.set_xlabel("seconds from the trial's start_time")
     ax.set_ylabel("trial")
     ax.invert_yaxis()
-    ax.legend(loc="lower right", fontsize=6, markerscale=4)
+    ax.legend(loc="lower right", fontsize=8, markerscale=4)
     ax.set_title("C  events per trial; stop_time is NaN", loc="left")
 
     ax = axes["D"]
@@ -227,6 +227,7 @@ def main() -> None:
     bins = np.logspace(np.log10(max(every.min(), 1e-6)), np.log10(every.max()), 30)
     ax.hist(every, bins=bins, color="0.4")
     ax.set_xscale("log")
+    plots.plain_log_ticks(ax.xaxis)
     ax.set_xlabel("backward step between stored neighbours (s)")
     ax.set_ylabel("pairs")
     ax.set_title(f"D  unsorted spike times, {len(held)} sessions", loc="left")
@@ -259,7 +260,7 @@ def main() -> None:
         ax.axvline(x, color="0.5", lw=0.8, ls="--")
     ax.set_xlabel("time from go cue (s)")
     ax.set_ylabel("rate (spikes/s)")
-    ax.legend(loc="upper left", fontsize=6)
+    ax.legend(loc="upper left", fontsize=8)
     ax.set_title(f"F  unit {unit_id}, correct trials", loc="left")
     for name in OUTPUTS[:2]:
         plots.save_figure(fig, OUT_DIR / name)

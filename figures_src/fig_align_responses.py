@@ -73,7 +73,7 @@ def main() -> None:
     ax.set_ylabel("rate (spikes/s)")
     ax.set_title(f"spikes: white flashes, {onsets.size} trials, 5 ms bins", loc="left")
     ax.set_ylim(top=1.5 * result.rate[responders].mean(0).max())
-    ax.legend(loc="upper right", fontsize=7)
+    ax.legend(loc="upper right", fontsize=8)
 
     # dF/F: windows around the selected gratings, baseline subtracted per trial and ROI.
     dff = nwb.dff(OPHYS)
@@ -96,13 +96,13 @@ def main() -> None:
         ax.axvline(x, color=plots.COLORS["truth"], ls="--", lw=1)
     ax.axvspan(*BASELINE, color="0.9", lw=0, zorder=0)
     ax.axvline(0, color=plots.COLORS["stimulus"], lw=1)
-    ax.text(sum(BASELINE) / 2, 0.5, "baseline", fontsize=7, color="0.35", rotation=90,
+    ax.text(sum(BASELINE) / 2, 0.5, "baseline", fontsize=8, color="0.35", rotation=90,
             ha="center", va="center", transform=ax.get_xaxis_transform())  # fmt: skip
     ax.set_xlabel("time from grating onset (s)")
     ax.set_ylabel("dF/F - baseline")
     ax.set_title(f"dF/F: 90 deg gratings, {g_onsets.size} trials", loc="left")
     ax.set_ylim(top=1.45 * trial_mean[is_responder].mean(0).max())
-    ax.legend(loc="upper right", fontsize=7, ncols=2)
+    ax.legend(loc="upper right", fontsize=8, ncols=2)
 
     # Validation: latency of each planted flash responder (as chapter 02 computes it).
     fine = SPIKE_WINDOW[0] + BIN_S * np.arange(round(np.ptp(SPIKE_WINDOW) / BIN_S) + 1)
@@ -123,7 +123,7 @@ def main() -> None:
         f"{np.median(np.abs(error_ms)):.1f} ms",
         loc="left",
     )
-    ax.legend(loc="upper left", fontsize=7)
+    ax.legend(loc="upper left", fontsize=8)
 
     # Validation: dF/F response of each ROI against its planted amplitude.
     in_response = (offsets >= RESPONSE[0]) & (offsets < RESPONSE[1])
@@ -144,7 +144,7 @@ def main() -> None:
     ax.set_xlabel("planted amplitude (dF/F)")
     ax.set_ylabel("measured response (dF/F)")
     ax.set_title(f"dF/F response of {cell.size} ROIs", loc="left")
-    ax.legend(loc="upper left", fontsize=7)
+    ax.legend(loc="upper left", fontsize=8)
     plots.watermark(fig, "SIMULATED DATA")
     plots.save_figure(fig, OUT_DIR / OUTPUTS[0])
 

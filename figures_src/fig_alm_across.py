@@ -93,6 +93,7 @@ def main() -> None:
     ax_funnel.scatter(n_units * np.exp(jitter), delay_fraction, s=12, color="0.3", lw=0)
     ax_funnel.axhline(estimates["delay"]["pooled"]["mean"], color="k", ls="--", lw=1)
     ax_funnel.set_xscale("log")
+    plots.plain_log_ticks(ax_funnel.xaxis)
     ax_funnel.set_xlabel("units in the session")
     ax_funnel.set_ylabel("fraction selective in the delay")
     ax_funnel.set_title(f"{len(counts)} sessions; dashed: pooled units", loc="left")
@@ -123,7 +124,7 @@ def main() -> None:
     ax_est.set_xticks(range(len(EPOCHS)), EPOCHS)
     ax_est.set_ylim(0, 1.05)
     ax_est.set_ylabel("fraction of units selective")
-    ax_est.legend(loc="lower right", fontsize=7)
+    ax_est.legend(loc="lower right", fontsize=8)
     for name in OUTPUTS[:2]:
         plots.save_figure(fig, OUT_DIR / name)
 

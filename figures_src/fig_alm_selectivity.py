@@ -131,7 +131,7 @@ def main() -> None:
         unit_id = example["units"].index[unit]
         ax.set_title(f"unit {unit_id}: prefers {side} in the delay", loc="left")
         ax.set_xlabel("time from go cue (s)")
-        ax.legend(loc="upper left", fontsize=7)
+        ax.legend(loc="upper left", fontsize=8)
     for ax in ax_units[len(chosen) :]:
         ax.set_axis_off()
     ax_units[0].set_ylabel("rate (spikes/s)")
@@ -176,7 +176,7 @@ def main() -> None:
     )
     ax_index.set_xlabel("delay selectivity (R - L) / (R + L)")
     ax_index.set_ylabel("units")
-    ax_index.legend(loc="upper left", fontsize=7)
+    ax_index.legend(loc="upper left", fontsize=8)
     for name in OUTPUTS[:2]:
         plots.save_figure(fig, OUT_DIR / name)
 

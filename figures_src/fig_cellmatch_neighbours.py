@@ -76,7 +76,7 @@ def main() -> None:
     ax_iou.set_xlabel("footprint overlap (IoU)")
     ax_iou.set_ylabel("ROI pairs")
     ax_iou.set_title("after registration: overlap", loc="left")
-    ax_iou.legend(loc="upper right", fontsize=7)
+    ax_iou.legend(loc="upper right", fontsize=8)
     bins = np.linspace(0, RADIUS_PX, 21)
     ax_dist.hist(registered.distance[~matched], bins, color=OTHER)
     ax_dist.hist(registered.distance[matched], bins, color=MATCHED, alpha=0.8)
@@ -100,10 +100,10 @@ def main() -> None:
         ax.set_xlabel("centroid distance (px)")
         ax.set_ylabel("IoU")
         ax.set_title(
-            f"{title}: {(same & accepted).sum()}/{len(true_pairs)} {verdict}",
+            f"{title}:\n{(same & accepted).sum()}/{len(true_pairs)} {verdict}",
             loc="left",
         )  # fmt: skip
-    ax_reg.legend(loc="upper right", fontsize=7)
+    ax_reg.legend(loc="upper right", fontsize=8)
     if figureparams.simulated(P.day1_asset):
         plots.watermark(fig, "SIMULATED DATA")
     plots.save_figure(fig, OUT_DIR / OUTPUTS[0])

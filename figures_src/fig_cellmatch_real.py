@@ -120,11 +120,11 @@ def main() -> None:
     ax_d.axvline(P.cellreg_max_distance_um / PIXEL_UM, color="k", ls=":", lw=0.8)
     ax_d.set_xlabel("centroid distance to session 1 after registration (px)")
     ax_d.set_ylabel("ROIs of sessions 2-5")
-    ax_d.legend(fontsize=7)
+    ax_d.legend(fontsize=8)
     secondary = ax_d.secondary_xaxis(
         "top", functions=(lambda px: px * PIXEL_UM, lambda um: um / PIXEL_UM)
     )
-    secondary.set_xlabel("µm", fontsize=7)
+    secondary.set_xlabel("µm", fontsize=8)
 
     ibins = np.linspace(0, 1, 41)
     ax_iou.hist(
@@ -133,9 +133,10 @@ def main() -> None:
     )  # fmt: skip
     ax_iou.axvline(P.min_iou, color="k", ls="--", lw=0.8)
     ax_iou.set_yscale("log")
+    plots.plain_log_ticks(ax_iou.yaxis)
     ax_iou.set_xlabel("footprint overlap (IoU)")
     ax_iou.set_ylabel(f"pairs within {P.neighbour_radius:g} px")
-    ax_iou.legend(fontsize=7)
+    ax_iou.legend(fontsize=8)
 
     ax_xy.add_patch(
         plt.Rectangle((0, P.min_iou), P.max_distance, 1 - P.min_iou, color="0.92", lw=0)

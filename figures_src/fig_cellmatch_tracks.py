@@ -68,7 +68,7 @@ def main() -> None:
     ax_len.set_xlabel("sessions in which a cell is found")
     ax_len.set_ylabel("tracks (cells)")
     ax_len.set_title(f"track length, {n} sessions", loc="left")
-    ax_len.legend(loc="upper center", fontsize=7)
+    ax_len.legend(loc="upper center", fontsize=8)
     others = [k for k in range(n) if k != tracks.reference]
     ax_err.boxplot(
         [errors[k] for k in others], positions=range(len(others)), widths=0.5,

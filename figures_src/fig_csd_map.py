@@ -110,12 +110,14 @@ def main() -> None:
     order = np.argsort(depths)
     extent = dict(shading="nearest", rasterized=True)
     lfp_uv = lfp_mean[order] * 1e6
-    lim = np.nanmax(np.abs(lfp_uv))
-    m0 = axes[0].pcolormesh(t_ms, z, lfp_uv, cmap="PuOr_r", vmin=-lim, vmax=lim, **extent)
-    fig.colorbar(m0, ax=axes[0], location="bottom", label="LFP (µV)", shrink=0.9)
-    lim = np.nanmax(np.abs(density))
-    m1 = axes[1].pcolormesh(t_ms, z, density, cmap="RdBu", vmin=-lim, vmax=lim, **extent)
-    fig.colorbar(m1, ax=axes[1], location="bottom", label="CSD (A/m³); sink < 0", shrink=0.9)
+    # One sign convention for LFP and CSD (plots.SIGNED_CMAP): negative blue, positive
+    # red, symmetric limits; so a CSD sink (negative) is blue and a source red.
+    lim = plots.signed_limit(lfp_uv)
+    m0 = axes[0].pcolormesh(t_ms, z, lfp_uv, cmap=plots.SIGNED_CMAP, vmin=-lim, vmax=lim, **extent)
+    fig.colorbar(m0, ax=axes[0], location="bottom", label="LFP (µV); negative blue", shrink=0.9)
+    lim = plots.signed_limit(density)
+    m1 = axes[1].pcolormesh(t_ms, z, density, cmap=plots.SIGNED_CMAP, vmin=-lim, vmax=lim, **extent)
+    fig.colorbar(m1, ax=axes[1], location="bottom", label="CSD (A/m³); sink < 0 blue", shrink=0.9)
     for ax, title in zip(axes[:2], ["trial-averaged LFP", "CSD, real depths"], strict=True):
         ax.set_ylim(*show_um)
         ax.set_xlabel(f"time from {what} onset (ms)")
@@ -126,10 +128,10 @@ def main() -> None:
                 ax.axhline(span.high_um, color="k", lw=0.6, ls=":")
             low, high = max(span.low_um, show_um[0]), min(span.high_um, show_um[1])
             if high - low > 60:  # label the visible part of each area
-                ax.text(t_ms[0] + 5, (low + high) / 2, span.area, fontsize=7, va="center")
+                ax.text(t_ms[0] + 5, (low + high) / 2, span.area, fontsize=8, va="center")
         for depth in result.interpolated:
             ax.annotate("interpolated", (t_ms[-1], depth), xytext=(t_ms[-1] - 5, depth - 60),
-                        fontsize=6, ha="right", arrowprops={"arrowstyle": "->"})  # fmt: skip
+                        fontsize=8, ha="right", arrowprops={"arrowstyle": "->"})  # fmt: skip
     axes[0].set_ylabel("distance from probe tip (µm)\n(brain surface up)")
 
     ax = axes[2]
@@ -142,14 +144,15 @@ def main() -> None:
             ls="--",
             label="planted",
         )
-    ax.plot(density[:, peak], z, "o-", ms=2.5, color=plots.COLORS["response"], label="estimated")
+    ax.plot(density[:, peak], z, "o-", ms=2.5, color="k", label="estimated")
     ax.plot([sink.value, source.value], [sink.depth_um, source.depth_um], "k+", ms=8,
             label="peaks (parabola)")  # fmt: skip
     ax.axvline(0, color="0.6", lw=0.6)
+    plots.shade_sign(ax)  # sink side blue, source side red, as in the map
     ax.set_ylim(*show_um)
     ax.set_xlabel(f"CSD at {times[peak] * 1e3:.0f} ms (A/m³)")
     ax.set_title("validation" if model is not None else "profile", loc="left")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=7)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8)
     fig.suptitle(f"{onsets.size} {whats}, {shape[1]} LFP channels", x=0.01, ha="left", fontsize=8)
     if figureparams.simulated(P.asset):
         plots.watermark(fig, "SIMULATED DATA")

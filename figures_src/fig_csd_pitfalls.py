@@ -1,6 +1,6 @@
 """Figure: choices that change a CSD, on the demo's flash response (planted truth known).
 
-Left: Gaussian smoothing along depth (SD 0, 20, 40, 80 um) trades noise for a lower,
+Left: Gaussian smoothing along depth (SD 0, 20, 40, 80 µm) trades noise for a lower,
 wider peak. Middle: a probe whose top channel sits just above the source: the standard
 estimate has no value at the edge, Vaknin's padding gives one. Right: one channel
 missing from the LFP makes the spacing irregular; CSD by interpolating across it, on
@@ -109,7 +109,7 @@ def main() -> None:
         )
         noise = np.nanstd(density[:, times < 0])
         ax.plot(density[:, peak], z, color=color, lw=1,
-                label=f"SD {sd:.0f} µm (noise SD {noise:.0f} A/m³)")  # fmt: skip
+                label=f"SD {sd:.0f} µm: noise {noise:.0f} A/m³")  # fmt: skip
     ax.set_title("smoothing along depth", loc="left")
     ax.set_ylabel("distance from probe tip (µm)")
 
@@ -121,7 +121,7 @@ def main() -> None:
                              bad_channels=np.flatnonzero(bad[keep]), vaknin=vaknin)  # fmt: skip
         ax.plot(density[:, peak], z, style, color=color, ms=3, lw=1, label=label)
     ax.axhline(edge_um, color="0.4", lw=0.8, ls=":")
-    ax.text(0.03, edge_um + 15, "top channel of the probe", fontsize=7,
+    ax.text(0.03, edge_um + 15, "top channel of the probe", fontsize=8,
             transform=ax.get_yaxis_transform())  # fmt: skip
     ax.set_title("probe edge", loc="left")
 
@@ -143,9 +143,9 @@ def main() -> None:
         osd_z = np.interp(osd_mm, np.arange(kept.sum()), by_index)
         top = ax.twiny()
         top.plot(osd_density[:, peak], osd_z, lw=1, color="0.25")
-        top.tick_params(axis="x", direction="in", pad=-12, labelsize=7)  # labels inside the box
-        top.text(0.98, 0.86, "OSD axis, µA/mm³", transform=top.transAxes, ha="right", fontsize=7)
-        ax.plot([], [], lw=1, color="0.25", label="OSD: KCSD1D, 1 mm/channel (top axis)")
+        top.tick_params(axis="x", direction="in", pad=-12, labelsize=8)  # labels inside the box
+        top.text(0.98, 0.86, "OSD axis, µA/mm³", transform=top.transAxes, ha="right", fontsize=8)
+        ax.plot([], [], lw=1, color="0.25", label="OSD KCSD1D (top axis)")
     for d in dropped_um:
         ax.axhline(d, color="0.4", lw=0.8, ls=":")
     ax.set_title(f"missing channel at {dropped_um[0]:.0f} µm", loc="left")
@@ -161,12 +161,14 @@ def main() -> None:
             ax.plot(planted, fine, color=plots.COLORS["truth"], ls="--", lw=1.2,
                     label="planted", zorder=0)  # fmt: skip
         ax.axvline(0, color="0.7", lw=0.5)
+        plots.shade_sign(ax)  # sink side (< 0) blue, source side red, as in fig_csd_map
         ax.set_ylim(*show_um)
         ax.set_xlabel(f"CSD at {times[peak] * 1e3:.0f} ms (A/m³)")
-        ax.legend(loc="lower left", fontsize=6, bbox_to_anchor=(0, 1.07), borderaxespad=0)
+        ax.legend(loc="lower left", fontsize=8, bbox_to_anchor=(0, 1.07), borderaxespad=0,
+                  handlelength=1.5)  # fmt: skip
     whats = "flashes" if "flash" in P.stimulus_table.lower() else "events"
-    fig.suptitle(f"trial average of {onsets.size} {whats}; sinks < 0", x=0.01, ha="left",
-                 fontsize=8)  # fmt: skip
+    fig.suptitle(f"trial average of {onsets.size} {whats}; sinks < 0 (blue side)",
+                 x=0.01, ha="left", fontsize=8)  # fmt: skip
     if figureparams.simulated(P.asset):
         plots.watermark(fig, "SIMULATED DATA")
         mark = fig.texts[-1]  # move it into the title row, clear of the data

@@ -74,20 +74,20 @@ def main() -> None:
     ax_f.bar(x, areas["fraction"], color=[colors[a] for a in areas.index])
     for k, (_, row) in enumerate(areas.iterrows()):
         ax_f.text(k, row["fraction"] + 0.02, f"{int(row['n_responsive'])}/{int(row['n_units'])}",
-                  ha="center", fontsize=7)  # fmt: skip
+                  ha="center", fontsize=8)  # fmt: skip
     long_names = max(map(len, areas.index), default=0) > 5
     ax_f.set_xticks(x, areas.index, rotation=30 if long_names else 0,
                     ha="right" if long_names else "center")  # fmt: skip
     ax_f.set_ylim(0, 1)
     ax_f.set_ylabel("fraction responsive")
-    ax_f.set_title("responsive units per area", loc="left")
+    ax_f.set_title("responsive units\nper area", loc="left")
 
     good = table[table["passes_quality"]]
     resp = good[good["direction"] > 0]  # excited: the units with a step latency
     for area, rows in resp.groupby("area"):
         ax_d.plot(rows["latency"] * 1e3, rows["depth_um"], "o", ms=3.5, color=colors[area])
     ax_d.set_xlabel("onset latency (ms)")
-    ax_d.set_ylabel("peak-channel depth (um from tip)")
+    ax_d.set_ylabel("peak-channel depth (µm from tip)")
     ax_d.set_title(f"latency vs depth\n({len(resp)} responsive)", loc="left")
 
     edges = np.arange(WINDOW[0] - 5 * SMOOTH_TAU, WINDOW[1] + BIN / 2, BIN)
@@ -109,7 +109,7 @@ def main() -> None:
     ax_p.set_ylabel("mean rate (spikes/s)")
     ax_p.set_title("population PSTH per area", loc="left")
     ax_p.set_ylim(top=ax_p.get_ylim()[1] * 1.3)  # room for the legend above the traces
-    ax_p.legend(loc="upper left", fontsize=7, ncol=1 if long_names else 2)
+    ax_p.legend(loc="upper left", fontsize=8, ncol=1 if long_names else 2)
     if figureparams.simulated(P.asset):
         plots.watermark(fig, "SIMULATED DATA")
     for name in OUTPUTS:

@@ -1,8 +1,10 @@
 """Figure: Allen quality metrics of the demo units and what the Siegle et al. (2021) filter keeps.
 
 Top: distribution of each metric the filter uses over all units, with its threshold
-(dashed) and the number of units it removes. Bottom: units kept as the threshold is
-moved, the published value marked: how sensitive the unit count is to the choice.
+(dashed) and the number of units it removes (a panel whose threshold removes none says
+so). Bottom: units kept as the threshold is moved, the published value marked: how
+sensitive the unit count is to the choice. Both rows of a metric share one x range,
+which holds the data and the threshold.
 
 Run alone: ``python figures_src/fig_ecephys_quality.py``.
 """
@@ -55,15 +57,22 @@ def main() -> None:
     counts = quality.filter_table(units, criteria) if criteria else None
     for k, (metric, threshold) in enumerate(criteria.items()):
         values = units[metric].to_numpy(float)
+        # One x range per metric, for both rows: the data and the threshold, padded 5 %.
+        lo = min(np.nanmin(values), threshold.value)
+        hi = max(np.nanmax(values), threshold.value)
+        pad = 0.05 * (hi - lo) if hi > lo else 0.05 * max(abs(hi), 1.0)
+        span = (lo - pad, hi + pad)
         ax = axes[0, k]
         ax.hist(values, bins=20, color=plots.COLORS["response"], alpha=0.8)
         ax.axvline(threshold.value, color=plots.COLORS["truth"], ls="--", lw=1.2)
-        ax.set_title(f"keep {threshold}: removes {counts.loc[metric, 'fail']}", loc="left")
+        removed = int(counts.loc[metric, "fail"])
+        # Say it when the dashed line cuts off nothing in these data.
+        none = "\n(no unit beyond the threshold)" if removed == 0 else ""
+        ax.set_title(f"keep {threshold}: removes {removed}{none}", loc="left")
         ax.set_xlabel(LABELS.get(metric, metric))
+        ax.set_xlim(*span)
         # Units kept as the threshold moves over the range of the data and the default.
-        lo = min(np.nanmin(values), threshold.value)
-        hi = max(np.nanmax(values), threshold.value)
-        grid = np.linspace(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo), 200)
+        grid = np.linspace(*span, 200)
         kept = [
             quality.passes(units, {metric: quality.Threshold(threshold.op, g)}).sum() for g in grid
         ]
@@ -72,6 +81,7 @@ def main() -> None:
         ax.axvline(threshold.value, color=plots.COLORS["truth"], ls="--", lw=1.2)
         ax.set_xlabel(f"threshold: {LABELS.get(metric, metric).split(' (')[0]}")
         ax.set_ylim(0, len(units) * 1.05)
+        ax.set_xlim(*span)
     axes[0, 0].set_ylabel("units")
     axes[1, 0].set_ylabel(f"units kept (of {len(units)})")
     if figureparams.simulated(P.asset):

@@ -117,7 +117,7 @@ def main() -> None:
             )
     axes[0, 0].set_ylabel(f"trial (n = {onsets.size})")
     axes[1, 0].set_ylabel("rate (spikes/s)")
-    axes[1, 0].legend(loc="upper left", fontsize=7)
+    axes[1, 0].legend(loc="upper left", fontsize=8)
     if figureparams.simulated(P.asset):
         plots.watermark(fig, "SIMULATED DATA")
     for name in OUTPUTS:

@@ -47,9 +47,9 @@ def main() -> None:
     n_planted, n_other = check.n_planted, check.n_other
     ax_h.bar([0, 1], [hits / n_planted, false_alarms / n_other],
              color=[plots.COLORS["response"], plots.COLORS["baseline"]])  # fmt: skip
-    ax_h.text(0, hits / n_planted + 0.02, f"{hits}/{n_planted}", ha="center", fontsize=7)
+    ax_h.text(0, hits / n_planted + 0.02, f"{hits}/{n_planted}", ha="center", fontsize=8)
     ax_h.text(1, false_alarms / n_other + 0.02, f"{false_alarms}/{n_other}", ha="center",
-              fontsize=7)  # fmt: skip
+              fontsize=8)  # fmt: skip
     ax_h.set_xticks([0, 1], ["planted\nresponders", "other\nunits"])
     ax_h.set_ylim(0, 1.1)
     ax_h.set_ylabel("fraction called responsive")
@@ -67,7 +67,7 @@ def main() -> None:
     ax_l.set_xlabel("planted latency (ms)")
     ax_l.set_ylabel("estimated latency (ms)")
     ax_l.set_title(f"latency (n = {len(ids)})", loc="left")
-    ax_l.legend(loc="upper left", fontsize=7)
+    ax_l.legend(loc="upper left", fontsize=8)
 
     glims = [0, 40]
     ax_g.plot(glims, glims, color="0.6", lw=0.8, ls=":")

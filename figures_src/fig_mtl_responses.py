@@ -143,11 +143,11 @@ def main() -> None:
     for i, a in enumerate(areas):
         info = by_area[a]
         label = f"{info['n_responsive']}/{info['n_units']}"
-        ax_frac.text(i, excited[i] + suppressed[i] + 0.02, label, ha="center", fontsize=7)
+        ax_frac.text(i, excited[i] + suppressed[i] + 0.02, label, ha="center", fontsize=8)
     ax_frac.set_xticks(x, [a.replace("_", " ") for a in areas])
     ax_frac.set_ylim(0, 1)
     ax_frac.set_ylabel("fraction of units responsive")
-    ax_frac.legend(fontsize=7, loc="upper right")
+    ax_frac.legend(fontsize=8, loc="upper right")
     ax_frac.set_title(f"Wilcoxon per unit, BH q < {stats.FDR_Q}", loc="left")
 
     # Counts per image are small integers (median change mostly 0): show the mean.
@@ -163,7 +163,7 @@ def main() -> None:
     ax_change.axhline(0, color="0.5", lw=0.8)
     ax_change.set_xlabel("units, by rate change")
     ax_change.set_ylabel("response - baseline rate (spikes/s)")
-    ax_change.legend(fontsize=7, loc="upper left")
+    ax_change.legend(fontsize=8, loc="upper left")
     for name in OUTPUTS[:2]:
         plots.save_figure(fig, OUT_DIR / name)
 

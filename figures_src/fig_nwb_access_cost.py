@@ -308,7 +308,7 @@ def bars(ax, groups: list[str], series: list[tuple[str, list[float], dict]], fmt
         x = np.arange(len(groups)) + (k - (len(series) - 1) / 2) * width
         ax.bar(x, values, width, label=label, **style)
         for xi, v in zip(x, values, strict=True):
-            ax.text(xi, v * 1.15, fmt(v), ha="center", va="bottom", fontsize=6, rotation=90)
+            ax.text(xi, v * 1.15, fmt(v), ha="center", va="bottom", fontsize=8, rotation=90)
     ax.set_xticks(np.arange(len(groups)), [LABELS.get(g, g) for g in groups])
 
 
@@ -322,7 +322,7 @@ def plot(data: dict) -> plt.Figure:
     fetch_req = data["fetch"]["requests"] + data["pin"]["requests"]
     blue, orange, grey = plots.COLORS["response"], plots.COLORS["stimulus"], "0.55"
     fig, (ax_b, ax_r, ax_e) = plt.subplots(
-        1, 3, figsize=(7.4, 3.4), layout="constrained", width_ratios=[1.25, 1.25, 1]
+        1, 3, figsize=(7.2, 3.4), layout="constrained", width_ratios=[1.25, 1.25, 1]
     )
     series_b = [
         ("download once (pin + fetch)", [fetch] * len(reads), {"color": grey}),
@@ -336,6 +336,7 @@ def plot(data: dict) -> plt.Figure:
     ax_b.scatter(np.arange(len(reads)), needed, marker="_", s=300, color="k", zorder=3,
                  label="stored size of the data read")  # fmt: skip
     ax_b.set_yscale("log")
+    plots.plain_log_ticks(ax_b.yaxis, plots.format_bytes)  # 1 kB ... 100 MB, not 10^n
     ax_b.set_ylim(1e3, data["file_bytes"] * 30)
     ax_b.set_ylabel("bytes transferred")
     ax_b.set_title("(a) bytes", loc="left")
@@ -352,7 +353,7 @@ def plot(data: dict) -> plt.Figure:
     ax_r.set_ylim(0, top * 1.5)
     ax_r.set_title("(b) requests", loc="left")
     handles, labels = ax_b.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower left", ncols=2, fontsize=7)
+    fig.legend(handles, labels, loc="outside lower left", ncols=2, fontsize=8)
 
     pit = data["element_by_element"]
     names = list(pit)
@@ -370,15 +371,16 @@ def plot(data: dict) -> plt.Figure:
     ]  # fmt: skip
     bars(ax_e, names, series_e, lambda v: f"{v:.0f}")
     ax_e.set_yscale("log")
+    plots.plain_log_ticks(ax_e.yaxis)
     ax_e.set_ylim(1, max(max(s[1]) for s in series_e) * 300)  # room for the legend
     ax_e.set_ylabel("HTTP requests")
     ax_e.set_title("(c) element by element", loc="left")
-    ax_e.legend(loc="upper left", fontsize=6)
+    ax_e.legend(loc="upper left", fontsize=8)
     if not data["has_lfp"]:
         ax_b.text(0.98, 0.97, "this file has no LFP", transform=ax_b.transAxes, ha="right",
-                  va="top", fontsize=7)  # fmt: skip
+                  va="top", fontsize=8)  # fmt: skip
     if data["simulated"]:
-        plots.watermark(fig, "SIMULATED DATA", xy=(0.8, 0.05), rotation=0, fontsize=16, alpha=0.3)
+        plots.watermark(fig, "SIMULATED DATA")  # a free corner: clear of the legend
     return fig
 
 

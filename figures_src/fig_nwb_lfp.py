@@ -47,7 +47,7 @@ def no_lfp(why: str) -> None:
     name = Path(str(ASSET)).name
     ax.text(0.5, 0.62, f"No LFP in {name}: nothing to draw.", ha="center", va="center",
             fontsize=11, transform=ax.transAxes)  # fmt: skip
-    ax.text(0.5, 0.25, textwrap.fill(why, 110), ha="center", va="center", fontsize=7,
+    ax.text(0.5, 0.25, textwrap.fill(why, 110), ha="center", va="center", fontsize=8,
             color="0.35", transform=ax.transAxes)  # fmt: skip
     for out in OUTPUTS[:2]:
         plots.save_figure(fig, OUT_DIR / out)
@@ -88,17 +88,17 @@ def main() -> None:
     ax_tr.plot([x_bar, x_bar], [y_bar, y_bar + bar_uv * scale],
                color=plots.COLORS["response"], lw=2, clip_on=False)  # fmt: skip
     ax_tr.text(x_bar + 0.01 * LFP_LENGTH_S, y_bar, f"{bar_uv:.0f} µV",
-               color=plots.COLORS["response"], fontsize=7, va="bottom")  # fmt: skip
+               color=plots.COLORS["response"], fontsize=8, va="bottom")  # fmt: skip
     ax_tr.set_ylabel("depth along the probe, from its tip (µm)")
     ax_tr.set_title(f"(a) every {TRACE_EVERY}th channel", loc="left")
 
-    limit = float(np.percentile(np.abs(uv), 99))
+    limit = float(np.percentile(np.abs(uv), 99))  # symmetric: zero is white
     image = ax_im.imshow(
-        uv.T, aspect="auto", origin="lower", cmap="RdBu_r", vmin=-limit, vmax=limit,
+        uv.T, aspect="auto", origin="lower", cmap=plots.SIGNED_CMAP, vmin=-limit, vmax=limit,
         extent=(times[0], times[-1] + 1 / rate, depths[0] - spacing / 2, depths[-1] + spacing / 2),
         interpolation="nearest",
     )  # fmt: skip
-    fig.colorbar(image, ax=ax_im, label="LFP (µV)", shrink=0.8)
+    fig.colorbar(image, ax=ax_im, label="LFP (µV); negative blue", shrink=0.8)
     ax_im.set_title(f"(b) all {len(depths)} channels", loc="left")
     if "location" in chans:
         where = chans.sort_values("depth_um")
@@ -107,7 +107,7 @@ def main() -> None:
         bounds = np.r_[0, change, len(area)]
         for a, b in itertools.pairwise(bounds):
             lo, hi = where["depth_um"].iloc[a], where["depth_um"].iloc[b - 1]
-            ax_im.text(1.02, (lo + hi) / 2, str(area[a]), fontsize=7, va="center",
+            ax_im.text(1.02, (lo + hi) / 2, str(area[a]), fontsize=8, va="center",
                        transform=ax_im.get_yaxis_transform())  # fmt: skip
             if a:
                 for ax in (ax_tr, ax_im):

@@ -3,7 +3,8 @@ with the stimulus blocks and the running speed.
 
 Reads the units table (spike times, quality, peak-channel depth and area), the stimulus
 presentation tables and the running speed with ``databook.nwb``; units are sorted by the
-depth of their peak channel along the probe, noise units drawn in grey.
+depth of their peak channel along the probe and coloured by its brain area (the same
+colour on the area's name at right), noise units drawn in grey.
 
 On a reader's file (``databook run 01 --nwb FILE``) it shows the chapter's ``stimulus``
 table as well as any ``*_presentations`` tables; units without a known depth keep the
@@ -40,6 +41,8 @@ P = figureparams.load(PARAMETERS, script=__file__)
 ASSET = P.asset
 RASTER_START_S, RASTER_LENGTH_S = P.raster_start_s, P.raster_length_s
 STIMULUS_COLORS = [plots.COLORS["stimulus"], plots.COLORS["response"], plots.COLORS["tagged"]]
+# One colour per brain area of the raster (Okabe-Ito, colour-blind safe), cycled.
+AREA_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#000000", "#E69F00"]
 
 
 def main() -> None:
@@ -88,12 +91,19 @@ def main() -> None:
     ax_stim.set_yticks([])
     ax_stim.spines["left"].set_visible(False)
     ax_stim.set_ylabel("stimulus", rotation=0, ha="right", va="center")
-    ax_stim.legend(loc="upper left", bbox_to_anchor=(1.0, 1.6), fontsize=7, handlelength=1)
+    ax_stim.legend(loc="upper left", bbox_to_anchor=(1.0, 1.6), fontsize=8, handlelength=1)
 
-    good = shown & ~noise[rank]
-    bad = shown & noise[rank]
+    # Units coloured by brain area (noise units grey), so the areas' bands stand out.
+    has_areas = by_depth and "electrode_location" in units
+    areas = units["electrode_location"].to_numpy().astype(str) if has_areas else None
+    names = list(dict.fromkeys(areas)) if has_areas else []
+    area_color = {a: AREA_COLORS[k % len(AREA_COLORS)] for k, a in enumerate(names)}
+    unit_area = areas[rank] if has_areas else np.full(rank.size, "")
+    groups = [(shown & ~noise[rank] & (unit_area == a), area_color[a]) for a in names]
+    groups = groups or [(shown & ~noise[rank], "k")]
+    groups.append((shown & noise[rank], "0.6"))
     row_pt = 4.0 * 72 / len(units)  # the raster is ~4 in tall: one row's height in points
-    for sel, color in ((good, "k"), (bad, "0.6")):
+    for sel, color in groups:
         ax_raster.plot(times[sel], rank[sel], "|", ms=0.8 * row_pt, mew=0.35, color=color,
                        rasterized=True)  # fmt: skip
     ax_raster.set_ylim(-0.5, len(units) - 0.5)
@@ -106,16 +116,15 @@ def main() -> None:
                        transform=ax_raster.transAxes, fontsize=9, color="0.3")  # fmt: skip
     sort_label = "by depth of peak channel" if by_depth else "in file order (no depths)"
     ax_raster.set_ylabel(f"unit, {sort_label} (n = {len(units)})")
-    if by_depth and "electrode_location" in units:
-        areas = units["electrode_location"].to_numpy()
+    if has_areas:
         edges = np.flatnonzero(areas[1:] != areas[:-1]) + 1
         starts, stops = np.r_[0, edges], np.r_[edges, len(areas)]
         for a, b in zip(starts, stops, strict=True):
             if a:
-                ax_raster.axhline(a - 0.5, color=plots.COLORS["truth"], lw=0.8, zorder=3)
+                ax_raster.axhline(a - 0.5, color="0.3", lw=0.6, ls="--", zorder=3)
             ax_raster.text(1.005, (a + b - 1) / 2 / len(areas) + 0.5 / len(areas),
-                           str(areas[a]), transform=ax_raster.transAxes, fontsize=7,
-                           va="center")  # fmt: skip
+                           str(areas[a]), transform=ax_raster.transAxes, fontsize=8,
+                           va="center", color=area_color[areas[a]])  # fmt: skip
 
     if running is not None:
         on = (running.t >= t0) & (running.t < t1)

@@ -205,12 +205,13 @@ def main() -> None:
         )  # fmt: skip
         for bar, size in zip(bars, sizes, strict=True):
             if size == 0:  # the group is absent or holds no dataset: no bar, a 0
-                ax.text(bar.get_x() + width / 2, floor * 1.3, "0", ha="center", fontsize=7)
+                ax.text(bar.get_x() + width / 2, floor * 1.3, "0", ha="center", fontsize=8)
     ax.set_yscale("log")
+    plots.plain_log_ticks(ax.yaxis, plots.format_bytes)  # 1 kB ... 1 GB, not 10^n
     ax.set_ylim(bottom=floor)
     ax.set_xticks(x + width * (len(files) - 1) / 2, P.groups)
     ax.set_ylabel("stored bytes")
-    fig.legend(loc="outside upper center", ncol=len(files), fontsize=7, frameon=False)
+    fig.legend(loc="outside upper center", ncol=len(files), fontsize=8, frameon=False)
     for name in OUTPUTS[:2]:
         plots.save_figure(fig, OUT_DIR / name)
     (OUT_DIR / OUTPUTS[2]).write_text(json.dumps({"files": files}, indent=2) + "\n")

@@ -82,7 +82,7 @@ def main() -> None:
         ax.set_xlabel("x (pixels)")
     axes[0].set_ylabel("y (pixels)")
     axes[1].plot([], [], color=outline, label=f"ROI outlines (n = {len(masks)})")
-    axes[1].legend(loc="upper left", bbox_to_anchor=(0.0, -0.14), fontsize=7)
+    axes[1].legend(loc="upper left", bbox_to_anchor=(0.0, -0.14), fontsize=8)
     if figureparams.simulated(ASSET):
         plots.watermark(fig, "SIMULATED DATA", xy=(0.5, 0.97), rotation=0, fontsize=14, alpha=0.3)
     for name in OUTPUTS[:2]:

@@ -94,7 +94,7 @@ def main() -> None:
     bar.set_label("dF/F minus pre-stimulus baseline")
     flags = np.stack([s[order] for s in strips.values()], axis=1).astype(float)
     ax_strip.imshow(flags, aspect="auto", cmap="Greys", vmin=0, vmax=1.3, interpolation="nearest")
-    ax_strip.set_xticks(range(len(strips)), list(strips), rotation=90, fontsize=7)
+    ax_strip.set_xticks(range(len(strips)), list(strips), rotation=90, fontsize=8)
     ax_strip.tick_params(axis="y", labelleft=False, left=False)
 
     responsive = np.flatnonzero(result.responsive)

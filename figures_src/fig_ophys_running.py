@@ -39,7 +39,7 @@ EVENT = "grating" if P.table_name == PARAMETERS["table_name"] else "stimulus"
 
 def nothing_to_show(why: str) -> None:
     """A figure that says why there is no running split (the file lacks what it needs)."""
-    fig, ax = plt.subplots(figsize=(7.4, 1.6), layout="constrained")
+    fig, ax = plt.subplots(figsize=(7.2, 1.6), layout="constrained")
     ax.set_axis_off()
     ax.text(0.5, 0.5, why, ha="center", va="center", wrap=True)
     for name in OUTPUTS:
@@ -80,7 +80,7 @@ def main() -> None:
     fast_amp = np.nanmean(per_trial[fast][:, resp], axis=0)
     slow_amp = np.nanmean(per_trial[~fast][:, resp], axis=0)
 
-    fig, (ax_speed, ax_amp, ax_trace) = plt.subplots(1, 3, figsize=(7.4, 2.8), layout="constrained")
+    fig, (ax_speed, ax_amp, ax_trace) = plt.subplots(1, 3, figsize=(7.2, 2.8), layout="constrained")
     ax_speed.hist(trial_speed, bins=20, color=plots.COLORS["baseline"], edgecolor="white")
     ax_speed.axvline(threshold, color=plots.COLORS["stimulus"], lw=1.5)
     ax_speed.set_xlabel(f"mean running speed in trial ({speed.unit})")
@@ -108,7 +108,7 @@ def main() -> None:
     ax_trace.set_xlabel(f"time from {EVENT} onset (s)")
     ax_trace.set_ylabel("dF/F")
     ax_trace.set_title("(c) largest responder", loc="left")
-    ax_trace.legend(fontsize=7, loc="center")
+    ax_trace.legend(fontsize=8, loc="center")
     if figureparams.simulated(P.asset):
         plots.watermark(fig, "SIMULATED DATA")
     for name in OUTPUTS:

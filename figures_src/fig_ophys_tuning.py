@@ -92,7 +92,7 @@ def main() -> None:
     )
     ax_curve.set_ylabel("response (dF/F)")
     ax_curve.set_title("(a) tuning curves, mean +/- SEM over trials", loc="left")
-    ax_curve.legend(fontsize=6.5, loc="center left", bbox_to_anchor=(0.0, 0.12, 1.0, 0.3))
+    ax_curve.legend(fontsize=8, loc="center left", bbox_to_anchor=(0.0, 0.12, 1.0, 0.3))
 
     for mask, label, color in ((resp, "responsive", plots.COLORS["response"]),
                                (~resp, "not responsive", plots.COLORS["truth"])):  # fmt: skip
@@ -102,7 +102,7 @@ def main() -> None:
     ax_scatter.set_xlabel("response amplitude (dF/F)")
     ax_scatter.set_ylabel("OSI (vector)")
     ax_scatter.set_title("(b) OSI against response size", loc="left")
-    ax_scatter.legend(fontsize=7)
+    ax_scatter.legend(fontsize=8)
 
     bins = np.linspace(0, 1, 21)
     for ax, index, name in ((ax_osi, osi, "OSI"), (ax_dsi, dsi, "DSI")):
@@ -111,7 +111,7 @@ def main() -> None:
             ax.hist(index[mask], bins=bins, color=color, alpha=0.6, label=label)
         ax.set_xlabel(f"{name} (vector)")
         ax.set_ylabel("cells")
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=8)
     ax_osi.set_title("(c) orientation selectivity", loc="left")
     ax_dsi.set_title("(d) direction selectivity", loc="left")
     if figureparams.simulated(P.asset):

@@ -75,7 +75,7 @@ def main() -> None:
     ax_amp.set_xlabel("planted amplitude in the window (dF/F)")
     ax_amp.set_ylabel("measured amplitude (dF/F)")
     ax_amp.set_title(f"recovery, {cell_id.size} cells", loc="left")
-    ax_amp.legend(loc="upper left", fontsize=7)
+    ax_amp.legend(loc="upper left", fontsize=8)
 
     null_p = result.p_value[~planted]
     bins = np.linspace(0, 1, 11)

@@ -145,7 +145,7 @@ def draw(spikes, onsets, duration, table, examples):
         n_windows = round(BASELINE / WINDOW)  # SALT's p counts n_windows (n_windows - 1) / 2 pairs
         p_text = stats.format_p(row.salt_p, n_windows * (n_windows - 1) // 2 - 1)
         ax.set_title(f"{first}\nSALT {p_text}, I = {row.salt_i:.2f}", loc="left",
-                     fontsize=8 if len(first) <= 33 else 7)  # fmt: skip
+                     fontsize=8)  # fmt: skip
         ax.set_ylim(-1, onsets.size)
         ax.tick_params(labelbottom=False)
         rate = counts.mean(0) / np.diff(edges)
@@ -177,11 +177,11 @@ def draw(spikes, onsets, duration, table, examples):
     ax = fig.add_subplot(grid[2, 2])
     ax.axis("off")
     # The legend of the latency panels goes beside them, clear of any latency peak.
-    ax.legend(handles, labels, loc="lower left", fontsize=7)
+    ax.legend(handles, labels, loc="lower left", fontsize=8)
     ax.text(0, 0.95, "SALT: distance between latency\ndistributions (sqrt of 2 x Jensen-\n"
             "Shannon divergence). Null: all pairs\nof baseline windows. p: fraction of\n"
             "null distances >= the test window's\nmedian distance to the baselines.\n"
-            "I: that distance minus the median\nnull distance.", va="top", fontsize=7,
+            "I: that distance minus the median\nnull distance.", va="top", fontsize=8,
             transform=ax.transAxes)  # fmt: skip
     if figureparams.simulated(P.asset):
         plots.watermark(fig, "SIMULATED DATA")

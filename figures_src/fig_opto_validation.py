@@ -88,7 +88,7 @@ def main() -> None:
     ax.set_xlabel("SALT I (dimensionless)")
     ax.set_ylabel("fraction of evoked spikes locked\n(within 1 ms of modal latency)")
     ax.set_title(f"(a) {n} units; filled: SALT q < {Q}", loc="left")
-    ax.legend(loc="lower right", fontsize=7)
+    ax.legend(loc="lower right", fontsize=8)
 
     ax = axes[0, 1]
     calls = calls_against_truth(spikes, onsets, table)
@@ -99,12 +99,12 @@ def main() -> None:
     ax.bar(x + 0.2, false, 0.4, color=plots.COLORS["truth"],
            label=f"false positives (of {(~is_tag).sum()})")  # fmt: skip
     for xi, h, f in zip(x, hits, false, strict=True):
-        ax.text(xi - 0.2, h + 1, str(h), ha="center", fontsize=7)
-        ax.text(xi + 0.2, f + 1, str(f), ha="center", fontsize=7)
-    ax.set_xticks(x, list(calls), fontsize=7)
+        ax.text(xi - 0.2, h + 1, str(h), ha="center", fontsize=8)
+        ax.text(xi + 0.2, f + 1, str(f), ha="center", fontsize=8)
+    ax.set_xticks(x, list(calls), fontsize=8)
     ax.set_ylabel("units called tagged")
     ax.set_title("(b) calls against the planted truth", loc="left")
-    ax.legend(loc="upper left", fontsize=7)
+    ax.legend(loc="upper left", fontsize=8)
 
     ax = axes[1, 0]
     train_pulses, train_spikes, train_table = trains_example()
@@ -122,7 +122,7 @@ def main() -> None:
     ax.set_title(f"(c) 40 Hz trains, {len(train_spikes)} late-excited units:\n"
                  f"SALT q < {Q}: {n_sig}; locked: {n_locked}; tagged: "
                  f"{int(train_table.tagged.sum())}", loc="left")  # fmt: skip
-    ax.legend(loc="upper left", fontsize=7)
+    ax.legend(loc="upper left", fontsize=8)
 
     ax = axes[1, 1]
     u = int(np.flatnonzero(~is_tag & ~is_late)[-1])
@@ -145,13 +145,13 @@ def main() -> None:
     ]
     verdict = ["tagged" if r.tagged else "not tagged" for r in rows]
     ax.set_title(f"(d) unit {units.index[u]} + light artefact\nwithout blanking: "
-                 f"{stats.format_p(rows[0].salt_p, N_PAIRS - 1)}, "
+                 f"{stats.format_p(rows[0].salt_p, N_PAIRS - 1)},\n"
                  f"latency {rows[0].latency * 1e3:.2f} ms, {verdict[0]}\n"
-                 f"with: p = {rows[1].salt_p:.2f}, {verdict[1]}",
-                 loc="left", fontsize=7)  # fmt: skip
+                 f"with blanking: p = {rows[1].salt_p:.2f}, {verdict[1]}",
+                 loc="left", fontsize=8)  # fmt: skip
     ax.set_xlabel("time from light onset (ms)")
     ax.set_ylabel("rate (spikes/s), 0.25 ms bins")
-    ax.legend(loc="upper right", fontsize=7)
+    ax.legend(loc="upper right", fontsize=8)
     plots.watermark(fig, "SIMULATED DATA")
     for name in OUTPUTS:
         plots.save_figure(fig, OUT_DIR / name)

@@ -6,7 +6,8 @@ presentation at each position for two units with a significant field (best and w
 Gaussian fit among them) and one unit without (the most active non-significant unit),
 with the fitted centre (+) and 1-sigma ellipse, and for the demo the planted centre (x)
 and width (dashed). (e) A simulated suppressive unit (``databook.demo.spiking``): the
-signed fit finds the centre of the suppression.
+signed fit finds the centre of the suppression. (b-e) share one colour scale and one
+colour bar.
 
 Run alone: ``python figures_src/fig_rf_maps.py`` writes ``figures/fig_rf_maps.png``.
 """
@@ -46,17 +47,14 @@ WINDOW_S, N_SHUFFLES, Q, SEED = P.window_s, P.n_shuffles, P.q, P.seed
 SUPPRESSED = {"seed": 5, "n_rf": 1, "n_null": 0, "gain": -3.0, "baseline": 4.0, "sigma": 10.0}
 
 
-def draw_map(ax, fields, unit, title, truth=None):
-    """Map of one unit (mean count per presentation) with its fit and, if known, truth."""
+def draw_map(ax, fields, unit, title, limits, truth=None):
+    """Map of one unit (mean count per presentation) on the shared colour ``limits``
+    (spikes / presentation), with its fit and, if known, truth; returns the image."""
     step = np.diff(fields.xs)[0]
     extent = [fields.xs[0] - step / 2, fields.xs[-1] + step / 2]
     extent += [fields.ys[0] - step / 2, fields.ys[-1] + step / 2]
-    im = ax.imshow(fields.maps[unit], origin="lower", extent=extent, cmap="viridis")
-    # The bar is an inset of the map's own axes, exactly as tall as the map: a bar placed
-    # by the layout grid stood taller than the square map and ran into the panel title.
-    cax = ax.inset_axes([1.04, 0.0, 0.05, 1.0])
-    cbar = ax.figure.colorbar(im, cax=cax)
-    cbar.set_label("spikes / presentation")
+    im = ax.imshow(fields.maps[unit], origin="lower", extent=extent, cmap="viridis",
+                   vmin=limits[0], vmax=limits[1])  # fmt: skip
     if np.isfinite(fields.center[unit, 0]):
         cx, cy = fields.center[unit]
         sx, sy = fields.sigma[unit]
@@ -69,6 +67,7 @@ def draw_map(ax, fields, unit, title, truth=None):
     ax.set_title(title, loc="left")
     ax.set_xlabel("azimuth x (deg)")
     ax.set_ylabel("elevation y (deg)")
+    return im
 
 
 def make_figure(n_shuffles: int = N_SHUFFLES):
@@ -101,7 +100,7 @@ def make_figure(n_shuffles: int = N_SHUFFLES):
     sup = rf.receptive_fields(sim.spikes, sim.x, sim.y, sim.onsets, window=(0.0, 0.25),
                               n_shuffles=n_shuffles, seed=SEED, q=Q)  # fmt: skip
 
-    fig, axes = plt.subplots(2, 3, figsize=(9, 5.9), layout="constrained")
+    fig, axes = plt.subplots(2, 3, figsize=(7.2, 5.4), layout="constrained")
     ax = axes[0, 0]
     xs, ys = np.meshgrid(fields.xs, fields.ys)
     ax.plot(xs, ys, ".", color="0.6", ms=4)
@@ -111,24 +110,33 @@ def make_figure(n_shuffles: int = N_SHUFFLES):
     ax.imshow(patch, extent=[0, 20, 10, 30], cmap="gray", vmin=-1, vmax=1, origin="lower")
     n_pos = int((fields.n_presentations > 0).sum())
     per = np.unique(fields.n_presentations)
-    ax.set_title(f"(a) stimulus: {n_pos} positions x {per[0]} presentations\n"
-                 f"= {len(gabors)} Gabor patches, 250 ms each", loc="left")  # fmt: skip
+    ax.set_title(f"(a) stimulus: {n_pos} positions\nx {per[0]} presentations = "
+                 f"{len(gabors)}\nGabor patches, 250 ms each", loc="left")  # fmt: skip
     ax.set_xlim(fields.xs[0] - 8, fields.xs[-1] + 8)
     ax.set_ylim(fields.ys[0] - 8, fields.ys[-1] + 8)
     ax.set_aspect("equal")
     ax.set_xlabel("azimuth x (deg)")
     ax.set_ylabel("elevation y (deg)")
 
+    # (b)-(e) on one colour scale, so the maps' rates compare at a glance.
+    shown = np.stack([fields.maps[best], fields.maps[worst], fields.maps[flat], sup.maps[0]])
+    limits = (float(np.nanmin(shown)), float(np.nanmax(shown)))
     for ax, unit, label in (
         (axes[0, 1], best, "(b)"), (axes[0, 2], worst, "(c)"), (axes[1, 0], flat, "(d)")
     ):  # fmt: skip
         p = fields.p_value[unit]
         r2 = fields.fit_r2[unit]
-        fit = f", fit R$^2$ {r2:.2f}" if np.isfinite(r2) else ", not fitted"
+        fit = f", fit R² {r2:.2f}" if np.isfinite(r2) else ", not fitted"
         uid = units.index[unit]  # rows of `fields` are the kept units
-        draw_map(ax, fields, unit, f"{label} unit {uid}: p = {p:.3f}{fit}", planted.get(uid))
-    axes[0, 1].legend(loc="lower left", fontsize=7, labelcolor="w")
-    draw_map(axes[1, 1], sup, 0, f"(e) simulated suppressive: p = {sup.p_value[0]:.3f}")
+        title = f"{label} unit {uid}\np = {p:.3f}{fit}"
+        draw_map(ax, fields, unit, title, limits, planted.get(uid))
+    axes[0, 1].legend(loc="lower left", fontsize=8, labelcolor="w")
+    title = f"(e) simulated suppressive\np = {sup.p_value[0]:.3f}"
+    im = draw_map(axes[1, 1], sup, 0, title, limits)
+    # The one bar, for (b)-(e): an inset of (e), exactly as tall as the map (a bar placed
+    # by the layout grid stood taller than the square map and ran into the panel title).
+    cbar = fig.colorbar(im, cax=axes[1, 1].inset_axes([1.04, 0.0, 0.05, 1.0]))
+    cbar.set_label("spikes / presentation, (b)-(e)")
     tx, ty = sim.centers[0]
     axes[1, 1].plot(tx, ty, "x", color="#D55E00", ms=7, mew=2)
     axes[1, 1].text(0.02, 0.02, f"polarity {sup.polarity[0]:+d}", color="w", fontsize=8,
@@ -147,8 +155,8 @@ def make_figure(n_shuffles: int = N_SHUFFLES):
     ax.axhline(fit.offset, color=plots.COLORS["baseline"], ls=":", label="fitted offset")
     ax.set_xlabel("azimuth x (deg)")
     ax.set_ylabel("spikes / presentation")
-    ax.set_title(f"(f) row of (e) at elevation {sup.ys[row]:g} deg", loc="left")
-    ax.legend(loc="lower right", fontsize=7)
+    ax.set_title(f"(f) row of (e)\nat elevation {sup.ys[row]:g} deg", loc="left")
+    ax.legend(loc="lower right", fontsize=8)
     if figureparams.simulated(P.asset):
         plots.watermark(fig, "SIMULATED DATA")
     return fig

@@ -93,7 +93,7 @@ def main() -> None:
     unit = rf_units[k]
     at_bound = int(np.sum(np.isclose(no_offset[:, 3:5], np.ptp(fields.xs)).any(axis=1)))
 
-    fig, named = plt.subplot_mosaic("ab;cc", figsize=(8, 7), layout="constrained",
+    fig, named = plt.subplot_mosaic("ab;cc", figsize=(7.2, 6.4), layout="constrained",
                                     height_ratios=[1, 0.85])  # fmt: skip
     fig.get_layout_engine().set(wspace=0.06)
     axes = [named["a"], named["b"], named["c"]]
@@ -113,7 +113,7 @@ def main() -> None:
     ax.set_xlabel("azimuth x (deg)")
     ax.set_ylabel("elevation y (deg)")
     ax.set_title(f"(a) unit {units.index[unit]}: 1-sigma ellipses", loc="left")
-    ax.legend(loc="lower left", fontsize=7, labelcolor="w")
+    ax.legend(loc="lower left", fontsize=8, labelcolor="w")
 
     ax = axes[1]
     row = int(np.argmin(np.abs(fields.ys - fields.center[unit, 1])))
@@ -131,7 +131,7 @@ def main() -> None:
     ax.set_xlabel("azimuth x (deg)")
     ax.set_ylabel("spikes / presentation")
     ax.set_title(f"(b) row at elevation {y_row:g} deg", loc="left")
-    ax.legend(loc="upper left", fontsize=7)
+    ax.legend(loc="upper left", fontsize=8)
 
     ax = axes[2]
     background = np.array([d["baseline_hz"] / d["peak_hz"] for d in rf_truth])
@@ -147,7 +147,7 @@ def main() -> None:
     ax.set_ylabel("fitted / planted width")
     ax.set_title(f"(c) widths of {rf_units.size} planted RF units against background",
                  loc="left")  # fmt: skip
-    ax.legend(loc="upper left", fontsize=7)
+    ax.legend(loc="upper left", fontsize=8)
     plots.watermark(fig, "SIMULATED DATA")
     for name in OUTPUTS[:2]:
         plots.save_figure(fig, OUT_DIR / name)

@@ -69,7 +69,7 @@ def draw_centres(fig, ax, fields, located, depth, areas, n_units):
         sc = ax.scatter(*fields.center[located].T, c=depth[located], cmap=cmap, norm=norm, s=18,
                         edgecolor="k", lw=0.4, zorder=3)  # fmt: skip
         fig.colorbar(sc, ax=ax, shrink=0.8).set_label(
-            f"peak-channel depth from tip (um), {', '.join(areas)}"
+            f"peak-channel depth from tip (µm), {', '.join(areas)}"
         )
     else:
         ax.scatter(*fields.center[located].reshape(-1, 2).T, color="#0072B2", s=18,
@@ -79,7 +79,7 @@ def draw_centres(fig, ax, fields, located, depth, areas, n_units):
     ax.set_ylim(fields.ys[0] - 12, fields.ys[-1] + 12)
     ax.set_xlabel("azimuth x (deg)")
     ax.set_ylabel("elevation y (deg)")
-    ax.set_title(f"(a) {located.size} of {n_units} units: centres, 1 sigma", loc="left")
+    ax.set_title(f"(a) {located.size} of {n_units} units:\ncentres, 1 sigma", loc="left")
 
 
 def draw_null(ax, p_values, label, null, legend=None):
@@ -94,18 +94,20 @@ def draw_null(ax, p_values, label, null, legend=None):
                 label=f"{name}: {np.mean(p < Q):.1%} < {Q:g}")  # fmt: skip
     ax.set_xscale("log")
     ax.set_yscale("log")
+    plots.plain_log_ticks(ax.xaxis)  # 0.001 ... 1, not 10^n (small exponents)
+    plots.plain_log_ticks(ax.yaxis)
     ax.set_xlim(5e-4, 1)
     ax.set_ylim(1e-3, 1.05)
     ax.axvline(Q, color=plots.COLORS["truth"], ls="--", lw=1)
     ax.set_xlabel("shuffle-test p-value")
     ax.set_ylabel("fraction of units with p at most")
-    ax.legend(**(legend or dict(loc="lower right", fontsize=7, frameon=True, framealpha=1,
+    ax.legend(**(legend or dict(loc="lower right", fontsize=8, frameon=True, framealpha=1,
                                 edgecolor="none")))  # fmt: skip
 
 
 def real_data(fields, located, depth, areas, n_units, null) -> None:
     """A reader's file: no planted answers, so (a) and the p-values of all its units."""
-    fig, axes = plt.subplots(1, 2, figsize=(8.5, 4.2), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(7.2, 4.0), layout="constrained")
     draw_centres(fig, axes[0], fields, located, depth, areas, n_units)
     draw_null(axes[1], fields.p_value, f"all units (n = {n_units})", null)
     axes[1].set_title("(b) shuffle-test p-values", loc="left")
@@ -149,7 +151,7 @@ def main() -> None:
     error = np.hypot(*(center - planted_center).T)
     without = np.setdiff1d(np.arange(len(units)), rf_units)
 
-    fig, axes = plt.subplots(2, 2, figsize=(8.5, 7.6), layout="constrained")
+    fig, axes = plt.subplots(2, 2, figsize=(7.2, 6.6), layout="constrained")
     draw_centres(fig, axes[0, 0], fields, located, depth, areas, len(units))
 
     ax = axes[0, 1]
@@ -159,7 +161,7 @@ def main() -> None:
     ax.plot(planted_center[:, 1], center[:, 1], "s", ms=4, color="#E69F00", label="elevation y")
     ax.set_xlabel("planted centre (deg)")
     ax.set_ylabel("recovered centre (deg)")
-    ax.set_title(f"(b) centres, n = {rf_units.size}: median error "
+    ax.set_title(f"(b) centres, n = {rf_units.size}:\nmedian error "
                  f"{np.nanmedian(error):.2f} deg", loc="left")  # fmt: skip
     ax.legend(loc="upper left")
     ax.set_aspect("equal")
@@ -171,13 +173,13 @@ def main() -> None:
     ax.set_xlabel("planted width sigma (deg)")
     ax.set_ylabel("recovered width, sqrt(sx sy) (deg)")
     width_error = np.nanmedian(np.abs(sigma - planted_sigma))
-    ax.set_title(f"(c) widths, n = {rf_units.size}: median |error| {width_error:.2f} deg",
+    ax.set_title(f"(c) widths, n = {rf_units.size}:\nmedian |error| {width_error:.2f} deg",
                  loc="left")  # fmt: skip
     ax.legend(loc="upper left")
     ax.set_aspect("equal")
 
     draw_null(axes[1, 1], fields.p_value[without], f"demo, no planted field (n = {without.size})",
-              null, legend=dict(loc="upper left", fontsize=7))  # fmt: skip
+              null, legend=dict(loc="upper left", fontsize=8))  # fmt: skip
     axes[1, 1].set_title("(d) false alarms: units without a field", loc="left")
     if figureparams.simulated(P.asset):
         plots.watermark(fig, "SIMULATED DATA")

@@ -9,6 +9,7 @@ import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytestmark = pytest.mark.build
@@ -399,3 +400,82 @@ def test_pdf_latex_log_has_no_errors(built_article):
     log = (built_article.pdf.parent / "databook.log").read_text(encoding="utf-8", errors="replace")
     errors = re.findall(r"^! (.*)\n(?:.*\n){0,3}?(l\.\d+.*)", log, flags=re.MULTILINE)
     assert errors == [], f"LaTeX errors (message, source line): {errors[:5]}"
+
+
+#: Smallest size a figure's text may print at, points (databook.plots.MIN_PRINTED_PT).
+MIN_FIGURE_PT = 7.0
+
+
+def _matrix(values) -> np.ndarray:
+    """A PDF matrix ``[a b c d e f]`` as 3 x 3 (row vectors: ``p' = p @ M``)."""
+    a, b, c, d, e, f = (float(v) for v in values)
+    return np.array([[a, b, 0.0], [c, d, 0.0], [e, f, 1.0]])
+
+
+def figure_text_sizes(pdf: Path) -> list[tuple[int, str, str, float]]:
+    """Every text drawn inside a figure of ``pdf``: ``(page, form name, text, printed size
+    in pt)``.
+
+    pdfTeX includes each PDF figure as a form XObject, so figure text is exactly the text
+    inside form XObjects; body text (code listings, the "output" label, captions) is in
+    the page's own content and is not measured. Each page's content is walked with its
+    graphics state (``q``/``Q``/``cm``) to the ``Do`` that draws a form; the form's text
+    is read with pypdf (font size, text matrix and the form's own CTM), and the printed
+    size is the font size times the scale of text matrix x form CTM x form ``/Matrix`` x
+    page CTM (the square root of the determinant, so a rotated label counts too).
+    """
+    from pypdf import PdfReader
+
+    reader = PdfReader(pdf)
+    found: list[tuple[int, str, str, float]] = []
+    for number, page in enumerate(reader.pages, start=1):
+        resources = page.get("/Resources")
+        xobjects = resources.get_object().get("/XObject") if resources else None
+        contents = page.get_contents()
+        if not xobjects or contents is None:
+            continue
+        xobjects = xobjects.get_object()
+        ctm, stack = np.eye(3), []
+        for operands, operator in contents.operations:
+            if operator == b"q":
+                stack.append(ctm)
+            elif operator == b"Q":
+                ctm = stack.pop()
+            elif operator == b"cm":
+                ctm = _matrix(operands) @ ctm
+            elif operator == b"Do" and operands[0] in xobjects:
+                form = xobjects[operands[0]].get_object()
+                if form.get("/Subtype") != "/Form":
+                    continue
+                outer = _matrix(form.get("/Matrix", [1, 0, 0, 1, 0, 0])) @ ctm
+
+                def visit(text, cm, tm, font, size, outer=outer, where=(number, operands[0])):
+                    if text.strip() and size:
+                        full = _matrix(tm) @ _matrix(cm) @ outer
+                        scale = abs(np.linalg.det(full[:2, :2])) ** 0.5
+                        found.append((*where, text.strip(), float(size) * scale))
+
+                page.extract_xform_text(form, visitor_text=visit)
+    return found
+
+
+def test_every_figure_prints_at_text_width_with_text_of_at_least_7_pt(built_article):
+    """A referee measured figure text at 3.5-5.6 pt: figures were included at 0.7 of the
+    line width and drawn 7.2-9 in wide. Every figure is now included at the full text
+    width, and every text drawn inside a figure (ticks, labels, legends, panel letters,
+    colour-bar labels, annotations, the watermark) prints at 7 pt or more."""
+    tex = "\n".join(
+        p.read_text(encoding="utf-8") for p in (built_article.pdf.parent / "tex").glob("*.tex")
+    )
+    includes = re.findall(r"\\includegraphics\[([^\]]*)\]\{files/([^}]+)\}", tex)
+    assert len(includes) >= 20, f"only {len(includes)} figure inclusions in the .tex"
+    for options, name in includes:
+        width = re.search(r"width=([\d.]*)\\(?:linewidth|textwidth)", options)
+        factor = float(width[1] or 1) if width else None
+        assert factor is not None and factor >= 0.999, f"{name} included with [{options}]"
+    sizes = figure_text_sizes(built_article.pdf)
+    as_pdf = sum(name.endswith(".pdf") for _, name in includes)
+    forms = {(page, form) for page, form, _, _ in sizes}
+    assert as_pdf >= 15 and len(forms) >= as_pdf, f"{len(forms)} figures with text, {as_pdf} PDFs"
+    small = [(page, text, round(pt, 2)) for page, _, text, pt in sizes if pt < MIN_FIGURE_PT]
+    assert small == [], f"{len(small)} figure texts print below {MIN_FIGURE_PT} pt: {small[:20]}"
