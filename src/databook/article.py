@@ -258,8 +258,9 @@ def execute_parallel() -> int:
 
 def run_myst(
     project: Project, data_mode: str, formats: list[str], *, site_out: Path | None = None
-) -> None:
-    """Run ``myst build --execute --strict`` with the given output flags.
+) -> list[str]:
+    """Run ``myst build --execute --strict`` with the given output flags; return its log
+    lines (merged stdout and stderr).
 
     ``site_out``: folder the site template renders into (``DATABOOK_SITE_OUT``) instead
     of mystmd's ``_build/html``.
@@ -272,13 +273,53 @@ def run_myst(
         env[SITE_OUT_VARIABLE] = str(site_out)
     if "--html" in formats:
         install_site_libraries(project, env)
+    seen: list[str] = []
+
+    def show(line: str) -> bool:
+        seen.append(line)
+        return _worth_showing(line)
+
     # If this build is killed, mystmd dies with it (and the next build ends the rest).
-    proc = run_tree(command, cwd=project.root, env=env, show=_worth_showing, die_with_parent=True)
+    proc = run_tree(command, cwd=project.root, env=env, show=show, die_with_parent=True)
     if proc.returncode != 0:
         raise ArticleError(
             f"`{' '.join(command[1:])}` failed (exit {proc.returncode}); its log above names "
             "the chapter and line"
         )
+    return seen
+
+
+#: What mystmd prints when one of its network requests fails (Node's fetch). mystmd then
+#: goes on and exits 0, leaving out the export it was writing (seen for the TeX and PDF
+#: exports on a loaded machine, where every other step of the same build worked).
+TRANSIENT_MYST_ERROR = "TypeError: fetch failed"
+
+
+def run_myst_complete(
+    project: Project,
+    data_mode: str,
+    formats: list[str],
+    expected: list[Path],
+    *,
+    site_out: Path | None = None,
+) -> None:
+    """:func:`run_myst`, run once more if it printed :data:`TRANSIENT_MYST_ERROR` and left
+    out one of the ``expected`` outputs.
+
+    mystmd exits 0 after such a failure, so the outputs are checked, not the exit code.
+    The second run reuses mystmd's execution cache (no chapter executes again). A second
+    failure is left to the caller's checks, which name the missing file.
+    """
+    log = run_myst(project, data_mode, formats, site_out=site_out)
+    missing = [path for path in expected if not path.exists()]
+    if missing and any(TRANSIENT_MYST_ERROR in line for line in log):
+        names = ", ".join(str(path.relative_to(project.root)) for path in missing)
+        print(
+            f"mystmd printed {TRANSIENT_MYST_ERROR!r} and did not write {names}; "
+            "running it once more (its execution cache keeps this quick)",
+            flush=True,
+        )
+        run_myst(project, data_mode, formats, site_out=site_out)
 
 
 def build_figures(
@@ -510,8 +551,11 @@ def _build(
     if pdf:
         formats += ["--pdf", "--tex", "--cff"]
         write_latex_provenance(project)
+    expected = ([site / "index.html"] if html else []) + (
+        [pdf_file, exports / "tex" / f"{project.pdf.stem}.tex"] if pdf else []
+    )
     if formats:
-        run_myst(project, data_mode, formats, site_out=site)
+        run_myst_complete(project, data_mode, formats, expected, site_out=site)
     if html and not (site / "index.html").is_file():
         raise ArticleError(f"mystmd finished but {site / 'index.html'} is missing")
     if pdf:
