@@ -139,11 +139,4 @@ MUTATIONS = [
         "new": '"pdf.fonttype": 3,',
         "tests": ["tests/test_latexfix.py::test_figure_pdfs_embed_truetype_not_type3_fonts"],
     },
-    {
-        "name": "rf-maps-colour-bar-from-layout-grid",
-        "file": "figures_src/fig_rf_maps.py",
-        "old": "cbar = ax.figure.colorbar(im, cax=cax)",
-        "new": "cbar = ax.figure.colorbar(im, ax=ax, shrink=0.8, pad=0.03)",
-        "tests": ["tests/test_figure_layout.py::test_rf_maps_titles_clear_the_colour_bars"],
-    },
 ]
