@@ -52,13 +52,15 @@ def main() -> None:
         smooth_tau=P.smooth_tau,
         q=P.q,
     )
-    # The strongest and the weakest responder, then the busiest non-responder (preferably
-    # from another area): three distinct units whatever the file holds.
+    # The strongest and the weakest excited unit, then the busiest non-responder (preferably
+    # from another area), then suppressed units: three distinct units whatever the file
+    # holds (a one-unit session may hold only a suppressed one).
     responders = table[table["direction"] > 0].sort_values("gain")  # excited
+    suppressed = table[table["direction"] < 0].sort_values("gain")
     others = table[~table["responsive"]].copy()
     others["_other_area"] = others["area"] != table.loc[responders.index, "area"].mode().get(0)
     others = others.sort_values(["_other_area", "n_spikes"], ascending=False)
-    picks = [*responders.index[-1:], *responders.index[:1], *others.index]
+    picks = [*responders.index[-1:], *responders.index[:1], *others.index, *suppressed.index]
     examples = list(dict.fromkeys(picks))[:3]
     if not examples:
         raise SystemExit(f"{P.asset}: no units to show")
@@ -86,7 +88,9 @@ def main() -> None:
         trial, bin_ = np.nonzero(counts[k])
         ax_r.plot(raster_edges[bin_] * 1e3, trial, "|", color="k", ms=2.5, mew=0.6)
         row = table.loc[unit]
-        verdict = "responsive" if row["responsive"] else "not responsive"
+        verdict = {1: "responsive, excited", -1: "responsive, suppressed"}.get(
+            int(row["direction"]), "not responsive"
+        )
         ax_r.set_title(f"unit {unit}, {row['area']}\n{verdict}", loc="left", fontsize=8)
         ax_r.set_ylim(-1, onsets.size)
         t = coarse.centers * 1e3

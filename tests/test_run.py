@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from databook import chapterinputs, nwb
+from databook import chapterinputs, nwb, quality
 from databook.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,12 +73,19 @@ def test_run_04_on_demo_reproduces_the_planted_responders(tmp_path, demo):
     assert result.exit_code == 0, result.output
     stem = "04-neuropixels-responses"
     texts = outputs(tmp_path / f"{stem}.ipynb")
+    # Units the curator labelled noise are dropped before any count, planted or not.
+    units = quality.drop_noise(nwb.units(demo.paths["demo-ecephys"]))
     planted = {p["unit"] for p in demo.truth["ecephys"]["flash_responders"]}
-    n_units = len(nwb.units(demo.paths["demo-ecephys"]))
-    assert _fraction(texts, "planted responders called responsive") == (len(planted), len(planted))
-    assert _fraction(texts, "other units called responsive") == (0, n_units - len(planted))
+    kept = planted & set(units.index)
+    assert 0 < len(kept) < len(planted)  # the demo labels some planted responders noise
+    assert _fraction(texts, "planted responders called excited") == (len(kept), len(kept))
+    # Two-sided tests at a false-discovery rate of 0.05: a false call or two is the
+    # design, not a failure; more than twice the rate among the calls is.
+    false_alarms, n_other = _fraction(texts, "other units called responsive")
+    assert n_other == len(units) - len(kept)
+    assert false_alarms <= 2 * 0.05 * (len(kept) + false_alarms)
     html = (tmp_path / f"{stem}.html").read_text()
-    assert "planted responders called responsive" in html
+    assert "planted responders called excited" in html
     assert not list(tmp_path.glob(".*part*"))  # no temporary file left behind
 
 
@@ -86,8 +93,10 @@ def test_run_06_on_demo_finds_every_tagged_unit(tmp_path, demo):
     result = run(tmp_path, "6", "--asset", "demo-ecephys")
     assert result.exit_code == 0, result.output
     texts = outputs(tmp_path / "06-optotagging.ipynb")
-    n_tagged = len(demo.truth["ecephys"]["tagged_units"])
-    n_late = len(demo.truth["ecephys"]["late_excited"])
+    kept = set(quality.drop_noise(nwb.units(demo.paths["demo-ecephys"])).index)
+    n_tagged = len({u["unit"] for u in demo.truth["ecephys"]["tagged_units"]} & kept)
+    n_late = len({u["unit"] for u in demo.truth["ecephys"]["late_excited"]} & kept)
+    assert n_tagged > 0 and n_late > 0
     assert _fraction(texts, "planted tagged found") == (n_tagged, n_tagged)
     assert _fraction(texts, "late-excited called tagged") == (0, n_late)
     # The same file given as a path is "another file": the validation is skipped, the
@@ -101,12 +110,20 @@ def test_run_06_on_demo_finds_every_tagged_unit(tmp_path, demo):
 
 
 # Real files of other labs ------------------------------------------------------------------
-def _area_counts(texts: list[str], column: int = 0) -> dict[str, int]:
-    """``{area: n_units}`` (column 0) or ``{area: n_responsive}`` (column 1) from the
-    chapter's per-area table."""
+def _area_counts(texts: list[str], column: str = "n_units") -> dict[str, int]:
+    """``{area: count}`` from the chapter's per-area table, for one of its columns.
+
+    pandas prints a wide table in blocks of columns (a long area name wraps it); each
+    block repeats the area names, so the column is read from the block that holds it.
+    """
     table = next(t for t in texts if "n_responsive" in t)
-    rows = re.finditer(r"^(.*?)\s+(\d+)\s+(\d+)\s+\S+\s+\S+\s*$", table, re.MULTILINE)
-    return {m[1]: int(m[2 + column]) for m in rows}
+    for block in table.split("\n\n"):
+        header, _, *rows = block.splitlines()  # column names, then the "area" line
+        names = header.rstrip(" \\").split()
+        if column in names:
+            cells = [row.rstrip(" \\").rsplit(None, len(names)) for row in rows]
+            return {c[0]: int(c[1 + names.index(column)]) for c in cells}
+    raise AssertionError(f"no column {column!r} in the per-area table:\n{table}")
 
 
 def test_run_04_on_rutishauser_with_mapping(tmp_path):
@@ -238,8 +255,9 @@ def test_run_streams_a_url_and_reads_less_than_the_file(tmp_path, demo):
     assert (tmp_path / "figures" / "fig_ecephys_areas.png").is_file()
     # A URL is another file (no planted answers), but the per-area counts are the demo's.
     texts = outputs(tmp_path / "04-neuropixels-responses.ipynb")
-    planted = {p["unit"] for p in demo.truth["ecephys"]["flash_responders"]}
-    assert sum(_area_counts(texts, 1).values()) == len(planted)
+    kept = set(quality.drop_noise(nwb.units(path)).index)
+    planted = {p["unit"] for p in demo.truth["ecephys"]["flash_responders"]} & kept
+    assert sum(_area_counts(texts, "n_excited").values()) == len(planted)
     assert "no planted answers" in "\n".join(texts)
 
 
