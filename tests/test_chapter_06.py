@@ -168,6 +168,36 @@ def test_artefact_pitfall(ns):
     assert f"{ns['offset_ms'].min():.1f}-{ns['offset_ms'].max():.1f}" == "10.0-10.3"
 
 
+def test_waveform_check_passes_own_spikes_and_rejects_artefacts(ns):
+    """Simulated waveforms: every tagged call's evoked spikes are its own (none flagged);
+    the artefact unit's are not; a tagged unit with a few artefact events is rejected
+    while its r stays above 0.9."""
+    onsets, window, artifact = ns["onsets"], ns["window"], ns["artifact"]
+    assert sorted(ns["tagged_checks"]) == sorted(ns["tagged"].tolist())
+    assert ns["n_flagged"] == 0 and (ns["call_q"] >= ns["q"]).all()
+    assert ns["r_calls"].min() > 0.99
+    best, spikes = ns["best"], ns["spikes"][ns["best"]]
+    # the evoked set counted directly: spikes in [artifact, window) after an onset
+    since = spikes[:, None] - onsets[None, :]
+    direct = ((since >= artifact) & (since < window)).any(axis=1)
+    assert ns["evoked_best"].sum() == direct.sum() > 50
+    assert ns["table"].reliability[best] == ns["table"].reliability[ns["tagged"]].max()
+    table = ns["waveform_table"]
+    floor = "p = 1/1001 (the smallest possible)"
+    artefact_row = table.iloc[0]
+    assert artefact_row["r"] < 0.3 and artefact_row["p"] == floor
+    shares = table.iloc[1:]
+    assert list(shares.index) == [
+        f"unit {ns['units'].index[best]}, {n} of {direct.sum()} evoked foreign"
+        for n in ns["n_foreign"]
+    ]
+    assert 0 < ns["n_foreign"][0] < ns["n_foreign"][1] < ns["n_foreign"][2]
+    r = shares["r"].astype(float).to_numpy()
+    assert r[0] > 0.9 and np.all(np.diff(r) < 0)  # more foreign events, lower r
+    assert (shares["p"] == floor).all()
+    assert (r < shares["shuffled r, 5th percentile"].astype(float)).all()
+
+
 def test_train_leak_only_locking_stops_it(ns):
     passes = ns["passes"]
     assert passes["SALT p"] == 1.0 and passes["latency"] == 1.0

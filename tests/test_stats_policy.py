@@ -145,6 +145,9 @@ def test_permutation_tests_use_permutation_p():
     for function in ("databook.rf.receptive_fields", "databook.opto.tag_units"):
         assert "databook.stats.permutation_p" in reached(function), function
         assert "databook.stats.fdr" in reached(function), function
+    # the waveform check returns one p per unit; chapter 6 applies BH over the tagged units
+    assert "databook.stats.permutation_p" in reached("databook.waveforms.similarity")
+    assert "stats.fdr([c.p_value for c in tagged_checks.values()])" in chapter_code(6)
 
 
 @pytest.mark.parametrize("number", TESTED)

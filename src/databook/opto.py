@@ -31,7 +31,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from databook.stats import fdr, permutation_p
 
-__all__ = ["is_tagged", "osd_ks_salt", "salt", "tag_units"]
+__all__ = ["is_tagged", "osd_ks_salt", "salt", "split_by_light", "tag_units"]
 
 # Distances (dimensionless, at most sqrt(2 ln 2)) closer than this are equal. salt.m counts
 # null distances ``>=`` the test distance; equal distances are common at low rates (windows
@@ -549,6 +549,47 @@ def tag_units(
         min_locked=min_locked,
     )
     return table
+
+
+def split_by_light(
+    spike_times: ArrayLike,
+    pulse_onsets: ArrayLike,
+    *,
+    window: float = 0.01,
+    artifact: float = 0.0005,
+    guard: float = 0.1,
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Which of one unit's spikes the light evoked, and which are spontaneous.
+
+    The split a waveform check needs (:func:`databook.waveforms.similarity`): *evoked*
+    spikes fall in the test window SALT uses, ``[artifact, window)`` s after a light
+    onset; *spontaneous* spikes lie at least ``guard`` s after the latest onset (or
+    before the first), so late, polysynaptic responses are in neither set. Both windows
+    are measured from the latest onset at or before the spike, so pulse trains work.
+
+    Parameters
+    ----------
+    spike_times : (n_spikes,) float array, seconds, one unit
+    pulse_onsets : (n_pulses,) float array, seconds, distinct
+    window, artifact : s; as in :func:`tag_units`
+    guard : s after an onset within which a spike is not spontaneous (>= ``window``)
+
+    Returns
+    -------
+    evoked, spontaneous : (n_spikes,) bool arrays, never both True
+    """
+    onsets = _onsets(pulse_onsets, "pulse_onsets")
+    spikes = np.asarray(spike_times, dtype=np.float64)
+    if spikes.ndim != 1:
+        raise ValueError(f"spike_times must be one unit's 1-D times (s), got {spikes.shape}")
+    if not 0 <= artifact < window <= guard:
+        raise ValueError(
+            f"need 0 <= artifact < window <= guard, got artifact={artifact}, "
+            f"window={window}, guard={guard} (s)"
+        )
+    latest = np.searchsorted(onsets, spikes, side="right") - 1
+    since = np.where(latest >= 0, spikes - onsets[np.maximum(latest, 0)], np.inf)
+    return (since >= artifact) & (since < window), since >= guard
 
 
 def is_tagged(

@@ -174,6 +174,21 @@ POLICY: tuple[PolicyRow, ...] = (
         chapters=(6,),
     ),
     PolicyRow(
+        question="Are a tagged unit's light-evoked spikes its own?",
+        test="label shuffle of the correlation between the evoked and the spontaneous "
+        "mean waveform, p = (k + 1) / (n + 1)",
+        function="waveforms.similarity",
+        null="the evoked spikes are a random subset of the unit's spikes (one shape)",
+        sided="one-sided by nature: only a lower correlation than chance is evidence of "
+        "foreign events",
+        family="the units called tagged in one session",
+        correction="Benjamini-Hochberg",
+        threshold=f"q < {FDR_Q:g}",
+        why="r alone depends on the noise and on the number of evoked spikes; the "
+        "shuffles keep both, so p means the same for every unit",
+        chapters=(6,),
+    ),
+    PolicyRow(
         question="Are two per-unit quantities related (e.g. latency and depth)?",
         test="Spearman rank correlation with a 95 % interval and the smallest |rho| "
         "detectable at 80 % power",
