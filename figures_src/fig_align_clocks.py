@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-from databook import align, figureparams, nwb, plots, tables
+from databook import align, figureparams, nwb, plots, quality, tables
 
 OUTPUTS = ["fig_align_clocks.png"]
 INPUTS = ["demo-ecephys", "demo-ophys-day1"]
@@ -138,7 +138,7 @@ def main() -> None:
     # Neuropixels session: spikes and running speed.
     presentations = nwb.stimulus_table(ECEPHYS, P.stimulus).sort_values("start_time")
     grid = grid_from(float(tables.onsets(presentations, P.onset_column).min()))
-    spikes = list(nwb.units(ECEPHYS)["spike_times"])
+    spikes = list(quality.drop_noise(nwb.units(ECEPHYS))["spike_times"])  # as chapter 2
     rates = binned_rate(spikes, grid)  # (n_units, n_grid), spikes/s
     during = presented(presentations, grid)
     if during.any() and not during.all():

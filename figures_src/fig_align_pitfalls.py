@@ -23,7 +23,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from databook import align, assets, figureparams, nwb, plots, tables
+from databook import align, assets, figureparams, nwb, plots, quality, tables
 
 OUTPUTS = ["fig_align_pitfalls.png"]
 INPUTS = ["demo-ecephys", "demo-ophys-day1", "demo-ground-truth"]
@@ -155,7 +155,7 @@ def panel_nearest(ax, truth) -> None:
 
 
 def panel_float32(ax) -> None:
-    spikes = list(nwb.units(ECEPHYS)["spike_times"])
+    spikes = list(quality.drop_noise(nwb.units(ECEPHYS))["spike_times"])  # as chapter 2
     onsets = nwb.stimulus_table(ECEPHYS, P.rf_stimulus)["start_time"].dropna().to_numpy()
     edges = -0.05 + 0.001 * np.arange(round(0.2 / 0.001) + 1)
     events = onsets + CLOCK_OFFSET_S
@@ -194,7 +194,7 @@ def twice_counted(spikes, events, width) -> tuple[int, int]:
 
 
 def panel_edges(ax) -> None:
-    spikes = list(nwb.units(ECEPHYS)["spike_times"])
+    spikes = list(quality.drop_noise(nwb.units(ECEPHYS))["spike_times"])  # as chapter 2
     table = nwb.stimulus_table(ECEPHYS, P.stimulus)
     onsets = tables.onsets(table, P.onset_column).dropna().to_numpy()
     events = {P.stimulus.replace("_presentations", ""): onsets}

@@ -18,7 +18,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from databook import align, assets, nwb, plots, stats, tables
+from databook import align, assets, nwb, plots, quality, stats, tables
 
 # Compares with the demo's planted answers (latencies, responders, amplitudes) throughout.
 DEMO_ONLY = True
@@ -53,11 +53,12 @@ def main() -> None:
     fig, axes = plt.subplots(2, 2, figsize=(7.2, 5.6), layout="constrained")
 
     # Spikes: PSTH around the selected flashes.
-    spikes = list(nwb.units(ECEPHYS)["spike_times"])
+    units = quality.drop_noise(nwb.units(ECEPHYS))  # as chapter 2: noise first
+    spikes = list(units["spike_times"])
     onsets = tables.select(nwb.stimulus_table(ECEPHYS, STIMULUS), CONDITION)["start_time"]
     onsets = onsets.to_numpy()
-    planted = truth["ecephys"]["flash_responders"]
-    responders = np.array([u["unit"] for u in planted])
+    planted = [u for u in truth["ecephys"]["flash_responders"] if u["unit"] in units.index]
+    responders = units.index.get_indexer([u["unit"] for u in planted])  # rows of `spikes`
     others = np.setdiff1d(np.arange(len(spikes)), responders)
     edges = np.arange(SPIKE_WINDOW[0], SPIKE_WINDOW[1] + PSTH_BIN_S / 2, PSTH_BIN_S)
     result = align.psth(spikes, onsets, edges)

@@ -47,6 +47,11 @@ def column(path, table, name) -> np.ndarray:
     return values.astype(str) if values.dtype.kind in "SO" else values
 
 
+def kept_units(path) -> np.ndarray:
+    """File ids (0..n-1 in the demo) of the units not labelled noise."""
+    return np.flatnonzero(column(path, "units", "quality") != "noise")
+
+
 def test_clock_facts_match_the_files(ch, demo):
     ephys, ophys = demo.paths["demo-ecephys"], demo.paths["demo-ophys-day1"]
     with h5py.File(ephys, "r") as a, h5py.File(ophys, "r") as b:
@@ -63,7 +68,8 @@ def test_clock_facts_match_the_files(ch, demo):
 
 
 def test_common_grid_bins_spikes_and_interpolates_signals(ch, demo):
-    spikes = spike_times_h5(demo.paths["demo-ecephys"])
+    path = demo.paths["demo-ecephys"]
+    spikes = [spike_times_h5(path)[i] for i in kept_units(path)]
     grid, dt = ch["grid"], ch["dt"]
     # Spikes in [t - dt/2, t + dt/2), counted by brute force for every grid time.
     lo, hi = grid - dt / 2, grid + dt / 2
@@ -130,8 +136,19 @@ def latency_oracle(spikes, onsets, window_s=0.1, step_s=0.001, stop_s=0.2):
     return np.array(best)
 
 
+def test_noise_units_are_dropped_first(ch, demo):
+    path = demo.paths["demo-ecephys"]
+    kept = kept_units(path)
+    assert ch["n_noise"] == len(spike_times_h5(path)) - kept.size > 0
+    np.testing.assert_array_equal(ch["units"].index, kept)
+    every = {u["unit"] for u in demo.truth["ecephys"]["flash_responders"]}
+    assert ch["n_planted_noise"] == len(every - set(kept)) > 0
+    assert sorted(ch["planted"].index) == sorted(every & set(kept))
+
+
 def test_flash_latencies_recover_the_planted_ones(ch, demo):
-    truth = demo.truth["ecephys"]["flash_responders"]
+    kept = set(kept_units(demo.paths["demo-ecephys"]))
+    truth = [u for u in demo.truth["ecephys"]["flash_responders"] if u["unit"] in kept]
     ids = [u["unit"] for u in truth]
     planted = np.array([u["latency_s"] for u in truth])
     spikes = spike_times_h5(demo.paths["demo-ecephys"])
@@ -146,7 +163,8 @@ def test_flash_latencies_recover_the_planted_ones(ch, demo):
 def test_responsive_units_and_rois_match_the_truth(ch, demo):
     from scipy import stats
 
-    spikes = spike_times_h5(demo.paths["demo-ecephys"])
+    kept = kept_units(demo.paths["demo-ecephys"])  # rows of the chapter's table -> ids
+    spikes = [spike_times_h5(demo.paths["demo-ecephys"])[i] for i in kept]
     onsets = ch["onsets"]
     rel = [s[None, :] - onsets[:, None] for s in spikes]
     after = np.array([((r >= 0) & (r < 0.2)).sum(1) / 0.2 for r in rel])
@@ -157,7 +175,8 @@ def test_responsive_units_and_rois_match_the_truth(ch, demo):
     q = stats.false_discovery_control(p, method="bh")
     np.testing.assert_array_equal(ch["responsive_units"], np.flatnonzero(q < ch["q"]))
     planted_units = {u["unit"] for u in demo.truth["ecephys"]["flash_responders"]}
-    called = set(ch["responsive_units"].tolist())
+    planted_units &= set(kept)
+    called = set(kept[ch["responsive_units"]].tolist())  # file ids
     assert ch["unit_hits"] == len(called & planted_units)
     assert ch["unit_false"] == len(called - planted_units)
     # BH at q: about q of the calls are expected false; allow twice that.
@@ -215,7 +234,8 @@ def test_nearest_sample_offsets_and_next_frame(ch):
 
 
 def test_closed_bins_count_edge_spikes_twice(ch, demo):
-    spikes = np.concatenate(spike_times_h5(demo.paths["demo-ecephys"]))
+    path = demo.paths["demo-ecephys"]
+    spikes = np.concatenate([spike_times_h5(path)[i] for i in kept_units(path)])
     pulses = column(demo.paths["demo-ecephys"], "processing/optotagging/optogenetic_stimulation",
                     "start_time")  # fmt: skip
     for width, stated in ((ch["bin_s"], ch["twice_1ms"]), (ch["bin_s"] / 10, ch["twice_01ms"])):
