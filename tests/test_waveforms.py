@@ -66,6 +66,8 @@ def test_the_shuffles_do_not_depend_on_how_they_are_blocked(monkeypatch):
     spontaneous = simulated.snippets(TEMPLATE, 400, seed=7)
     whole = waveforms.similarity(evoked, spontaneous, n_shuffles=300, seed=1)
     assert whole.r == pytest.approx(waveforms.mean_waveform_correlation(evoked, spontaneous))
+    # r ignores amplitude, as chapter 6 says: smaller evoked spikes, the same r
+    assert waveforms.mean_waveform_correlation(0.6 * evoked, spontaneous) == pytest.approx(whole.r)
     monkeypatch.setattr(waveforms, "_CHUNK", 430 * 7)  # blocks of 7 shuffles
     blocked = waveforms.similarity(evoked, spontaneous, n_shuffles=300, seed=1)
     assert np.isfinite(blocked.r_shuffled).all()
