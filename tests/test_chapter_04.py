@@ -13,6 +13,7 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+import pandas as pd
 import pytest
 from chapter_cells import run_chapter
 
@@ -197,6 +198,25 @@ def test_five_sd_rule_alone_pitfall_is_real(chapter):
     tau = chapter["smooth_tau"]
     assert sd_only[chapter["narrow_tau"]] >= 5 > chapter["false_alarms"]
     assert sd_only[chapter["narrow_tau"]] > sd_only[tau] >= chapter["false_alarms"]
+
+
+def test_step_fit_on_alpha_responses_is_late_by_more_as_the_rise_slows(chapter):
+    """The pitfall's table: the step onset lags the alpha onset more for slower rises; the
+    share of spikes after the window is the alpha function's own integral."""
+    from scipy.integrate import quad
+
+    table, window = chapter["alpha_table"], chapter["response_window"]
+    lag = table["step onset - L (ms)"].to_numpy()
+    assert np.all(np.diff(lag) > 0) and lag[0] < 3.0 and lag[-1] > 3 * lag[0]
+    assert (table["step duration (ms)"] <= 1e3 * (window[1] - window[0])).all()
+    tau, onset = chapter["alpha_tau"], chapter["alpha_latency"]
+    spill = [
+        quad(lambda x: x * np.exp(1 - x), (window[1] - o) / t, np.inf)[0] / np.e
+        for o, t in zip(onset, tau, strict=True)
+    ]
+    expected = pd.Series(100 * np.array(spill)).groupby(tau * 1e3).median().round(1)
+    np.testing.assert_allclose(table["spikes after the window (%)"], expected, atol=0.051)
+    assert table["spikes after the window (%)"].iloc[-1] > 10  # the slowest spill
 
 
 # Real data of other labs ------------------------------------------------------------------

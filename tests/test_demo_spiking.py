@@ -23,3 +23,24 @@ def test_responses_to_close_events_add_up():
 def test_rejects_negative_rates():
     with pytest.raises(ValueError, match="evoked_hz"):
         superposed_poisson([1.0], 2.0, 1, baseline_hz=1, evoked_hz=-1, latency_s=0, duration_s=1)
+
+
+def test_alpha_responses_have_the_stated_shape():
+    """Pooled over many events: no extra rate before the onset, the peak tau after it, and
+    g * tau * e extra spikes per event (the integral of the alpha function)."""
+    from databook.demo.spiking import alpha_poisson
+
+    events = 1.0 + 1.5 * np.arange(400)
+    latency, tau, peak, base = 0.04, 0.03, 60.0, 4.0
+    spikes = alpha_poisson(events, events[-1] + 1.5, baseline_hz=base, peak_hz=peak,
+                           latency_s=latency, tau_s=np.full(20, tau), seed=2)  # fmt: skip
+    assert len(spikes) == 20 and all(np.all(np.diff(s) > 0) for s in spikes)
+    edges = np.arange(-0.2, 0.6 + 1e-9, 0.005)
+    rate = align.psth(spikes, events, edges).rate.mean(0)  # spikes/s, over units
+    t = edges[:-1] + 0.0025
+    assert rate[t < latency].mean() == pytest.approx(base, rel=0.05)
+    assert t[np.argmax(rate)] == pytest.approx(latency + tau, abs=0.01)
+    extra = (rate[t >= 0] - base).sum() * 0.005  # spikes per event above baseline
+    assert extra == pytest.approx(peak * tau * np.e, rel=0.05)
+    with pytest.raises(ValueError, match="tau_s must be positive"):
+        alpha_poisson(events, 10.0, baseline_hz=1, peak_hz=1, latency_s=0.01, tau_s=0.0)

@@ -1,4 +1,5 @@
-"""Planted bugs in databook.demo.spiking.superposed_poisson, each caught by fast tests."""
+"""Planted bugs in databook.demo.spiking (and chapter 4's use of alpha_poisson), each caught
+by fast tests."""
 
 T = "tests/test_demo_spiking.py::"
 MUTATIONS = [
@@ -25,5 +26,21 @@ MUTATIONS = [
         "old": "rng.poisson(baseline_hz * t_stop)",
         "new": "rng.poisson(0.0 * t_stop)",
         "tests": [T + "test_responses_to_close_events_add_up"],
+    },
+    {
+        "name": "alpha-latency-dropped",
+        "file": "src/databook/demo/spiking.py",
+        "old": "    x = (since - lat[owner]) / tau[owner]\n",
+        "new": "    x = since / tau[owner]\n",
+        "tests": [T + "test_alpha_responses_have_the_stated_shape"],
+    },
+    {  # the chapter's spill share without the (1 + a) term of the alpha integral
+        "name": "ch4-alpha-spill-without-linear-term",
+        "file": "chapters/04-neuropixels-responses.md",
+        "old": '"spikes after the window (%)": 100 * np.exp(-a) * (1 + a),',
+        "new": '"spikes after the window (%)": 100 * np.exp(-a),',
+        "tests": [
+            "tests/test_chapter_04.py::test_step_fit_on_alpha_responses_is_late_by_more_as_the_rise_slows"
+        ],
     },
 ]

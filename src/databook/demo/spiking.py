@@ -14,6 +14,7 @@ from numpy.typing import ArrayLike, NDArray
 __all__ = [
     "EvokedResponse",
     "GridRFSession",
+    "alpha_poisson",
     "evoked_poisson",
     "grid_rf_session",
     "superposed_poisson",
@@ -41,6 +42,13 @@ class EvokedResponse:
         return np.where(inside, self.evoked_hz, self.baseline_hz)
 
 
+def _per_unit(times: NDArray, owner: NDArray, n_units: int) -> list[NDArray[np.float64]]:
+    """Spike times (s) split by the unit that owns them, each sorted."""
+    order = np.lexsort((times, owner))
+    times, owner = times[order], owner[order]
+    return np.split(times, np.searchsorted(owner, np.arange(1, n_units)))
+
+
 def evoked_poisson(
     response: EvokedResponse,
     events: ArrayLike,
@@ -61,11 +69,7 @@ def evoked_poisson(
     times = rng.uniform(0.0, t_stop, size=counts.sum())
     keep = rng.uniform(0.0, peak, size=times.size) < response.rate(times, events)
     owner = np.repeat(np.arange(n_units), counts)
-    times, owner = times[keep], owner[keep]
-    order = np.lexsort((times, owner))
-    times, owner = times[order], owner[order]
-    splits = np.searchsorted(owner, np.arange(1, n_units))
-    return np.split(times, splits)
+    return _per_unit(times[keep], owner[keep], n_units)
 
 
 @dataclass(frozen=True)
@@ -153,3 +157,40 @@ def superposed_poisson(
         t = np.concatenate([base, evoked])
         trains.append(np.sort(t[t < t_stop]))
     return trains
+
+
+def alpha_poisson(
+    events: ArrayLike,
+    t_stop: float,
+    *,
+    baseline_hz: ArrayLike,
+    peak_hz: ArrayLike,
+    latency_s: ArrayLike,
+    tau_s: ArrayLike,
+    seed: int = 0,
+) -> list[NDArray[np.float64]]:
+    """Poisson trains whose response to each event is an alpha function, not a step.
+
+    Unit ``k`` fires at ``baseline_hz[k] + peak_hz[k] * x * exp(1 - x)`` with ``x = (t -
+    event - latency_s[k]) / tau_s[k]`` for ``x > 0`` after the latest event, and at its
+    baseline before: the rate starts rising at the latency, peaks ``tau_s`` later and
+    decays with no sharp end (above half its peak for about ``2.45 * tau_s``). One value
+    per unit for each parameter (scalars broadcast); seconds and spikes/s. Drawn by
+    thinning at each unit's peak rate, on ``[0, t_stop)``.
+    """
+    events = np.sort(np.asarray(events, dtype=np.float64))
+    params = (baseline_hz, peak_hz, latency_s, tau_s)
+    b, g, lat, tau = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, float)) for v in params))
+    if np.any(tau <= 0) or np.any(b < 0) or np.any(g < 0):
+        raise ValueError("tau_s must be positive and the rates non-negative")
+    rng = np.random.default_rng(seed)
+    top = b + g
+    counts = rng.poisson(top * t_stop)
+    owner = np.repeat(np.arange(b.size), counts)
+    times = rng.uniform(0.0, t_stop, counts.sum())
+    latest = np.searchsorted(events, times, side="right") - 1
+    since = np.where(latest >= 0, times - events[np.maximum(latest, 0)], -np.inf)
+    x = (since - lat[owner]) / tau[owner]
+    shape = np.where(x > 0, np.clip(x, 0, None) * np.exp(1 - np.clip(x, 0, None)), 0.0)
+    keep = rng.uniform(0.0, top[owner]) < b[owner] + g[owner] * shape
+    return _per_unit(times[keep], owner[keep], b.size)
