@@ -212,3 +212,28 @@ def test_allensdk_comparison_states_degrees_not_grid_steps(ch, demo):
     assert "multiply by the step" not in text and "widths are in grid steps" not in text
     assert "convert_pixels_to_degrees" in text and "AllenSDK at commit fad46418" in text
     assert "centre of mass of `threshold_rf`" in text
+
+
+def test_a_window_that_ignores_the_latency_loses_fields(ch):
+    """The spill pitfall: the shifted window sees the latency-0 counts shifted in time, so
+    its rows equal the latency-0 row exactly; the window on the presentation loses fields
+    as the latency grows."""
+    table = ch["spill_table"]
+    none = table.xs(0, level=0).iloc[0]
+    for latency in (50, 100):
+        on, shifted = table.xs(latency, level=0).iloc[0], table.xs(latency, level=0).iloc[1]
+        assert shifted.equals(none)
+        assert on["fields called"] < none["fields called"]
+    called = table["fields called"]
+    assert (
+        called.xs(100, level=0).iloc[0]
+        < called.xs(50, level=0).iloc[0]
+        < 0.5 * none["fields called"]
+    )
+    assert none["fields called"] >= 40  # weak, but most fields found with the right window
+    assert (ch["spill_on"], ch["spill_shifted"], ch["spill_none"]) == (
+        called.xs(100, level=0).iloc[0],
+        called.xs(100, level=0).iloc[1],
+        none["fields called"],
+    )
+    assert ch["spill_kept"] == pytest.approx(0.6)

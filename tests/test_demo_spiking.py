@@ -44,3 +44,19 @@ def test_alpha_responses_have_the_stated_shape():
     assert extra == pytest.approx(peak * tau * np.e, rel=0.05)
     with pytest.raises(ValueError, match="tau_s must be positive"):
         alpha_poisson(events, 10.0, baseline_hz=1, peak_hz=1, latency_s=0.01, tau_s=0.0)
+
+
+def test_grid_rf_latency_shifts_every_spike_and_spills_past_the_presentation():
+    from databook.demo.spiking import grid_rf_session
+
+    plain = grid_rf_session(seed=4, n_rf=5, n_null=2)
+    late = grid_rf_session(seed=4, n_rf=5, n_null=2, latency_s=0.1)
+    assert all(np.array_equal(a, b) for a, b in zip(plain.spikes, grid_rf_session(
+        seed=4, n_rf=5, n_null=2, latency_s=0.0, response_s=0.25).spikes, strict=True))  # fmt: skip
+    for a, b in zip(plain.spikes, late.spikes, strict=True):
+        np.testing.assert_allclose(b, a + 0.1, atol=1e-12)
+    since = late.spikes[0][:, None] - late.onsets[None, :]
+    last = np.where(since >= 0, since, np.inf).min(axis=1)  # s after the latest onset
+    assert (last < 0.1).mean() == pytest.approx(0.4, abs=0.03)  # 40 % in the next one
+    with pytest.raises(ValueError, match="latency_s >= 0"):
+        grid_rf_session(latency_s=-0.01)

@@ -43,4 +43,11 @@ MUTATIONS = [
             "tests/test_chapter_04.py::test_step_fit_on_alpha_responses_is_late_by_more_as_the_rise_slows"
         ],
     },
+    {
+        "name": "grid-rf-latency-ignored",
+        "file": "src/databook/demo/spiking.py",
+        "old": "np.sort(np.repeat(onsets + latency_s, row)",
+        "new": "np.sort(np.repeat(onsets, row)",
+        "tests": [T + "test_grid_rf_latency_shifts_every_spike_and_spills_past_the_presentation"],
+    },
 ]

@@ -99,13 +99,22 @@ def grid_rf_session(
     baseline: float = 0.5,
     sigma: float = 10.0,
     duration_s: float = 0.25,
+    latency_s: float = 0.0,
+    response_s: float | None = None,
 ) -> GridRFSession:
-    """Patches flashed on a square grid in shuffled blocks, ``duration_s`` each.
+    """Patches flashed on a square grid in shuffled blocks, ``duration_s`` each, no gap.
 
     Each presentation evokes Poisson(``baseline`` + ``gain`` * Gaussian(distance to the
-    unit's centre, ``sigma``)) spikes spread uniformly over the presentation; centres are
-    uniform over the inner grid. Null units fire at ``baseline`` only.
+    unit's centre, ``sigma``)) spikes spread uniformly over ``[latency_s, latency_s +
+    response_s)`` s after its onset (``response_s`` None: ``duration_s``, the
+    presentation itself). A response that outlasts ``duration_s - latency_s`` spills
+    into the next presentation, which shows another position. Centres are uniform over
+    the inner grid. Null units fire at ``baseline`` only.
     """
+    if response_s is None:
+        response_s = duration_s
+    if latency_s < 0 or response_s <= 0:
+        raise ValueError(f"need latency_s >= 0 and response_s > 0, got {latency_s}, {response_s}")
     rng = np.random.default_rng(seed)
     grid = np.asarray(grid, dtype=np.float64)
     xx, yy = np.meshgrid(grid, grid)
@@ -119,7 +128,10 @@ def grid_rf_session(
     d2 = (x[None] - centers[:, :1]) ** 2 + (y[None] - centers[:, 1:]) ** 2
     lam[:n_rf] += gain * np.exp(-d2 / (2 * sigma**2))
     n = rng.poisson(lam)
-    spikes = [np.sort(np.repeat(onsets, row) + rng.uniform(0, duration_s, row.sum())) for row in n]
+    spikes = [
+        np.sort(np.repeat(onsets + latency_s, row) + rng.uniform(0, response_s, row.sum()))
+        for row in n
+    ]
     return GridRFSession(spikes, x, y, onsets, centers)
 
 
