@@ -37,6 +37,17 @@ def _as_snippets(values: ArrayLike, name: str) -> NDArray[np.float64]:
     return snippets
 
 
+def _pair(first: ArrayLike, second: ArrayLike, names: tuple[str, str]) -> tuple[NDArray, NDArray]:
+    """Both sets as (n_spikes, n_samples, n_channels), checked to share samples x channels."""
+    a, b = _as_snippets(first, names[0]), _as_snippets(second, names[1])
+    if a.shape[1:] != b.shape[1:]:
+        raise ValueError(
+            f"{names[0]} and {names[1]} waveforms differ in samples x channels: "
+            f"{a.shape[1:]} and {b.shape[1:]}"
+        )
+    return a, b
+
+
 def _correlation(a: NDArray, b: NDArray) -> NDArray[np.float64]:
     """Pearson correlation along the last axis (flattened samples x channels)."""
     a = a - a.mean(axis=-1, keepdims=True)
@@ -55,9 +66,7 @@ def mean_waveform_correlation(first: ArrayLike, second: ArrayLike) -> float:
     first, second : (n_spikes, n_samples[, n_channels]) volts, the same samples and
         channels
     """
-    a, b = _as_snippets(first, "first"), _as_snippets(second, "second")
-    if a.shape[1:] != b.shape[1:]:
-        raise ValueError(f"samples x channels differ: {a.shape[1:]} and {b.shape[1:]}")
+    a, b = _pair(first, second, ("first", "second"))
     return float(_correlation(a.mean(axis=0).ravel(), b.mean(axis=0).ravel()))
 
 
@@ -106,12 +115,7 @@ def similarity(
     -------
     WaveformSimilarity
     """
-    a, b = _as_snippets(evoked, "evoked"), _as_snippets(spontaneous, "spontaneous")
-    if a.shape[1:] != b.shape[1:]:
-        raise ValueError(
-            f"evoked and spontaneous waveforms differ in samples x channels: "
-            f"{a.shape[1:]} and {b.shape[1:]}"
-        )
+    a, b = _pair(evoked, spontaneous, ("evoked", "spontaneous"))
     if n_shuffles < 1:
         raise ValueError(f"n_shuffles must be >= 1, got {n_shuffles}")
     flat = np.concatenate([a, b]).reshape(a.shape[0] + b.shape[0], -1)  # spikes x features

@@ -21,6 +21,13 @@ __all__ = [
 ]
 
 
+def _since_latest(t: NDArray, events: NDArray, *, before: float) -> NDArray[np.float64]:
+    """Seconds from the latest of the sorted ``events`` at or before each time ``t``;
+    ``before`` for times before the first event."""
+    last = np.searchsorted(events, t, side="right") - 1
+    return np.where(last >= 0, t - events[np.clip(last, 0, None)], before)
+
+
 @dataclass(frozen=True)
 class EvokedResponse:
     """A boxcar rate step after each event: ``baseline_hz`` elsewhere.
@@ -36,8 +43,7 @@ class EvokedResponse:
 
     def rate(self, t: NDArray[np.float64], events: NDArray[np.float64]) -> NDArray[np.float64]:
         """Instantaneous rate (spikes/s) at times ``t`` given sorted ``events`` (s)."""
-        last = np.searchsorted(events, t, side="right") - 1
-        since = np.where(last >= 0, t - events[np.clip(last, 0, None)], np.inf)
+        since = _since_latest(t, events, before=np.inf)
         inside = (since >= self.latency_s) & (since < self.latency_s + self.duration_s)
         return np.where(inside, self.evoked_hz, self.baseline_hz)
 
@@ -200,8 +206,7 @@ def alpha_poisson(
     counts = rng.poisson(top * t_stop)
     owner = np.repeat(np.arange(b.size), counts)
     times = rng.uniform(0.0, t_stop, counts.sum())
-    latest = np.searchsorted(events, times, side="right") - 1
-    since = np.where(latest >= 0, times - events[np.maximum(latest, 0)], -np.inf)
+    since = _since_latest(times, events, before=-np.inf)  # -inf: x < 0, the baseline
     x = (since - lat[owner]) / tau[owner]
     shape = np.where(x > 0, np.clip(x, 0, None) * np.exp(1 - np.clip(x, 0, None)), 0.0)
     keep = rng.uniform(0.0, top[owner]) < b[owner] + g[owner] * shape
